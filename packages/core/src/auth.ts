@@ -1,0 +1,199 @@
+/**
+ * Authentication as a strategy (WECOM-API.md §4): a static token or a function returning one; a
+ * self-built app (corpid + secret -> gettoken, page 91039); a service provider (suite token ->
+ * corp token, pages 97162 and 90605); a token service URL. Each strategy registers its secrets
+ * for redaction and exposes a cache key that contains no secret.
+ */
+import { z } from 'zod';
+import { executeCall, type CallContext, type TokenHandle } from './call.js';
+import { ValidationError } from './errors.js';
+import { INVALID_ACCESS_TOKEN_ERRCODES, INVALID_SUITE_TOKEN_ERRCODES } from './errcodes.js';
+import { registerSecret } from './redact.js';
+import { accessTokenResponseSchema, suiteTokenResponseSchema } from './schemas.js';
+import { DEFAULT_TOKEN_LIFETIME_SECONDS, type TokenCache } from './token-store.js';
+
+type MaybePromise<T> = T | Promise<T>;
+const isFunction = (v: unknown): v is (...args: never[]) => unknown => typeof v === 'function';
+const secretText = (what: string) => z.string({ error: `${what} as a non-empty string` }).trim().min(1, { error: `${what} as a non-empty string` });
+const secretOrGetter = (what: string) =>
+  z.union([secretText(what), z.custom<() => MaybePromise<string>>(isFunction)], {
+    error: `${what} as a non-empty string or a function returning one`,
+  });
+
+export const authOptionsSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('token'),
+      /** An access_token, or a function returning the current one (it owns caching). */
+      accessToken: secretOrGetter('an access_token'),
+    }),
+    z.strictObject({
+      type: z.literal('selfBuilt'),
+      corpId: z.string({ error: 'a corp id like "ww..."' }).trim().min(1, { error: 'a corp id like "ww..."' }),
+      corpSecret: secretText('the app secret'),
+    }),
+    z.strictObject({
+      type: z.literal('serviceProvider'),
+      suiteId: z.string({ error: 'a suite id' }).trim().min(1, { error: 'a suite id' }),
+      suiteSecret: secretText('the suite secret'),
+      /** WeCom pushes a new ticket every 10 minutes, valid 30: pass the newest, or a getter for it. */
+      suiteTicket: secretOrGetter('the newest suite_ticket'),
+      authCorpId: z.string({ error: 'the authorizing corp id' }).trim().min(1, { error: 'the authorizing corp id' }),
+      permanentCode: secretText('the permanent_code'),
+    }),
+    z.strictObject({
+      type: z.literal('tokenService'),
+      /** Absolute URL, or a path under the base URL. GET answers `{access_token, expires_in?}`. */
+      url: z
+        .string({ error: 'an http(s) URL or a path starting with /' })
+        .refine((v) => /^https?:\/\/[^\s]+$/i.test(v) || /^\/[^\s]*$/.test(v), { error: 'an http(s) URL or a path starting with /' }),
+      headers: z.record(z.string(), z.string(), { error: 'headers as an object of strings' }).optional(),
+    }),
+  ],
+  { error: 'one of "token", "selfBuilt", "serviceProvider", "tokenService"' },
+);
+export type AuthOptions = z.input<typeof authOptionsSchema>;
+
+/** 32-bit FNV-1a: distinguishes cache keys without putting a secret in them. */
+export function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+export interface TokenProvider {
+  /** Identifies the corp and app in caches; contains no secret. */
+  readonly key: string;
+  readonly handle: TokenHandle;
+}
+
+async function resolveSecret(value: string | (() => MaybePromise<string>), field: string): Promise<string> {
+  const resolved = typeof value === 'function' ? await value() : value;
+  if (typeof resolved !== 'string' || resolved.trim() === '') {
+    throw new ValidationError(field, typeof resolved === 'string' ? '' : resolved, 'a function returning a non-empty string');
+  }
+  registerSecret(resolved);
+  return resolved;
+}
+
+function expiresIn(answer: { expires_in?: number | undefined }): number {
+  return typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : DEFAULT_TOKEN_LIFETIME_SECONDS;
+}
+
+function cachedHandle(
+  cache: TokenCache,
+  key: string,
+  param: TokenHandle['param'],
+  invalidErrcodes: ReadonlySet<number>,
+  fetchToken: (signal?: AbortSignal) => Promise<{ token: string; expiresInSeconds: number }>,
+): TokenHandle {
+  return {
+    param,
+    invalidErrcodes,
+    get: (signal) =>
+      cache.get(key, async () => {
+        const fetched = await fetchToken(signal);
+        registerSecret(fetched.token);
+        return fetched;
+      }),
+    invalidate: async (token) => {
+      await cache.invalidate(key, token);
+      return true;
+    },
+  };
+}
+
+export function createTokenProvider(options: z.output<typeof authOptionsSchema>, ctx: CallContext, cache: TokenCache): TokenProvider {
+  switch (options.type) {
+    case 'token': {
+      const { accessToken } = options;
+      if (typeof accessToken === 'string') {
+        registerSecret(accessToken);
+        return {
+          key: `token:${fingerprint(accessToken)}`,
+          handle: {
+            param: 'access_token',
+            invalidErrcodes: INVALID_ACCESS_TOKEN_ERRCODES,
+            get: async () => accessToken,
+            // A fixed token cannot be renewed: the caller must supply a new one.
+            invalidate: async () => false,
+          },
+        };
+      }
+      return {
+        key: 'token:function',
+        handle: {
+          param: 'access_token',
+          invalidErrcodes: INVALID_ACCESS_TOKEN_ERRCODES,
+          get: () => resolveSecret(accessToken, 'auth.accessToken'),
+          invalidate: async () => true,
+        },
+      };
+    }
+    case 'selfBuilt': {
+      const { corpId, corpSecret } = options;
+      registerSecret(corpSecret);
+      const key = `selfBuilt:${corpId}:${fingerprint(corpSecret)}`;
+      return {
+        key,
+        handle: cachedHandle(cache, key, 'access_token', INVALID_ACCESS_TOKEN_ERRCODES, async (signal) => {
+          const answer = await executeCall(ctx, {
+            method: 'GET',
+            path: '/cgi-bin/gettoken',
+            query: { corpid: corpId, corpsecret: corpSecret },
+            schema: accessTokenResponseSchema,
+            signal,
+          });
+          return { token: answer.access_token, expiresInSeconds: expiresIn(answer) };
+        }),
+      };
+    }
+    case 'serviceProvider': {
+      const { suiteId, suiteSecret, suiteTicket, authCorpId, permanentCode } = options;
+      registerSecret(suiteSecret, permanentCode, typeof suiteTicket === 'string' ? suiteTicket : undefined);
+      const suiteKey = `suite:${suiteId}:${fingerprint(suiteSecret)}`;
+      const suiteHandle = cachedHandle(cache, suiteKey, 'suite_access_token', INVALID_SUITE_TOKEN_ERRCODES, async (signal) => {
+        const answer = await executeCall(ctx, {
+          method: 'POST',
+          path: '/cgi-bin/service/get_suite_token',
+          body: { suite_id: suiteId, suite_secret: suiteSecret, suite_ticket: await resolveSecret(suiteTicket, 'auth.suiteTicket') },
+          schema: suiteTokenResponseSchema,
+          signal,
+        });
+        return { token: answer.suite_access_token, expiresInSeconds: expiresIn(answer) };
+      });
+      const key = `${suiteKey}:corp:${authCorpId}`;
+      return {
+        key,
+        handle: cachedHandle(cache, key, 'access_token', INVALID_ACCESS_TOKEN_ERRCODES, async (signal) => {
+          // 42009 / 40082 here renew the suite token once, then the corp token is fetched again.
+          const answer = await executeCall(ctx, {
+            method: 'POST',
+            path: '/cgi-bin/service/get_corp_token',
+            body: { auth_corpid: authCorpId, permanent_code: permanentCode },
+            token: suiteHandle,
+            schema: accessTokenResponseSchema,
+            signal,
+          });
+          return { token: answer.access_token, expiresInSeconds: expiresIn(answer) };
+        }),
+      };
+    }
+    case 'tokenService': {
+      const { url, headers = {} } = options;
+      registerSecret(...Object.values(headers));
+      const key = `tokenService:${fingerprint(url)}`;
+      return {
+        key,
+        handle: cachedHandle(cache, key, 'access_token', INVALID_ACCESS_TOKEN_ERRCODES, async (signal) => {
+          const answer = await executeCall(ctx, { method: 'GET', path: url, headers, schema: accessTokenResponseSchema, signal });
+          return { token: answer.access_token, expiresInSeconds: expiresIn(answer) };
+        }),
+      };
+    }
+  }
+}

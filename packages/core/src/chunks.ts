@@ -1,0 +1,41 @@
+/**
+ * Chunk planning. One statistics call covers at most 31 days (page 99367). Whether that means 31
+ * calendar days inclusive or `end − start ≤ 31 days` is unconfirmed, so chunks span at most 31 days
+ * inclusive (end = start + 30), which satisfies both readings.
+ */
+import { daysBetween, listDays, type ChinaDay } from './china-day.js';
+
+export const MAX_DAYS_PER_CALL = 31;
+
+export interface Chunk {
+  from: ChinaDay;
+  to: ChinaDay;
+}
+
+/**
+ * The fewest chunks covering every given day (sorted ascending, unique): greedy, each chunk starts
+ * at the first uncovered day and spans up to 31 days. For a contiguous range that is
+ * ceil(days / 31) chunks; for scattered missing days it merges nearby gaps into one call.
+ */
+export function planChunks(days: readonly ChinaDay[], maxDays: number = MAX_DAYS_PER_CALL): Chunk[] {
+  const chunks: Chunk[] = [];
+  let current: Chunk | undefined;
+  for (const day of days) {
+    if (current && daysBetween(current.from, day) < maxDays) {
+      current.to = day;
+    } else {
+      current = { from: day, to: day };
+      chunks.push(current);
+    }
+  }
+  return chunks;
+}
+
+/** Consecutive chunks of at most 31 days covering `from..to` inclusive. */
+export function planRangeChunks(from: ChinaDay, to: ChinaDay, maxDays: number = MAX_DAYS_PER_CALL): Chunk[] {
+  return planChunks(listDays(from, to), maxDays);
+}
+
+export function chunkDays(chunk: Chunk): ChinaDay[] {
+  return listDays(chunk.from, chunk.to);
+}

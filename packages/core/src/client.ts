@@ -1,0 +1,196 @@
+/**
+ * The client: one options object validated once, then the five WeCom endpoints.
+ * Runtime-neutral: the transport and sleep come from the caller (or from `@wecom-kf-stats/core/node`).
+ */
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import { authOptionsSchema, createTokenProvider, type AuthOptions } from './auth.js';
+import { executeCall, type CallContext, type Logger } from './call.js';
+import { createMemoryDayCache, type DayCacheStore } from './day-cache.js';
+import { ValidationError } from './errors.js';
+import { STATISTICS_ENDPOINTS, type StatisticsEndpoint } from './metrics.js';
+import { resolveRange, type RangeInput, type WindowPolicy } from './range.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { accountListResponseSchema, servicerListResponseSchema, type KfAccount, type Servicer } from './schemas.js';
+import { fetchStatisticsDays, type FetchProgress, type StatisticsResult } from './statistics.js';
+import { createMemoryTokenStore, createTokenCache, type TokenStore } from './token-store.js';
+import type { Sleep, Transport } from './transport.js';
+import { parseOrThrow } from './validate.js';
+
+export const DEFAULT_BASE_URL = 'https://qyapi.weixin.qq.com';
+
+const fn = <T>(allowed: string) => z.custom<T>((v) => typeof v === 'function', { error: allowed });
+const objectWith = <T>(methods: string[], allowed: string) =>
+  z.custom<T>(
+    (v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+    { error: allowed },
+  );
+const intIn = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `${what}: a whole number from ${min} to ${max}` })
+    .int({ error: `${what}: a whole number from ${min} to ${max}` })
+    .min(min, { error: `${what}: a whole number from ${min} to ${max}` })
+    .max(max, { error: `${what}: a whole number from ${min} to ${max}` });
+
+export const clientOptionsSchema = z.strictObject({
+  /** How to get an access_token. */
+  auth: authOptionsSchema,
+  /** Sends one HTTP request. Node: `createNodeClient` supplies undici; browsers: `createFetchTransport(fetch)`. */
+  transport: fn<Transport>('a transport function (request) => Promise<{status, body}>'),
+  /** Waits between retries. Node: real timers; tests: a fake clock. */
+  sleep: fn<Sleep>('a sleep function (ms, signal?) => Promise<void>'),
+  /** Clock in epoch ms. @default Date.now */
+  now: fn<() => number>('a function returning epoch milliseconds').optional(),
+  /** @default "https://qyapi.weixin.qq.com" */
+  baseUrl: z
+    .string({ error: 'an http(s) URL such as https://qyapi.weixin.qq.com' })
+    .regex(/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i, { error: 'an http(s) URL such as https://qyapi.weixin.qq.com' })
+    .optional(),
+  /** Statistics chunks in flight at once. @default 3 */
+  concurrency: intIn(1, 32, 'concurrency').optional(),
+  /** Per-request timeout. @default 15000 */
+  timeoutMs: intIn(100, 600_000, 'timeout in ms').optional(),
+  /** Retry policy overrides (WECOM-API.md §5). */
+  retry: z
+    .strictObject({
+      maxRetries: intIn(0, 10, 'retries').optional(),
+      baseDelayMs: intIn(0, 600_000, 'delay in ms').optional(),
+      maxDelayMs: intIn(0, 3_600_000, 'delay in ms').optional(),
+      rateLimitDelayMs: intIn(0, 3_600_000, 'delay in ms').optional(),
+      retryErrcodes: z.array(z.number().int(), { error: 'a list of errcodes' }).optional(),
+      retryHttpStatuses: z.array(intIn(100, 599, 'HTTP status'), { error: 'a list of HTTP statuses' }).optional(),
+      retryNetworkErrors: z.boolean({ error: 'true or false' }).optional(),
+    }, { error: 'an object of retry settings' })
+    .optional(),
+  /** What to do with days outside [today−180, yesterday]. @default "clamp" */
+  windowPolicy: z.enum(['clamp', 'strict'], { error: '"clamp" or "strict"' }).optional(),
+  /** Day cache for finished days; false turns it off. @default an in-memory LRU */
+  cache: z.union([z.literal(false), objectWith<DayCacheStore>(['get', 'set'], 'false or a store with get/set')], {
+    error: 'false or a store with get/set',
+  }).optional(),
+  /** Where tokens are kept; share one store to share tokens. @default in memory */
+  tokenStore: objectWith<TokenStore>(['get', 'set', 'delete'], 'a store with get/set/delete').optional(),
+  /** Receives redacted log lines. */
+  logger: objectWith<Logger>([], 'an object with optional debug/info/warn functions').optional(),
+  /** Source of randomness for jitter. @default Math.random */
+  random: fn<() => number>('a function returning a number in [0, 1)').optional(),
+});
+export type KfStatsClientOptions = z.input<typeof clientOptionsSchema>;
+
+const nonEmpty = (what: string) => z.string({ error: what }).trim().min(1, { error: what });
+
+export const statisticsQuerySchema = z
+  .strictObject({
+    /** Which statistics: "component" (kf/get_statistic), "corp" or "servicer". */
+    endpoint: z.enum(STATISTICS_ENDPOINTS as [StatisticsEndpoint, ...StatisticsEndpoint[]], {
+      error: '"component", "corp" or "servicer"',
+    }),
+    openKfid: nonEmpty('a customer-service account id (open_kfid, "wk...")').optional(),
+    servicerUserid: nonEmpty('a servicer userid (or open_userid for third-party apps)').optional(),
+    from: z.unknown().optional(),
+    to: z.unknown().optional(),
+    last: z.unknown().optional(),
+    policy: z.enum(['clamp', 'strict'], { error: '"clamp" or "strict"' }).optional(),
+    signal: z.custom<AbortSignal>((v) => typeof v === 'object' && v !== null && 'aborted' in v, { error: 'an AbortSignal' }).optional(),
+    onProgress: fn<(p: FetchProgress) => void>('a function receiving progress').optional(),
+    useCache: z.boolean({ error: 'true or false' }).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (q.endpoint === 'component' && q.openKfid !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['openKfid'], message: 'no open_kfid for component statistics (kf/get_statistic is corp-level)' });
+    }
+    if (q.endpoint !== 'component' && q.openKfid === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['openKfid'], message: `an open_kfid ("wk...") for ${q.endpoint} statistics` });
+    }
+    if (q.endpoint !== 'servicer' && q.servicerUserid !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['servicerUserid'], message: 'a servicer only with endpoint "servicer"' });
+    }
+  });
+export type StatisticsQuery = Omit<z.input<typeof statisticsQuerySchema>, 'from' | 'to' | 'last'> & RangeInput;
+
+export interface KfStatsClient {
+  /** Cache key of the auth in use (corp + app); contains no secret. */
+  readonly authKey: string;
+  /** Statistics for a range, chunked, cached, in China days. */
+  getStatistics(query: StatisticsQuery): Promise<StatisticsResult>;
+  /** All customer-service accounts (every page of kf/account/list). */
+  listAccounts(options?: { signal?: AbortSignal }): Promise<KfAccount[]>;
+  /** Servicers of one account (kf/servicer/list). */
+  listServicers(openKfid: string, options?: { signal?: AbortSignal }): Promise<Servicer[]>;
+  /** Fetch a token now (a cheap credentials check). */
+  checkAuth(options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** kf/account/list answers at most 100 per page (page 94661). */
+export const ACCOUNT_PAGE_SIZE = 100;
+
+export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClient {
+  const opts = parseOrThrow(clientOptionsSchema, options, 'options');
+  const now = opts.now ?? Date.now;
+  const limit = pLimit(opts.concurrency ?? 3);
+  const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
+  const ctx: CallContext = {
+    baseUrl: opts.baseUrl ?? DEFAULT_BASE_URL,
+    transport: opts.transport,
+    sleep: opts.sleep,
+    timeoutMs: opts.timeoutMs ?? 15_000,
+    retry,
+    random: opts.random ?? Math.random,
+    logger: opts.logger,
+    onConcurrencyLimited: () => {
+      // 45033: too many concurrent calls. Halve the parallelism for the rest of this client's life.
+      limit.concurrency = Math.max(1, Math.floor(limit.concurrency / 2));
+    },
+  };
+  const tokenCache = createTokenCache(opts.tokenStore ?? createMemoryTokenStore(), now);
+  const auth = createTokenProvider(opts.auth, ctx, tokenCache);
+  const cache = opts.cache === false ? undefined : (opts.cache ?? createMemoryDayCache());
+  const defaultPolicy: WindowPolicy = opts.windowPolicy ?? 'clamp';
+
+  return {
+    authKey: auth.key,
+    async getStatistics(query) {
+      const q = parseOrThrow(statisticsQuerySchema, query, '');
+      const range = resolveRange({ from: q.from as RangeInput['from'], to: q.to as RangeInput['to'], last: q.last as RangeInput['last'] }, now(), q.policy ?? defaultPolicy);
+      return fetchStatisticsDays(
+        { ctx, auth, limit, cache, now },
+        { endpoint: q.endpoint, openKfid: q.openKfid, servicerUserid: q.servicerUserid, range, signal: q.signal, onProgress: q.onProgress, useCache: q.useCache },
+      );
+    },
+    async listAccounts({ signal } = {}) {
+      const accounts: KfAccount[] = [];
+      for (let offset = 0; ; offset += ACCOUNT_PAGE_SIZE) {
+        const page = await executeCall(ctx, {
+          method: 'POST',
+          path: '/cgi-bin/kf/account/list',
+          body: { offset, limit: ACCOUNT_PAGE_SIZE },
+          token: auth.handle,
+          schema: accountListResponseSchema,
+          signal,
+        });
+        accounts.push(...page.account_list);
+        // A short page is the last one (page 94661).
+        if (page.account_list.length < ACCOUNT_PAGE_SIZE) return accounts;
+      }
+    },
+    async listServicers(openKfid, { signal } = {}) {
+      if (typeof openKfid !== 'string' || openKfid.trim() === '') {
+        throw new ValidationError('openKfid', openKfid, 'a customer-service account id (open_kfid, "wk...")');
+      }
+      const answer = await executeCall(ctx, {
+        method: 'GET',
+        path: '/cgi-bin/kf/servicer/list',
+        query: { open_kfid: openKfid.trim() },
+        token: auth.handle,
+        schema: servicerListResponseSchema,
+        signal,
+      });
+      return answer.servicer_list;
+    },
+    async checkAuth({ signal } = {}) {
+      await auth.handle.get(signal);
+    },
+  };
+}
+
+export type { AuthOptions };

@@ -1,0 +1,89 @@
+/**
+ * The Node entry: an undici transport (keep-alive pool, timeouts) and real timers, wired into the
+ * runtime-neutral client.
+ */
+import { Agent, request } from 'undici';
+import { createKfStatsClient, type KfStatsClient, type KfStatsClientOptions } from './client.js';
+import { AbortedError, HttpStatusError } from './errors.js';
+import { classifyTransportFailure, type Sleep, type Transport } from './transport.js';
+
+export interface UndiciTransportOptions {
+  /** Connections per origin. @default 8 */
+  connections?: number;
+  /** Keep idle sockets this long. @default 10000 */
+  keepAliveTimeoutMs?: number;
+}
+
+export interface NodeTransport extends Transport {
+  /** Close the connection pool (idle sockets). */
+  close(): Promise<void>;
+}
+
+/** Responses larger than this are cut off: statistics answers are a few KB (31 days). */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export function createUndiciTransport(options: UndiciTransportOptions = {}): NodeTransport {
+  const agent = new Agent({
+    connections: options.connections ?? 8,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
+  });
+  const transport = (async (req) => {
+    if (req.signal?.aborted) throw new AbortedError(req.signal.reason);
+    const timeout = AbortSignal.timeout(req.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    try {
+      const response = await request(req.url, {
+        dispatcher: agent,
+        method: req.method,
+        headers: req.headers,
+        body: req.body ?? null,
+        signal,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      });
+      const length = Number(response.headers['content-length'] ?? 0);
+      if (length > MAX_BODY_BYTES) {
+        await response.body.dump();
+        throw new HttpStatusError(req.label, response.statusCode);
+      }
+      return { status: response.statusCode, body: await response.body.text() };
+    } catch (error) {
+      throw classifyTransportFailure(error, req, timeout);
+    }
+  }) as NodeTransport;
+  transport.close = () => agent.close();
+  return transport;
+}
+
+/** setTimeout-based sleep that rejects with AbortedError when the signal aborts. */
+export const nodeSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError(signal.reason));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError(signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+export type NodeClientOptions = Omit<KfStatsClientOptions, 'transport' | 'sleep'> &
+  Partial<Pick<KfStatsClientOptions, 'transport' | 'sleep'>> & { undici?: UndiciTransportOptions };
+
+export interface NodeKfStatsClient extends KfStatsClient {
+  /** Close the connection pool. */
+  close(): Promise<void>;
+}
+
+/** A client with undici and real timers. */
+export function createNodeClient(options: NodeClientOptions): NodeKfStatsClient {
+  const { undici, ...rest } = options;
+  const transport = createUndiciTransport(undici);
+  const client = createKfStatsClient({ transport, sleep: nodeSleep, ...rest });
+  return { ...client, close: () => transport.close() };
+}
+
+export * from './index.js';

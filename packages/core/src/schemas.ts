@@ -1,0 +1,67 @@
+/**
+ * zod schemas for WeCom's requests and responses (WECOM-API.md §1, §3, §4). Public types are
+ * inferred from them. Unknown fields are kept (`looseObject`): WeCom adds fields over time.
+ */
+import { z } from 'zod';
+
+/** errcode/errmsg ride in every HTTP 200 body; suite endpoints omit them on success (page 97162). */
+export const wecomEnvelopeSchema = z.looseObject({
+  errcode: z.number().int().optional(),
+  errmsg: z.string().optional(),
+});
+
+/** A statistics value: a number, or absent. Unknown fields keep whatever WeCom sent. */
+export const statisticSchema = z.record(z.string(), z.unknown());
+
+export const statisticDaySchema = z.looseObject({
+  stat_time: z.number({ error: 'stat_time as unix seconds' }).int({ error: 'stat_time as whole unix seconds' }),
+  statistic: z.record(z.string(), z.unknown(), { error: 'statistic as an object of metrics' }).optional(),
+});
+
+export const statisticsResponseSchema = z.looseObject({
+  statistic_list: z.array(statisticDaySchema, { error: 'statistic_list as an array of days' }),
+});
+export type StatisticsResponse = z.infer<typeof statisticsResponseSchema>;
+
+export const componentStatisticsRequestSchema = z.object({
+  start_time: z.number().int(),
+  end_time: z.number().int(),
+});
+export const corpStatisticsRequestSchema = componentStatisticsRequestSchema.extend({
+  open_kfid: z.string().min(1),
+});
+export const servicerStatisticsRequestSchema = corpStatisticsRequestSchema.extend({
+  servicer_userid: z.string().min(1).optional(),
+});
+
+export const kfAccountSchema = z.looseObject({
+  open_kfid: z.string({ error: 'open_kfid as a string' }),
+  name: z.string().optional(),
+  avatar: z.string().optional(),
+  manage_privilege: z.boolean().optional(),
+});
+export type KfAccount = z.infer<typeof kfAccountSchema>;
+export const accountListResponseSchema = z.looseObject({
+  account_list: z.array(kfAccountSchema, { error: 'account_list as an array of accounts' }),
+});
+
+export const servicerSchema = z.looseObject({
+  userid: z.string().optional(),
+  open_userid: z.string().optional(),
+  department_id: z.number().optional(),
+  status: z.number().optional(),
+  stop_type: z.number().optional(),
+});
+export type Servicer = z.infer<typeof servicerSchema>;
+export const servicerListResponseSchema = z.looseObject({
+  servicer_list: z.array(servicerSchema, { error: 'servicer_list as an array of servicers' }),
+});
+
+export const accessTokenResponseSchema = z.looseObject({
+  access_token: z.string({ error: 'access_token as a string' }).min(1, { error: 'a non-empty access_token' }),
+  expires_in: z.number().optional(),
+});
+export const suiteTokenResponseSchema = z.looseObject({
+  suite_access_token: z.string({ error: 'suite_access_token as a string' }).min(1),
+  expires_in: z.number().optional(),
+});
