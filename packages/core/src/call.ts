@@ -66,7 +66,7 @@ function labelOf(path: string): string {
 }
 
 /** Parse the body, check errcode, check the shape. */
-function readAnswer<S extends z.ZodType>(label: string, status: number, text: string, schema: S): z.output<S> {
+export function readAnswer<S extends z.ZodType>(label: string, status: number, text: string, schema: S): z.output<S> {
   if (status !== 200) throw new HttpStatusError(label, status);
   let json: unknown;
   try {

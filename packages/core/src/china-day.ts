@@ -33,8 +33,24 @@ function ordinalOf(day: string): number {
   return ms / MS_PER_DAY;
 }
 
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * The civil date of a day ordinal by integer arithmetic on the proleptic Gregorian calendar
+ * (H. Hinnant's civil_from_days): the hot path of decoding, several times faster than going
+ * through Date#toISOString.
+ */
 function dayFromOrdinal(ordinal: number): ChinaDay {
-  return new Date(ordinal * MS_PER_DAY).toISOString().slice(0, 10);
+  const z = ordinal + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return `${year}-${pad2(month)}-${pad2(day)}`;
 }
 
 export function isChinaDay(value: unknown): value is ChinaDay {

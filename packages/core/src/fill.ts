@@ -19,3 +19,10 @@ export function applyFillPolicy(endpoint: StatisticsEndpoint, days: readonly Sta
     return { ...day, statistic };
   });
 }
+
+/** Keep only the picked metrics of each day (no-data days stay null). */
+export function pickMetrics(days: readonly StatisticsDay[], keys: readonly string[]): StatisticsDay[] {
+  return days.map((day) =>
+    day.statistic === null ? day : { ...day, statistic: Object.fromEntries(keys.map((k) => [k, day.statistic![k] ?? null])) },
+  );
+}

@@ -37,17 +37,17 @@ export type { RangeInput, ResolvedRange, StatsWindow, WindowPolicy } from './ran
 export { planChunks, planRangeChunks, chunkDays, MAX_DAYS_PER_CALL } from './chunks.js';
 export type { Chunk } from './chunks.js';
 
-export { STATISTICS_PATHS } from './statistics.js';
+export { STATISTICS_PATHS, decodeStatisticsDays, parseStatisticsBody } from './statistics.js';
 export type { StatisticsResult, FetchProgress } from './statistics.js';
 export type { StatisticsDay, Statistic } from './normalize.js';
 export type { StatsWarning, WarningCode } from './warnings.js';
 
-export { METRICS, STATISTICS_ENDPOINTS, getMetric, metricsFor, metricKeysFor, metricLabel } from './metrics.js';
+export { METRICS, STATISTICS_ENDPOINTS, getMetric, metricsFor, metricKeysFor, metricLabel, parseMetricSelection } from './metrics.js';
 export type { MetricDefinition, MetricKind, MetricAggregation, StatisticsEndpoint } from './metrics.js';
 
 export { summarizeDays } from './aggregate.js';
 export type { StatisticsSummary } from './aggregate.js';
-export { applyFillPolicy, FILL_POLICIES } from './fill.js';
+export { applyFillPolicy, pickMetrics, FILL_POLICIES } from './fill.js';
 export type { FillPolicy } from './fill.js';
 
 export { createMemoryDayCache, isFinishedDay, dayCacheKey, READY_HOUR_CHINA } from './day-cache.js';

@@ -3,6 +3,7 @@
  * units and summaries from it; nothing re-lists metrics by hand.
  * Fields and meanings: WECOM-API.md §3 (pages 99367, 95492, 96433).
  */
+import { ValidationError } from './errors.js';
 
 export type StatisticsEndpoint = 'component' | 'corp' | 'servicer';
 export const STATISTICS_ENDPOINTS: readonly StatisticsEndpoint[] = ['component', 'corp', 'servicer'];
@@ -30,6 +31,8 @@ export interface MetricDefinition {
 }
 
 const ALL: readonly StatisticsEndpoint[] = ['component', 'corp', 'servicer'];
+/** Bot and human session splits exist only above one servicer (page 96433: a servicer's sessions are all human). */
+const ABOVE_SERVICER: readonly StatisticsEndpoint[] = ['component', 'corp'];
 const UNIT: Record<MetricKind, MetricDefinition['unit']> = { count: 'short', ratio: 'percentunit', seconds: 's' };
 
 function num(day: Readonly<Record<string, unknown>>, key: string): number | null {
@@ -43,16 +46,24 @@ function product(day: Readonly<Record<string, unknown>>, a: string, b: string): 
 }
 
 const SUM: MetricAggregation = { type: 'sum' };
+/** Sessions a human handled: servicer_session_cnt, or session_cnt in servicer statistics (all human). */
+function humanSessions(day: Readonly<Record<string, unknown>>): number | null {
+  return num(day, 'servicer_session_cnt') ?? (day.ai_session_reply_cnt === undefined ? num(day, 'session_cnt') : null);
+}
 const byHumanSessions: MetricAggregation = {
   type: 'weighted',
-  weight: (d) => num(d, 'servicer_session_cnt'),
-  weightDescription: 'servicer_session_cnt (sessions assigned to a human agent)',
+  weight: humanSessions,
+  weightDescription: 'sessions assigned to a human agent (servicer_session_cnt; session_cnt for one servicer)',
   approximate: false,
 };
 const byAnsweredSessions: MetricAggregation = {
   type: 'weighted',
-  weight: (d) => product(d, 'reply_rate', 'servicer_session_cnt'),
-  weightDescription: 'answered sessions = reply_rate × servicer_session_cnt',
+  weight: (d) => {
+    const rate = num(d, 'reply_rate');
+    const human = humanSessions(d);
+    return rate === null || human === null ? null : rate * human;
+  },
+  weightDescription: 'answered sessions = reply_rate × human sessions',
   approximate: false,
 };
 const bySurveysSent: MetricAggregation = {
@@ -106,8 +117,8 @@ export const METRICS: readonly MetricDefinition[] = [
   metric('customer_cnt', 'count', 'Customers', '咨询客户数', 'Distinct customers who wrote in a session', '在会话中发送过消息的客户数', ALL, SUM),
   metric('customer_msg_cnt', 'count', 'Customer messages', '咨询消息总数', 'Messages customers sent', '客户在会话中发送的消息数', ALL, SUM),
   metric('upgrade_service_customer_cnt', 'count', 'Upgraded-service customers', '升级服务客户数', 'Customers offered an upgraded service', '通过升级服务的客户数', ALL, SUM),
-  metric('ai_session_reply_cnt', 'count', 'Bot sessions', '智能回复会话数', 'Sessions assigned to the bot', '分配给智能助手的会话数', ALL, SUM),
-  metric('servicer_session_cnt', 'count', 'Human sessions', '接入人工会话数', 'Sessions assigned to a human agent', '分配给接待人员的会话数', ALL, SUM),
+  metric('ai_session_reply_cnt', 'count', 'Bot sessions', '智能回复会话数', 'Sessions assigned to the bot', '分配给智能助手的会话数', ABOVE_SERVICER, SUM),
+  metric('servicer_session_cnt', 'count', 'Human sessions', '接入人工会话数', 'Sessions assigned to a human agent', '分配给接待人员的会话数', ABOVE_SERVICER, SUM),
   metric('reply_rate', 'ratio', 'Reply rate', '人工回复率', 'Share of human-assigned sessions the agent answered', '接待人员回复的会话占接入人工会话的比例', ALL, byHumanSessions),
   metric('first_reply_average_sec', 'seconds', 'Average first reply', '平均首次回复时长', 'Total first-reply time / answered sessions, seconds', '首次回复总时长 / 已回复会话数（秒）', ALL, byAnsweredSessions),
   metric('satisfaction_investgate_cnt', 'count', 'Surveys sent', '满意度评价发送数', 'Satisfaction surveys sent (0 when the API manages session assignment)', '发送的满意度评价数（由 API 分配会话时为 0）', ALL, SUM),
@@ -130,15 +141,40 @@ export function getMetric(key: string): MetricDefinition | undefined {
   return BY_KEY.get(key);
 }
 
+const KEYS_BY_ENDPOINT = new Map(
+  (['component', 'corp', 'servicer'] as const).map((e) => [e, METRICS.filter((m) => m.endpoints.includes(e)).map((m) => m.key)]),
+);
+
 export function metricsFor(endpoint: StatisticsEndpoint): MetricDefinition[] {
   return METRICS.filter((m) => m.endpoints.includes(endpoint));
 }
 
 export function metricKeysFor(endpoint: StatisticsEndpoint): string[] {
-  return metricsFor(endpoint).map((m) => m.key);
+  return [...(KEYS_BY_ENDPOINT.get(endpoint) ?? [])];
+}
+
+/** The same keys, shared and read-only (hot path: one call per decoded day). */
+export function metricKeysView(endpoint: StatisticsEndpoint): readonly string[] {
+  return KEYS_BY_ENDPOINT.get(endpoint) ?? [];
 }
 
 /** A label in the requested language, falling back to the key for unknown fields. */
 export function metricLabel(key: string, language: 'en' | 'zh' = 'en'): string {
   return BY_KEY.get(key)?.label[language] ?? key;
+}
+
+/**
+ * Parse a user's metric pick ("session_cnt,reply_rate" or a list) for an endpoint. Empty means
+ * every metric of the endpoint. Unknown keys are a ValidationError naming what is allowed.
+ */
+export function parseMetricSelection(endpoint: StatisticsEndpoint, input: string | readonly string[] | undefined, field = 'metrics'): string[] {
+  const allowed = metricKeysFor(endpoint);
+  const keys = (typeof input === 'string' ? input.split(',') : (input ?? [])).map((k) => String(k).trim()).filter(Boolean);
+  if (keys.length === 0) return allowed;
+  for (const key of keys) {
+    if (!allowed.includes(key)) {
+      throw new ValidationError(field, key, `metrics of ${endpoint} statistics: ${allowed.join(', ')}`);
+    }
+  }
+  return [...new Set(keys)];
 }

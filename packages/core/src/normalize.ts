@@ -5,7 +5,7 @@
  */
 import { chinaDayOfEpochSeconds, type ChinaDay } from './china-day.js';
 import { ResponseFormatError } from './errors.js';
-import { getMetric, metricKeysFor, type StatisticsEndpoint } from './metrics.js';
+import { getMetric, metricKeysView, type StatisticsEndpoint } from './metrics.js';
 import type { StatsWarning } from './warnings.js';
 
 /** A day's metrics: catalog keys as number or null, unknown fields as WeCom sent them. */
@@ -27,7 +27,7 @@ export function normalizeStatistic(
   label: string,
 ): Statistic {
   const out: Statistic = {};
-  for (const key of metricKeysFor(endpoint)) out[key] = null;
+  for (const key of metricKeysView(endpoint)) out[key] = null;
   for (const [key, value] of Object.entries(raw)) {
     if (getMetric(key) === undefined) {
       out[key] = value;

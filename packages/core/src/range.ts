@@ -81,11 +81,12 @@ export function resolveRange(input: RangeInput, nowMs: number, policy: WindowPol
       throw new ValidationError('from', undefined, 'a start day when a "to" day is given');
     }
   }
+  if (daysBetween(window.newest, from) > 0) {
+    const shown = daysBetween(from, to) > 0 ? `${from}..${to}` : from;
+    throw new ValidationError(fromField, shown, windowText, 'the range lies wholly after yesterday; data for a day is ready the next day');
+  }
   if (daysBetween(from, to) < 0) {
     throw new ValidationError('to', to, `a day on or after from (${from})`, 'the range is reversed');
-  }
-  if (daysBetween(window.newest, from) > 0) {
-    throw new ValidationError(fromField, from === to ? from : `${from}..${to}`, windowText, 'the range lies wholly after yesterday; data for a day is ready the next day');
   }
   if (daysBetween(to, window.oldest) > 0) {
     throw new ValidationError('to', to, windowText, 'the range lies wholly more than 180 days ago');

@@ -40,10 +40,14 @@ export function isRetryable(policy: RetryPolicy, error: unknown): boolean {
   return false;
 }
 
-/** Backoff before retry number `retry` (0-based): exponential, capped, with jitter in [50 %, 100 %]. */
+/**
+ * Backoff before retry number `retry` (0-based): exponential, capped, with jitter in [50 %, 100 %].
+ * After 45009 the frequency block lasts a whole minute (page 90454): wait `rateLimitDelayMs`
+ * in full, plus the jittered backoff so that blocked callers do not return all at once.
+ */
 export function backoffDelay(policy: RetryPolicy, error: unknown, retry: number, random: () => number): number {
   const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
-  const floor = error instanceof WecomApiError && error.errcode === ERRCODE_FREQUENCY_LIMIT ? policy.rateLimitDelayMs : 0;
-  const base = Math.max(exponential, floor);
-  return Math.round(base * (0.5 + random() / 2));
+  const jittered = Math.round(exponential * (0.5 + random() / 2));
+  const rateLimited = error instanceof WecomApiError && error.errcode === ERRCODE_FREQUENCY_LIMIT;
+  return rateLimited ? policy.rateLimitDelayMs + jittered : jittered;
 }

@@ -13,9 +13,14 @@ export const wecomEnvelopeSchema = z.looseObject({
 /** A statistics value: a number, or absent. Unknown fields keep whatever WeCom sent. */
 export const statisticSchema = z.record(z.string(), z.unknown());
 
+/** Plain JSON object check; each value is checked against the catalog when the day is decoded. */
+const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+  error: 'statistic as an object of metrics',
+});
+
 export const statisticDaySchema = z.looseObject({
   stat_time: z.number({ error: 'stat_time as unix seconds' }).int({ error: 'stat_time as whole unix seconds' }),
-  statistic: z.record(z.string(), z.unknown(), { error: 'statistic as an object of metrics' }).optional(),
+  statistic: jsonObject.optional(),
 });
 
 export const statisticsResponseSchema = z.looseObject({

@@ -4,11 +4,12 @@
  * (bounded), normalise, and return every requested day exactly once, in order.
  */
 import type { LimitFunction } from 'p-limit';
-import { executeCall, throwIfAborted, type CallContext } from './call.js';
+import { executeCall, readAnswer, throwIfAborted, type CallContext } from './call.js';
 import { chunkDays, planChunks, type Chunk } from './chunks.js';
 import {
   chinaMidnightEpochSeconds,
   chinaMinuteOfDay,
+  floorToChinaMidnight,
   chinaToday,
   addDays,
   listDays,
@@ -19,7 +20,7 @@ import { IncompleteFetchError } from './errors.js';
 import type { StatisticsEndpoint } from './metrics.js';
 import { dayOf, normalizeStatistic, rateWarnings, type StatisticsDay } from './normalize.js';
 import type { ResolvedRange } from './range.js';
-import { statisticsResponseSchema } from './schemas.js';
+import { statisticsResponseSchema, type StatisticsResponse } from './schemas.js';
 import type { TokenProvider } from './auth.js';
 import type { StatsWarning } from './warnings.js';
 
@@ -81,7 +82,38 @@ function requestBody(request: EngineRequest, chunk: Chunk): Record<string, unkno
   return body;
 }
 
-async function fetchChunk(deps: EngineDeps, request: EngineRequest, chunk: Chunk): Promise<Map<ChinaDay, StatisticsDay>> {
+/**
+ * Turn one statistics answer into the chunk's days: the days asked for, each once, in order
+ * (first answer wins), and a day WeCom left out of the list as a day without data.
+ */
+export function decodeStatisticsDays(
+  endpoint: StatisticsEndpoint,
+  chunk: Chunk,
+  answer: StatisticsResponse,
+  label: string = STATISTICS_PATHS[endpoint],
+): StatisticsDay[] {
+  const wanted = chunkDays(chunk);
+  const wantedSet = new Set(wanted);
+  const days = new Map<ChinaDay, StatisticsDay>();
+  answer.statistic_list.forEach((entry, index) => {
+    const date = dayOf(entry.stat_time);
+    if (!wantedSet.has(date) || days.has(date)) return;
+    days.set(date, {
+      date,
+      stat_time: floorToChinaMidnight(entry.stat_time),
+      statistic: entry.statistic ? normalizeStatistic(endpoint, entry.statistic, `statistic_list[${index}]`, label) : null,
+    });
+  });
+  return wanted.map((date) => days.get(date) ?? { date, stat_time: chinaMidnightEpochSeconds(date), statistic: null });
+}
+
+/** Decode a saved statistics body (text) for a chunk: errcode, shape and values checked. */
+export function parseStatisticsBody(endpoint: StatisticsEndpoint, chunk: Chunk, body: string): StatisticsDay[] {
+  const label = STATISTICS_PATHS[endpoint];
+  return decodeStatisticsDays(endpoint, chunk, readAnswer(label, 200, body, statisticsResponseSchema), label);
+}
+
+async function fetchChunk(deps: EngineDeps, request: EngineRequest, chunk: Chunk): Promise<StatisticsDay[]> {
   const path = STATISTICS_PATHS[request.endpoint];
   const answer = await executeCall(deps.ctx, {
     method: 'POST',
@@ -91,23 +123,7 @@ async function fetchChunk(deps: EngineDeps, request: EngineRequest, chunk: Chunk
     schema: statisticsResponseSchema,
     signal: request.signal,
   });
-  const wanted = new Set(chunkDays(chunk));
-  const days = new Map<ChinaDay, StatisticsDay>();
-  answer.statistic_list.forEach((entry, index) => {
-    const date = dayOf(entry.stat_time);
-    // Keep only the days asked for, first answer wins.
-    if (!wanted.has(date) || days.has(date)) return;
-    days.set(date, {
-      date,
-      stat_time: chinaMidnightEpochSeconds(date),
-      statistic: entry.statistic ? normalizeStatistic(request.endpoint, entry.statistic, `statistic_list[${index}]`, path) : null,
-    });
-  });
-  // A day WeCom left out of the list is a day without data.
-  for (const date of wanted) {
-    if (!days.has(date)) days.set(date, { date, stat_time: chinaMidnightEpochSeconds(date), statistic: null });
-  }
-  return days;
+  return decodeStatisticsDays(request.endpoint, chunk, answer, path);
 }
 
 function notReadyWarning(days: readonly StatisticsDay[], nowMs: number): StatsWarning[] {
@@ -158,7 +174,7 @@ export async function fetchStatisticsDays(deps: EngineDeps, request: EngineReque
           throwIfAborted(request.signal);
           const fetched = await fetchChunk(deps, request, chunk);
           const nowMs = deps.now();
-          for (const day of fetched.values()) {
+          for (const day of fetched) {
             const isNew = !byDate.has(day.date);
             byDate.set(day.date, day);
             if (isNew) progress.completedDays += 1;

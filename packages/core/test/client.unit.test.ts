@@ -95,7 +95,7 @@ describe('retries', () => {
     expect(result.days).toHaveLength(1);
     expect(count(STAT)).toBe(3);
     // random() = 0.5 → 75 % of the nominal delay.
-    expect(clock.sleeps).toEqual(errcode === 45009 ? [45_000, 45_000] : [75, 150]);
+    expect(clock.sleeps).toEqual(errcode === 45009 ? [60_075, 60_150] : [75, 150]);
   });
 
   it('gives up after three retries of -1 with the hint', async () => {

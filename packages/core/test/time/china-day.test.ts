@@ -121,3 +121,15 @@ describe(`China days (host TZ=${process.env.TZ})`, () => {
     });
   });
 });
+
+describe('day arithmetic agrees with the calendar', () => {
+  it('matches Date for every day from 1970 to 2100', () => {
+    const mismatches: string[] = [];
+    for (let ms = 0; ms <= Date.UTC(2100, 11, 31); ms += 86_400_000) {
+      // 04:00 UTC is 12:00 China time: the China day is that same calendar date.
+      const expected = new Date(ms).toISOString().slice(0, 10);
+      if (chinaDayOfEpochMs(ms + 4 * 3600_000) !== expected) mismatches.push(expected);
+    }
+    expect(mismatches).toEqual([]);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Credentials come only from environment variables (or a dotenv file given by path), never from
+ * flags that land in shell history.
+ */
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import type { AuthOptions } from '@wecom-kf-stats/core';
+import { UsageError } from './usage-error.js';
+
+export const CREDENTIAL_HELP = `Credentials (environment variables, or a dotenv file with --dotenv):
+  WECOM_ACCESS_TOKEN                         an access_token you already hold
+  WECOM_CORP_ID + WECOM_CORP_SECRET          a self-built app (gettoken)
+  WECOM_SUITE_ID + WECOM_SUITE_SECRET + WECOM_SUITE_TICKET
+    + WECOM_AUTH_CORP_ID + WECOM_PERMANENT_CODE   a service provider (component statistics)
+  WECOM_TOKEN_SERVICE_URL [+ WECOM_TOKEN_SERVICE_HEADER="Name: value"]   a token service
+  WECOM_BASE_URL                             API base URL (default https://qyapi.weixin.qq.com)`;
+
+export type Env = Record<string, string | undefined>;
+
+/** The process environment over the dotenv file: a variable set in the shell wins. */
+export function loadEnv(processEnv: Env, dotenv: string | undefined): Env {
+  if (dotenv === undefined) return processEnv;
+  let text: string;
+  try {
+    text = readFileSync(dotenv, 'utf8');
+  } catch (error) {
+    throw new UsageError(`Invalid --dotenv: ${JSON.stringify(dotenv)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Allowed: a path to a readable dotenv file.`);
+  }
+  return { ...parseEnv(text), ...processEnv };
+}
+
+const SUITE_VARS = ['WECOM_SUITE_ID', 'WECOM_SUITE_SECRET', 'WECOM_SUITE_TICKET', 'WECOM_AUTH_CORP_ID', 'WECOM_PERMANENT_CODE'] as const;
+
+export function authFromEnv(env: Env): AuthOptions {
+  const has = (name: string) => typeof env[name] === 'string' && env[name]!.trim() !== '';
+  const get = (name: string) => env[name]!.trim();
+  if (has('WECOM_ACCESS_TOKEN')) return { type: 'token', accessToken: get('WECOM_ACCESS_TOKEN') };
+  if (has('WECOM_CORP_ID') || has('WECOM_CORP_SECRET')) {
+    const missing = ['WECOM_CORP_ID', 'WECOM_CORP_SECRET'].filter((n) => !has(n));
+    if (missing.length) throw new UsageError(`Invalid credentials: ${missing.join(' and ')} missing. Allowed: WECOM_CORP_ID and WECOM_CORP_SECRET together.`);
+    return { type: 'selfBuilt', corpId: get('WECOM_CORP_ID'), corpSecret: get('WECOM_CORP_SECRET') };
+  }
+  if (SUITE_VARS.some(has)) {
+    const missing = SUITE_VARS.filter((n) => !has(n));
+    if (missing.length) throw new UsageError(`Invalid credentials: ${missing.join(', ')} missing. Allowed: all of ${SUITE_VARS.join(', ')}.`);
+    return {
+      type: 'serviceProvider',
+      suiteId: get('WECOM_SUITE_ID'),
+      suiteSecret: get('WECOM_SUITE_SECRET'),
+      suiteTicket: get('WECOM_SUITE_TICKET'),
+      authCorpId: get('WECOM_AUTH_CORP_ID'),
+      permanentCode: get('WECOM_PERMANENT_CODE'),
+    };
+  }
+  if (has('WECOM_TOKEN_SERVICE_URL')) {
+    const headers: Record<string, string> = {};
+    if (has('WECOM_TOKEN_SERVICE_HEADER')) {
+      const match = /^([A-Za-z0-9-]+)\s*:\s*(.+)$/.exec(get('WECOM_TOKEN_SERVICE_HEADER'));
+      if (!match) throw new UsageError('Invalid WECOM_TOKEN_SERVICE_HEADER: [redacted]. Allowed: "Header-Name: value".');
+      headers[match[1]!] = match[2]!;
+    }
+    return { type: 'tokenService', url: get('WECOM_TOKEN_SERVICE_URL'), headers };
+  }
+  throw new UsageError(
+    'No credentials: set WECOM_ACCESS_TOKEN, or WECOM_CORP_ID + WECOM_CORP_SECRET, or WECOM_SUITE_ID + WECOM_SUITE_SECRET + WECOM_SUITE_TICKET + WECOM_AUTH_CORP_ID + WECOM_PERMANENT_CODE, or WECOM_TOKEN_SERVICE_URL (see --help).',
+  );
+}

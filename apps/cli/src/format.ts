@@ -1,0 +1,149 @@
+/**
+ * Output formats. JSON is an object with a `days` array of `{date, stat_time, statistic}` (WeCom's
+ * field names and values, null for a day without data); NDJSON one day per line; CSV a header row
+ * and one row per day with empty cells for null; table for people.
+ */
+import Table from 'cli-table3';
+import { stringify } from 'csv-stringify/sync';
+import {
+  getMetric,
+  metricLabel,
+  type KfAccount,
+  type Servicer,
+  type StatisticsDay,
+  type StatisticsResult,
+  type StatisticsSummary,
+  type StatsWarning,
+} from '@wecom-kf-stats/core';
+
+export const FORMATS = ['table', 'json', 'ndjson', 'csv'] as const;
+
+/** Tables without a rule between rows: one line per day. */
+const COMPACT = {
+  chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  style: { head: [], border: [] },
+};
+export type Format = (typeof FORMATS)[number];
+
+export interface StatisticsOutput {
+  result: Pick<StatisticsResult, 'endpoint' | 'from' | 'to' | 'requested'> & { openKfid?: string; servicerUserid?: string };
+  days: StatisticsDay[];
+  /** Columns in order: the picked metrics, then unknown fields seen. */
+  columns: string[];
+  warnings: StatsWarning[];
+  summary?: StatisticsSummary;
+  incomplete?: { missingDays: string[] };
+}
+
+/** The picked metrics, then any fields WeCom sent that the catalog does not know, sorted. */
+export function columnsFor(days: readonly StatisticsDay[], picked: readonly string[], pickedExplicitly: boolean): string[] {
+  if (pickedExplicitly) return [...picked];
+  const extra = new Set<string>();
+  for (const day of days) for (const key of Object.keys(day.statistic ?? {})) if (!picked.includes(key)) extra.add(key);
+  return [...picked, ...[...extra].sort()];
+}
+
+function cellText(key: string, value: unknown): string {
+  if (value === null || value === undefined) return '–';
+  if (typeof value !== 'number') return typeof value === 'string' ? value : JSON.stringify(value);
+  const kind = getMetric(key)?.kind;
+  if (kind === 'ratio') return `${(value * 100).toFixed(1)}%`;
+  if (kind === 'seconds') return `${Math.round(value)}s`;
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+function csvCell(value: unknown): string | number {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+export function renderStatistics(output: StatisticsOutput, format: Format, summaryOnly = false): string {
+  const { result, days, columns, warnings, summary } = output;
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(
+        {
+          endpoint: result.endpoint,
+          ...(result.openKfid ? { open_kfid: result.openKfid } : {}),
+          ...(result.servicerUserid ? { servicer_userid: result.servicerUserid } : {}),
+          from: result.from,
+          to: result.to,
+          days: days.map((d) => ({ date: d.date, stat_time: d.stat_time, statistic: d.statistic })),
+          ...(summary ? { summary } : {}),
+          warnings,
+          ...(output.incomplete ? { incomplete: output.incomplete } : {}),
+        },
+        null,
+        2,
+      )}\n`;
+    case 'ndjson': {
+      const lines = summaryOnly ? [] : days.map((d) => JSON.stringify({ date: d.date, stat_time: d.stat_time, statistic: d.statistic }));
+      if (summary) lines.push(JSON.stringify({ summary }));
+      return lines.length ? `${lines.join('\n')}\n` : '';
+    }
+    case 'csv':
+      if (summary && summaryOnly) {
+        return stringify([
+          ['from', 'to', 'days', 'days_with_data', ...Object.keys(summary.metrics)],
+          [summary.from ?? '', summary.to ?? '', summary.dayCount, summary.daysWithData, ...Object.values(summary.metrics).map(csvCell)],
+        ]);
+      }
+      return stringify([
+        ['date', 'stat_time', ...columns],
+        ...days.map((d) => [d.date, d.stat_time, ...columns.map((c) => csvCell(d.statistic?.[c]))]),
+      ]);
+    case 'table': {
+      const parts: string[] = [];
+      if (!summaryOnly) {
+        const table = new Table({ head: ['Date', ...columns.map((c) => metricLabel(c))], ...COMPACT });
+        for (const d of days) table.push([d.date, ...columns.map((c) => (d.statistic === null ? 'no data' : cellText(c, d.statistic[c])))]);
+        parts.push(table.toString());
+      }
+      if (summary) parts.push(renderSummaryTable(summary, columns));
+      return `${parts.join('\n')}\n`;
+    }
+  }
+}
+
+export function renderSummaryTable(summary: StatisticsSummary, columns?: readonly string[]): string {
+  const table = new Table({ head: ['Metric', '指标', `Total / weighted mean, ${summary.from ?? '–'}..${summary.to ?? '–'}`], ...COMPACT });
+  for (const [key, value] of Object.entries(summary.metrics)) {
+    if (columns && !columns.includes(key)) continue;
+    table.push([metricLabel(key), metricLabel(key, 'zh'), cellText(key, value)]);
+  }
+  const footer = [`${summary.daysWithData} of ${summary.dayCount} days had data.`, ...summary.notes].join('\n');
+  return `${table.toString()}\n${footer}`;
+}
+
+export function renderAccounts(accounts: readonly KfAccount[], format: Format): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify({ accounts }, null, 2)}\n`;
+    case 'ndjson':
+      return accounts.map((a) => `${JSON.stringify(a)}\n`).join('');
+    case 'csv':
+      return stringify([['open_kfid', 'name', 'manage_privilege'], ...accounts.map((a) => [a.open_kfid, a.name ?? '', csvCell(a.manage_privilege)])]);
+    case 'table': {
+      const table = new Table({ head: ['open_kfid', 'Name'], ...COMPACT });
+      for (const a of accounts) table.push([a.open_kfid, a.name ?? '']);
+      return `${table.toString()}\n${accounts.length} account(s).\n`;
+    }
+  }
+}
+
+export function renderServicers(servicers: readonly Servicer[], format: Format): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify({ servicers }, null, 2)}\n`;
+    case 'ndjson':
+      return servicers.map((s) => `${JSON.stringify(s)}\n`).join('');
+    case 'csv':
+      return stringify([['userid', 'open_userid', 'status'], ...servicers.map((s) => [s.userid ?? '', s.open_userid ?? '', csvCell(s.status)])]);
+    case 'table': {
+      const table = new Table({ head: ['userid', 'status'], ...COMPACT });
+      for (const s of servicers) table.push([s.userid ?? s.open_userid ?? '', s.status === 0 ? 'receiving' : String(s.status ?? '')]);
+      return `${table.toString()}\n${servicers.length} servicer(s).\n`;
+    }
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The command line: `fetch`, `accounts`, `servicers`, `demo`. Exit 0 on success, 2 on bad usage
+ * or input, 1 on API or runtime failure, each failure with one clear line on stderr.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import {
+  IncompleteFetchError,
+  STATISTICS_ENDPOINTS,
+  ValidationError,
+  WecomStatsError,
+  parseMetricSelection,
+  pickMetrics,
+  summarizeDays,
+  type StatisticsEndpoint,
+  type StatisticsQuery,
+  type StatisticsResult,
+  type StatsWarning,
+} from '@wecom-kf-stats/core';
+import { createNodeClient, type NodeClientOptions, type NodeKfStatsClient } from '@wecom-kf-stats/core/node';
+import { authFromEnv, CREDENTIAL_HELP, loadEnv, type Env } from './credentials.js';
+import { columnsFor, FORMATS, renderAccounts, renderServicers, renderStatistics, type Format, type StatisticsOutput } from './format.js';
+import { createProgress } from './progress.js';
+import { UsageError, usageErrorFrom } from './usage-error.js';
+
+export const CLI_NAME = 'wecom-kf-stats';
+
+export interface CliIO {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: Env;
+}
+
+interface ConnectionFlags {
+  baseUrl?: string;
+  concurrency?: string;
+  timeout?: string;
+  dotenv?: string;
+  verbose?: boolean;
+}
+
+interface FetchFlags extends ConnectionFlags {
+  from?: string;
+  to?: string;
+  last?: string;
+  yesterday?: boolean;
+  endpoint: StatisticsEndpoint;
+  openKfid?: string;
+  servicer?: string;
+  format?: Format;
+  metrics?: string;
+  summary?: boolean;
+  strict?: boolean;
+  progress: boolean;
+}
+
+const integerOrText = (value: string | undefined): number | string | undefined =>
+  value === undefined ? undefined : /^\d+$/.test(value.trim()) ? Number(value) : value;
+
+function connectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--base-url <url>', 'API base URL (default: WECOM_BASE_URL or https://qyapi.weixin.qq.com)')
+    .option('--concurrency <n>', 'statistics calls in flight at once (1-32)', '3')
+    .option('--timeout <ms>', 'per-request timeout in milliseconds', '15000')
+    .option('--dotenv <path>', 'read credentials from this dotenv file (shell variables win)')
+    .option('--verbose', 'log retries and token renewals to stderr (secrets redacted)');
+}
+
+function formatOption(): Option {
+  return new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(FORMATS);
+}
+
+function createClient(flags: ConnectionFlags, io: CliIO): NodeKfStatsClient {
+  const env = loadEnv(io.env, flags.dotenv);
+  const options: NodeClientOptions = {
+    auth: authFromEnv(env),
+    concurrency: integerOrText(flags.concurrency) as number,
+    timeoutMs: integerOrText(flags.timeout) as number,
+  };
+  const baseUrl = flags.baseUrl ?? env.WECOM_BASE_URL;
+  if (baseUrl !== undefined) options.baseUrl = baseUrl;
+  if (flags.verbose) {
+    const line = (m: string) => io.stderr.write(`${CLI_NAME}: ${m}\n`);
+    options.logger = { info: line, warn: line, debug: line };
+  }
+  return createNodeClient(options);
+}
+
+function pickFormat(flag: Format | undefined, io: CliIO): Format {
+  return flag ?? (io.stdout.isTTY ? 'table' : 'json');
+}
+
+function writeWarnings(io: CliIO, warnings: readonly StatsWarning[]): void {
+  for (const w of warnings) io.stderr.write(`${CLI_NAME}: warning: ${w.message}\n`);
+}
+
+function rangeOf(flags: FetchFlags): Pick<StatisticsQuery, 'from' | 'to' | 'last'> {
+  if (flags.yesterday) {
+    const clash = (['from', 'to', 'last'] as const).filter((k) => flags[k] !== undefined);
+    if (clash.length) throw new UsageError(`Invalid --yesterday: it cannot be combined with ${clash.map((k) => `--${k}`).join(', ')}. Allowed: --yesterday alone, --last N, or --from/--to.`);
+    return { from: 'yesterday', to: 'yesterday' };
+  }
+  if (flags.from === undefined && flags.to === undefined && flags.last === undefined) {
+    throw new UsageError('Invalid range: none given. Allowed: --from YYYY-MM-DD [--to YYYY-MM-DD], --last N, or --yesterday.');
+  }
+  const range: Pick<StatisticsQuery, 'from' | 'to' | 'last'> = {};
+  if (flags.from !== undefined) range.from = flags.from;
+  if (flags.to !== undefined) range.to = flags.to;
+  if (flags.last !== undefined) range.last = flags.last;
+  return range;
+}
+
+async function runFetch(flags: FetchFlags, io: CliIO): Promise<void> {
+  const format = pickFormat(flags.format, io);
+  const metrics = parseMetricSelection(flags.endpoint, flags.metrics);
+  const query: StatisticsQuery = { endpoint: flags.endpoint, ...rangeOf(flags), policy: flags.strict ? 'strict' : 'clamp' };
+  if (flags.openKfid !== undefined) query.openKfid = flags.openKfid;
+  if (flags.servicer !== undefined) query.servicerUserid = flags.servicer;
+  const client = createClient(flags, io);
+  const progress = createProgress(io.stderr, flags.progress);
+  query.onProgress = (p) => progress.update(p);
+  let result: StatisticsResult;
+  let incomplete: IncompleteFetchError<StatisticsResult> | undefined;
+  try {
+    result = await client.getStatistics(query);
+  } catch (error) {
+    if (!(error instanceof IncompleteFetchError)) throw error;
+    incomplete = error as IncompleteFetchError<StatisticsResult>;
+    result = incomplete.partial;
+  } finally {
+    progress.stop();
+    await client.close();
+  }
+  const days = pickMetrics(result.days, metrics);
+  const output: StatisticsOutput = {
+    result,
+    days,
+    columns: columnsFor(result.days, metrics, flags.metrics !== undefined),
+    warnings: result.warnings,
+    ...(flags.summary ? { summary: summarizeDays(result.endpoint, result.days) } : {}),
+    ...(incomplete ? { incomplete: { missingDays: incomplete.missingDays } } : {}),
+  };
+  writeWarnings(io, result.warnings);
+  // Whatever arrived is written, even when some chunks failed.
+  io.stdout.write(renderStatistics(output, format, flags.summary === true && format === 'csv'));
+  if (incomplete) throw incomplete;
+}
+
+function addExamples(cmd: Command, examples: string[]): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n\n${CREDENTIAL_HELP}\n`);
+}
+
+export function buildProgram(io: CliIO, run: { demo: (flags: Record<string, unknown>, io: CliIO) => Promise<void> }): Command {
+  const program = new Command(CLI_NAME)
+    .description('WeCom WeChat customer-service (微信客服) statistics: China days, 31-day chunks, tokens and retries handled.')
+    .version('0.1.0')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`${CLI_NAME}: ${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    });
+
+  const fetch = connectionOptions(
+    program
+      .command('fetch')
+      .description('Fetch daily statistics for a range of China days (any length: split into 31-day calls)')
+      .option('--from <day>', 'first day, YYYY-MM-DD China date (or "yesterday", "7 days ago")')
+      .option('--to <day>', 'last day, inclusive (default: yesterday)')
+      .option('--last <days>', 'the last N full days, ending yesterday (1-180)')
+      .option('--yesterday', "yesterday's statistics")
+      .addOption(new Option('--endpoint <name>', 'which statistics').choices(STATISTICS_ENDPOINTS).default('component'))
+      .option('--open-kfid <id>', 'customer-service account (corp and servicer statistics)')
+      .option('--servicer <userid>', 'one servicer (servicer statistics)')
+      .addOption(formatOption())
+      .option('--metrics <keys>', 'comma-separated metric keys to keep (default: all)')
+      .option('--summary', 'add range totals (counts summed, rates weighted)')
+      .option('--strict', 'reject days outside [180 days ago, yesterday] instead of clamping')
+      .option('--no-progress', 'no progress bar'),
+  ).action(async (flags: FetchFlags) => runFetch(flags, io));
+  addExamples(fetch, [
+    `${CLI_NAME} fetch --yesterday`,
+    `${CLI_NAME} fetch --last 180 --format csv > stats.csv`,
+    `${CLI_NAME} fetch --endpoint corp --open-kfid wkXXXX --from 2026-10-01 --to 2026-10-31 --summary`,
+    `${CLI_NAME} fetch --endpoint servicer --open-kfid wkXXXX --servicer zhangsan --last 7 --metrics session_cnt,reply_rate`,
+    `${CLI_NAME} fetch --last 30 --dotenv ./wecom.env --format ndjson`,
+  ]);
+
+  const accounts = connectionOptions(
+    program.command('accounts').description('List the customer-service accounts (every page of kf/account/list)').addOption(formatOption()),
+  ).action(async (flags: ConnectionFlags & { format?: Format }) => {
+    const client = createClient(flags, io);
+    try {
+      io.stdout.write(renderAccounts(await client.listAccounts(), pickFormat(flags.format, io)));
+    } finally {
+      await client.close();
+    }
+  });
+  addExamples(accounts, [`${CLI_NAME} accounts`, `${CLI_NAME} accounts --format csv`]);
+
+  const servicers = connectionOptions(
+    program
+      .command('servicers')
+      .description('List the servicers of one customer-service account (kf/servicer/list)')
+      .requiredOption('--open-kfid <id>', 'customer-service account')
+      .addOption(formatOption()),
+  ).action(async (flags: ConnectionFlags & { format?: Format; openKfid: string }) => {
+    const client = createClient(flags, io);
+    try {
+      io.stdout.write(renderServicers(await client.listServicers(flags.openKfid), pickFormat(flags.format, io)));
+    } finally {
+      await client.close();
+    }
+  });
+  addExamples(servicers, [`${CLI_NAME} servicers --open-kfid wkXXXX`]);
+
+  program
+    .command('demo')
+    .description('Start the bundled WeCom simulator and fetch the last 180 days through the real client')
+    .option('--out <path>', 'where to write the CSV', 'demo-output/component-statistics.csv')
+    .option('--latency <ms>', 'simulated network latency per call', '40')
+    .option('--days <n>', 'rows of the daily table to print', '14')
+    .action(async (flags: Record<string, unknown>) => run.demo(flags, io));
+
+  return program;
+}
+
+/** Run the command line; resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIO, run: Parameters<typeof buildProgram>[1]): Promise<number> {
+  const program = buildProgram(io, run);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    return reportFailure(error, io);
+  }
+}
+
+function reportFailure(error: unknown, io: CliIO): number {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; commander already printed its one-line error otherwise.
+    return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+  }
+  const line = (message: string) => io.stderr.write(`${CLI_NAME}: ${message.split('\n')[0]}\n`);
+  if (error instanceof UsageError) {
+    line(error.message);
+    return 2;
+  }
+  if (error instanceof ValidationError) {
+    line(usageErrorFrom(error).message);
+    return 2;
+  }
+  if (error instanceof WecomStatsError) {
+    line(error.message);
+    return 1;
+  }
+  line(`unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
+  return 1;
+}

@@ -1,0 +1,15 @@
+export { startSimulator, DEFAULT_SEED, DEFAULT_TOKEN_TTL_SEC, DEFAULT_QUIET_DAY_SHARE } from './server.js';
+export { chinaClock } from './clock.js';
+export type { ChinaClockOptions } from './clock.js';
+export type { Simulator, SimulatorOptions, SimulatorCall, ExpectedStatisticQuery } from './types.js';
+export type { Fault, FaultKind, FaultTarget } from './faults.js';
+export { defaultFixtures, createFixtures, extraSelfBuiltCorp, extraSuiteAuthCorp } from './fixtures.js';
+export type {
+  SimulatorFixtures,
+  SelfBuiltCorpFixture,
+  SuiteAuthCorpFixture,
+  SuiteFixture,
+  TokenServiceFixture,
+  KfAccountFixture,
+} from './fixtures.js';
+export { MAX_SPAN_DAYS, OLDEST_DAY_OFFSET } from './api.js';
