@@ -18,6 +18,7 @@ export default defineConfig({
           name: 'core',
           include: ['test/*.test.ts'],
           testTimeout: 20_000,
+          typecheck: { enabled: true, include: ['test/*.test-d.ts'], tsconfig: './tsconfig.json' },
         },
       },
     ],

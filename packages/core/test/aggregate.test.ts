@@ -52,6 +52,18 @@ describe('summaries over a range', () => {
   });
 });
 
+describe('servicer summaries', () => {
+  it('weights a servicer reply rate by its sessions, which are all human', () => {
+    const s = summarizeDays('servicer', [
+      day('2026-11-01', { session_cnt: 9, reply_rate: 1, first_reply_average_sec: 10 }),
+      day('2026-11-02', { session_cnt: 1, reply_rate: 0, first_reply_average_sec: null }),
+    ]);
+    expect(s.metrics.reply_rate).toBeCloseTo(0.9);
+    expect(s.metrics.first_reply_average_sec).toBeCloseTo(10);
+    expect(s.notes).toEqual([]);
+  });
+});
+
 describe('fill policies', () => {
   const days = [day('2026-11-01', { session_cnt: 2, reply_rate: 1 }), day('2026-11-02', null)];
   it('keeps no-data days as null by default', () => {
