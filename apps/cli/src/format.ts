@@ -116,34 +116,43 @@ export function renderSummaryTable(summary: StatisticsSummary, columns?: readonl
   return `${table.toString()}\n${footer}`;
 }
 
-export function renderAccounts(accounts: readonly KfAccount[], format: Format): string {
+interface ListColumn<T> {
+  header: string;
+  value(item: T): unknown;
+  /** Shown in the table format too (otherwise CSV only). */
+  inTable?: boolean;
+}
+
+/** One renderer for the account and servicer lists: JSON under `key`, NDJSON, CSV, table. */
+function renderList<T>(items: readonly T[], format: Format, key: string, noun: string, columns: ListColumn<T>[]): string {
   switch (format) {
     case 'json':
-      return `${JSON.stringify({ accounts }, null, 2)}\n`;
+      return `${JSON.stringify({ [key]: items }, null, 2)}\n`;
     case 'ndjson':
-      return accounts.map((a) => `${JSON.stringify(a)}\n`).join('');
+      return items.map((item) => `${JSON.stringify(item)}\n`).join('');
     case 'csv':
-      return stringify([['open_kfid', 'name', 'manage_privilege'], ...accounts.map((a) => [a.open_kfid, a.name ?? '', csvCell(a.manage_privilege)])]);
+      return stringify([columns.map((c) => c.header), ...items.map((item) => columns.map((c) => csvCell(c.value(item))))]);
     case 'table': {
-      const table = new Table({ head: ['open_kfid', 'Name'], ...COMPACT });
-      for (const a of accounts) table.push([a.open_kfid, a.name ?? '']);
-      return `${table.toString()}\n${accounts.length} account(s).\n`;
+      const shown = columns.filter((c) => c.inTable);
+      const table = new Table({ head: shown.map((c) => c.header), ...COMPACT });
+      for (const item of items) table.push(shown.map((c) => String(c.value(item) ?? '')));
+      return `${table.toString()}\n${items.length} ${noun}(s).\n`;
     }
   }
 }
 
+export function renderAccounts(accounts: readonly KfAccount[], format: Format): string {
+  return renderList(accounts, format, 'accounts', 'account', [
+    { header: 'open_kfid', value: (a) => a.open_kfid, inTable: true },
+    { header: 'name', value: (a) => a.name ?? '', inTable: true },
+    { header: 'manage_privilege', value: (a) => a.manage_privilege },
+  ]);
+}
+
 export function renderServicers(servicers: readonly Servicer[], format: Format): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify({ servicers }, null, 2)}\n`;
-    case 'ndjson':
-      return servicers.map((s) => `${JSON.stringify(s)}\n`).join('');
-    case 'csv':
-      return stringify([['userid', 'open_userid', 'status'], ...servicers.map((s) => [s.userid ?? '', s.open_userid ?? '', csvCell(s.status)])]);
-    case 'table': {
-      const table = new Table({ head: ['userid', 'status'], ...COMPACT });
-      for (const s of servicers) table.push([s.userid ?? s.open_userid ?? '', s.status === 0 ? 'receiving' : String(s.status ?? '')]);
-      return `${table.toString()}\n${servicers.length} servicer(s).\n`;
-    }
-  }
+  return renderList(servicers, format, 'servicers', 'servicer', [
+    { header: 'userid', value: (s) => s.userid ?? s.open_userid ?? '', inTable: true },
+    { header: 'open_userid', value: (s) => s.open_userid ?? '' },
+    { header: 'status', value: (s) => (format === 'table' ? (s.status === 0 ? 'receiving' : s.status) : s.status), inTable: true },
+  ]);
 }

@@ -84,6 +84,10 @@ function expiresIn(answer: { expires_in?: number | undefined }): number {
   return typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : DEFAULT_TOKEN_LIFETIME_SECONDS;
 }
 
+function accessTokenOf(answer: { access_token: string; expires_in?: number | undefined }) {
+  return { token: answer.access_token, expiresInSeconds: expiresIn(answer) };
+}
+
 function cachedHandle(
   cache: TokenCache,
   key: string,
@@ -148,7 +152,7 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
             schema: accessTokenResponseSchema,
             signal,
           });
-          return { token: answer.access_token, expiresInSeconds: expiresIn(answer) };
+          return accessTokenOf(answer);
         }),
       };
     }
@@ -179,7 +183,7 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
             schema: accessTokenResponseSchema,
             signal,
           });
-          return { token: answer.access_token, expiresInSeconds: expiresIn(answer) };
+          return accessTokenOf(answer);
         }),
       };
     }
@@ -190,8 +194,7 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
       return {
         key,
         handle: cachedHandle(cache, key, 'access_token', INVALID_ACCESS_TOKEN_ERRCODES, async (signal) => {
-          const answer = await executeCall(ctx, { method: 'GET', path: url, headers, schema: accessTokenResponseSchema, signal });
-          return { token: answer.access_token, expiresInSeconds: expiresIn(answer) };
+          return accessTokenOf(await executeCall(ctx, { method: 'GET', path: url, headers, schema: accessTokenResponseSchema, signal }));
         }),
       };
     }
