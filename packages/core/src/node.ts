@@ -51,7 +51,9 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Nod
       throw classifyTransportFailure(error, req, timeout);
     }
   }) as NodeTransport;
-  transport.close = () => agent.close();
+  let closing: Promise<void> | undefined;
+  // Idempotent: hosts close on redeploy and again on shutdown.
+  transport.close = () => (closing ??= agent.close());
   return transport;
 }
 

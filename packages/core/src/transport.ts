@@ -56,6 +56,8 @@ export function classifyTransportFailure(error: unknown, request: TransportReque
   if (error instanceof TimeoutError || error instanceof AbortedError || error instanceof TransportError) return error;
   if (request.signal?.aborted) return new AbortedError(request.signal.reason);
   const code = (error as { code?: unknown } | null)?.code;
+  // The pool was closed by its owner (a redeploy, a shutdown): nothing to retry.
+  if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') return new AbortedError(new Error('the client was closed'));
   if (timeoutSignal?.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new TimeoutError(request.label, request.timeoutMs);
   }

@@ -241,6 +241,15 @@ describe('faults over real HTTP', () => {
     await expect(client.checkAuth()).rejects.toThrow(/errcode 40001 .*The secret is wrong/);
   });
 
+  it('fails at once, without retries, after the client was closed', async () => {
+    const client = selfBuilt({ retry: { baseDelayMs: 2000 } });
+    await client.checkAuth();
+    await client.close();
+    const started = Date.now();
+    await expect(client.getStatistics({ endpoint: 'corp', openKfid: account(), last: 1 })).rejects.toThrow(/aborted: the client was closed/);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
   it('stops everything when aborted', async () => {
     sim.setLatency(200);
     try {

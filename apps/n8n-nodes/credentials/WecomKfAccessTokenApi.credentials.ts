@@ -1,0 +1,31 @@
+import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import { baseUrlProperty } from './baseUrl';
+
+/**
+ * An access_token obtained elsewhere (a company token service, another system). WeCom tokens
+ * live 7200 s: this suits short-lived use or an expression that reads the current token.
+ *
+ * Tested by the WeCom KF Statistics node (`testedBy`): an invalid token is an errcode inside
+ * an HTTP 200 answer.
+ */
+export class WecomKfAccessTokenApi implements ICredentialType {
+  name = 'wecomKfAccessTokenApi';
+
+  displayName = 'WeCom KF (Access Token) API';
+
+  icon: Icon = { light: 'file:wecomKf.svg', dark: 'file:wecomKf.dark.svg' };
+
+  documentationUrl = 'https://developer.work.weixin.qq.com/document/path/91039';
+
+  properties: INodeProperties[] = [
+    {
+      displayName: 'Access Token',
+      name: 'accessToken',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      required: true,
+    },
+    baseUrlProperty,
+  ];
+}

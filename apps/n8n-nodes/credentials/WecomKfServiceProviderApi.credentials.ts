@@ -1,0 +1,66 @@
+import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import { baseUrlProperty } from './baseUrl';
+
+/**
+ * A service provider's suite (第三方应用 / 微信客服组件): suite token -> corp token for one
+ * authorizing corp (pages 97162, 90605). Needed for component statistics (kf/get_statistic).
+ *
+ * Tested by the WeCom KF Statistics node (`testedBy`): the token chain takes two calls and
+ * WeCom reports failures as errcodes inside HTTP 200 answers.
+ */
+export class WecomKfServiceProviderApi implements ICredentialType {
+  name = 'wecomKfServiceProviderApi';
+
+  displayName = 'WeCom KF (Service Provider) API';
+
+  icon: Icon = { light: 'file:wecomKf.svg', dark: 'file:wecomKf.dark.svg' };
+
+  documentationUrl = 'https://developer.work.weixin.qq.com/document/path/90605';
+
+  properties: INodeProperties[] = [
+    {
+      displayName: 'Suite ID',
+      name: 'suiteId',
+      type: 'string',
+      default: '',
+      required: true,
+      description: 'The suite_id of your third-party app (or customer-service component)',
+    },
+    {
+      displayName: 'Suite Secret',
+      name: 'suiteSecret',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      required: true,
+    },
+    {
+      displayName: 'Suite Ticket',
+      name: 'suiteTicket',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      required: true,
+      description:
+        'The newest suite_ticket WeCom pushed to your callback (a new one every 10 minutes, each valid 30 minutes). It is needed only when a new suite token is fetched.',
+    },
+    {
+      displayName: 'Authorizing Corp ID',
+      name: 'authCorpId',
+      type: 'string',
+      default: '',
+      required: true,
+      description: 'The auth_corpid of the corp that authorized your app',
+    },
+    {
+      displayName: 'Permanent Code',
+      name: 'permanentCode',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      required: true,
+      description: 'The permanent_code WeCom gave when that corp authorized your app',
+    },
+    baseUrlProperty,
+  ];
+}

@@ -1,0 +1,124 @@
+/**
+ * Core errors as n8n errors. Bad input becomes a NodeOperationError that names the parameter as
+ * the user sees it; anything WeCom or the network said becomes a NodeApiError carrying WeCom's
+ * errcode and the English and Chinese hint. Messages come from core, already redacted.
+ */
+import {
+  HttpStatusError,
+  IncompleteFetchError,
+  ValidationError,
+  WecomApiError,
+  isWecomStatsError,
+  redactText,
+} from '@wecom-kf-stats/core';
+import { NodeApiError, NodeOperationError, type Failure, type IDataObject, type INode, type JsonObject } from 'n8n-workflow';
+import { PARAMETER_LABELS } from './description';
+
+/** Core's field names for what the user set in the node's parameters. */
+const CORE_FIELD_TO_PARAMETER: Record<string, string> = {
+  from: 'fromDate',
+  to: 'toDate',
+  last: 'lastDays',
+  openKfid: 'openKfid',
+  servicerUserid: 'servicerUserid',
+  metrics: 'metrics',
+  policy: 'options.windowPolicy',
+  range: 'range',
+  output: 'output',
+  'options.fillPolicy': 'options.fillPolicy',
+  'options.fieldNames': 'options.fieldNames',
+};
+
+/** Why it failed, for n8n's retry and alerting logic (WECOM-API.md §5). */
+function failureOf(errcode: number): Failure | undefined {
+  if (errcode === 45009 || errcode === 45033) return { cause: 'rate-limited' };
+  if (errcode === -1) return { cause: 'temporarily-unavailable' };
+  if ([40001, 40013, 40014, 42001, 40082, 42009, 40084, 40085, 48004].includes(errcode)) return { cause: 'credential-invalid' };
+  if ([48002, 60020, 60111, 95000, 95004, 95017].includes(errcode)) return { cause: 'configuration-invalid' };
+  return undefined;
+}
+
+/** Core's client option paths for what the user set in the credential. */
+const CREDENTIAL_FIELD_LABELS: Record<string, string> = {
+  'auth.corpId': 'Corp ID',
+  'auth.corpSecret': 'App Secret',
+  'auth.suiteId': 'Suite ID',
+  'auth.suiteSecret': 'Suite Secret',
+  'auth.suiteTicket': 'Suite Ticket',
+  'auth.authCorpId': 'Authorizing Corp ID',
+  'auth.permanentCode': 'Permanent Code',
+  'auth.accessToken': 'Access Token',
+  baseUrl: 'Base URL',
+};
+
+export function parameterOfField(field: string): { name: string; label: string } | undefined {
+  const name = CORE_FIELD_TO_PARAMETER[field];
+  if (name === undefined) return undefined;
+  return { name, label: PARAMETER_LABELS[name] ?? name };
+}
+
+/** "Invalid from: …" -> "Invalid parameter "From Date" (fromDate): …" */
+export function validationMessage(error: ValidationError): string {
+  const parameter = parameterOfField(error.field);
+  if (parameter) return error.message.replace(`Invalid ${error.field}:`, `Invalid parameter "${parameter.label}" (${parameter.name}):`);
+  const option = error.field.replace(/^options\./, '');
+  const credentialLabel = CREDENTIAL_FIELD_LABELS[option];
+  if (credentialLabel !== undefined) {
+    const name = option.replace(/^auth\./, '');
+    return error.message.replace(`Invalid ${error.field}:`, `Invalid credential field "${credentialLabel}" (${name}):`);
+  }
+  return error.message;
+}
+
+export function toNodeError(node: INode, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+  if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+  const cause = error instanceof IncompleteFetchError ? error.cause : error;
+  if (error instanceof ValidationError) {
+    return new NodeOperationError(node, validationMessage(error), {
+      itemIndex,
+      description: `Allowed: ${error.allowed}`,
+      failure: { cause: 'configuration-invalid' },
+    });
+  }
+  if (cause instanceof WecomApiError) {
+    const response: JsonObject = { errcode: cause.errcode, errmsg: cause.errmsg };
+    const failure = failureOf(cause.errcode);
+    return new NodeApiError(node, response, {
+      itemIndex,
+      message: (error as Error).message,
+      description: `${cause.hint.en}\n${cause.hint.zh}`,
+      ...(failure ? { failure } : {}),
+    });
+  }
+  if (isWecomStatsError(error)) {
+    const status = cause instanceof HttpStatusError ? String(cause.status) : undefined;
+    return new NodeApiError(node, { code: error.code, message: error.message } as JsonObject, {
+      itemIndex,
+      message: error.message,
+      ...(status ? { httpCode: status } : {}),
+      ...(error.code === 'TIMEOUT' || error.code === 'TRANSPORT' || error.code === 'HTTP_STATUS'
+        ? { failure: { cause: 'temporarily-unavailable' } as Failure }
+        : {}),
+    });
+  }
+  const message = redactText(error instanceof Error ? error.message : String(error));
+  return new NodeOperationError(node, message, { itemIndex });
+}
+
+/** The json of an error item under continueOnFail: what failed, WeCom's code and hint. */
+export function errorJson(error: NodeApiError | NodeOperationError, original: unknown): IDataObject {
+  const json: IDataObject = { error: error.message };
+  if (error.description) json.description = error.description;
+  const cause = original instanceof IncompleteFetchError ? original.cause : original;
+  if (isWecomStatsError(original)) json.code = original.code;
+  if (cause instanceof WecomApiError) {
+    json.errcode = cause.errcode;
+    json.hint = { en: cause.hint.en, zh: cause.hint.zh };
+  }
+  if (original instanceof ValidationError) {
+    const parameter = parameterOfField(original.field);
+    json.parameter = parameter?.name ?? original.field;
+  }
+  if (original instanceof IncompleteFetchError) json.missing_days = original.missingDays;
+  return json;
+}

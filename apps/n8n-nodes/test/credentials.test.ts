@@ -1,0 +1,112 @@
+/**
+ * The credential tests, run the way n8n's CredentialsTester runs a `testedBy` function: with
+ * n8n-core's real CredentialTestContext (its legacy request helper goes through n8n's outbound
+ * HTTP stack), against the simulator over real HTTP.
+ */
+import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { ICredentialDataDecryptedObject, ICredentialTestFunction, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { builtCredentials, builtNode, coreLib } from './n8n-harness';
+import { simulatorCredentials } from './fixtures';
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0 });
+});
+afterAll(async () => {
+  await sim.close();
+});
+beforeEach(() => {
+  sim.clearFaults();
+  sim.resetCalls();
+});
+
+/** What CredentialsTester.getCredentialTestFunction finds for a credential type. */
+function testFunctionFor(type: string): ICredentialTestFunction {
+  const declared = builtNode.description.credentials!.find((c) => c.name === type);
+  expect(typeof declared?.testedBy).toBe('string');
+  const fn = (builtNode.methods!.credentialTest as Record<string, ICredentialTestFunction>)[declared!.testedBy as string];
+  expect(fn).toBeTypeOf('function');
+  return fn!;
+}
+
+async function testCredential(type: string, data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
+  const context = new coreLib.CredentialTestContext() as unknown as ICredentialTestFunctions;
+  return testFunctionFor(type).call(context, { id: '1', name: 'test', type, data });
+}
+
+async function accessToken(): Promise<string> {
+  const { corpId, corpSecret } = sim.fixtures.selfBuilt;
+  const answer = (await (await fetch(`${sim.url}/cgi-bin/gettoken?corpid=${corpId}&corpsecret=${corpSecret}`)).json()) as { access_token: string };
+  return answer.access_token;
+}
+
+describe('credential types', () => {
+  test('every credential type has a base URL defaulting to WeCom and secrets as password fields', () => {
+    expect(builtCredentials.map((c) => c.name).sort()).toEqual(['wecomKfAccessTokenApi', 'wecomKfSelfBuiltApi', 'wecomKfServiceProviderApi']);
+    for (const credential of builtCredentials) {
+      expect(credential.properties.find((p) => p.name === 'baseUrl')?.default).toBe('https://qyapi.weixin.qq.com');
+      for (const p of credential.properties.filter((p) => /secret|ticket|code|token/i.test(p.name))) {
+        expect(p.typeOptions?.password, `${credential.name}.${p.name}`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('credential tests against the base URL', () => {
+  test('self-built app: token, then the account list', async () => {
+    const result = await testCredential('wecomKfSelfBuiltApi', simulatorCredentials(sim).wecomKfSelfBuiltApi!);
+    expect(result).toEqual({ status: 'OK', message: `Connected: ${sim.fixtures.accounts.length} customer-service account(s) visible.` });
+    expect(sim.callCount('/cgi-bin/gettoken')).toBe(1);
+    expect(sim.callCount('/cgi-bin/kf/account/list')).toBe(1);
+  });
+
+  test('service provider: suite token, corp token, then the account list', async () => {
+    const result = await testCredential('wecomKfServiceProviderApi', simulatorCredentials(sim).wecomKfServiceProviderApi!);
+    expect(result.status).toBe('OK');
+    expect(sim.callCount('/cgi-bin/service/get_suite_token')).toBe(1);
+    expect(sim.callCount('/cgi-bin/service/get_corp_token')).toBe(1);
+  });
+
+  test('access token: the account list', async () => {
+    const result = await testCredential('wecomKfAccessTokenApi', { accessToken: await accessToken(), baseUrl: sim.url });
+    expect(result.status).toBe('OK');
+  });
+
+  test('a wrong secret (errcode 40001 inside an HTTP 200) fails with the hint and without the secret', async () => {
+    const canary = 'CANARY-corp-secret-51c0ffee';
+    const result = await testCredential('wecomKfSelfBuiltApi', { corpId: sim.fixtures.selfBuilt.corpId, corpSecret: canary, baseUrl: sim.url });
+    expect(result.status).toBe('Error');
+    expect(result.message).toContain('errcode 40001');
+    expect(result.message).toContain('secret 不正确');
+    expect(result.message).not.toContain(canary);
+  });
+
+  test('an outdated suite ticket fails with its own hint and the ticket is not shown', async () => {
+    const canary = 'CANARY-suite-ticket-0badf00d';
+    const result = await testCredential('wecomKfServiceProviderApi', { ...sim.fixtures.suite, suiteTicket: canary, baseUrl: sim.url });
+    expect(result.status).toBe('Error');
+    expect(result.message).toContain('40085');
+    expect(result.message).not.toContain(canary);
+  });
+
+  test('an invalid access token fails', async () => {
+    const result = await testCredential('wecomKfAccessTokenApi', { accessToken: 'CANARY-token-not-issued-1234', baseUrl: sim.url });
+    expect(result.status).toBe('Error');
+    expect(result.message).toMatch(/errcode (40014|42001)/);
+    expect(result.message).not.toContain('CANARY-token-not-issued-1234');
+  });
+
+  test('a base URL nobody answers on fails as a connection error, not a success', async () => {
+    const result = await testCredential('wecomKfSelfBuiltApi', { ...sim.fixtures.selfBuilt, baseUrl: 'http://127.0.0.1:9' });
+    expect(result.status).toBe('Error');
+    expect(result.message).toMatch(/Request to \/cgi-bin\/gettoken failed/);
+  });
+
+  test('an app without permission for the customer-service APIs fails with the permission hint', async () => {
+    sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/account/list' });
+    const result = await testCredential('wecomKfSelfBuiltApi', { ...sim.fixtures.selfBuilt, baseUrl: sim.url });
+    expect(result.status).toBe('Error');
+    expect(result.message).toContain('可调用接口的应用');
+  });
+});

@@ -1,0 +1,85 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nodeRedRequire } from './host.js';
+import { builtNodes, collect, helper, onTab } from './runtime.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const examples = readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'));
+const read = (file: string): Record<string, unknown>[] => JSON.parse(readFileSync(path.join(root, 'examples', file), 'utf8'));
+
+// Node-RED's own core nodes the examples use, from the installed node-red.
+const nodesDir = path.dirname(nodeRedRequire.resolve('@node-red/nodes/package.json'));
+const coreNodes = ['common/20-inject.js', 'function/15-change.js', 'sequence/17-split.js', 'common/90-comment.js'].map((file) =>
+  nodeRedRequire(path.join(nodesDir, 'core', file)),
+);
+const CREDENTIAL_FIELDS = ['corpSecret', 'suiteSecret', 'suiteTicket', 'permanentCode', 'accessToken', 'tokenServiceHeaderValue'];
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0 });
+});
+afterAll(async () => {
+  await sim.close();
+});
+afterEach(async () => {
+  await helper.unload();
+});
+
+/** The example against the simulator: config pointed at it, debug nodes swapped for helper nodes. */
+async function run(file: string) {
+  const flow = read(file).map((n) => {
+    if (n.type === 'wecom-kf-config') return { ...n, corpId: sim.fixtures.selfBuilt.corpId, baseUrl: sim.url };
+    if (n.type === 'wecom-kf-stats' && n.endpoint === 'corp' && n.openKfid === '') return { ...n, openKfid: sim.fixtures.accounts[0]!.open_kfid };
+    if (n.type === 'debug') return { id: n.id, type: 'helper', name: n.name };
+    return n;
+  });
+  const config = flow.find((n) => n.type === 'wecom-kf-config')!;
+  await helper.load([...coreNodes, ...(await builtNodes())], onTab(flow), { [config.id as string]: { corpSecret: sim.fixtures.selfBuilt.corpSecret } });
+  const byName = (type: string, name: string) => flow.find((n) => n.type === type && n.name === name)!.id as string;
+  return { byName };
+}
+
+describe('examples', () => {
+  it.each(examples)('%s carries no credentials and only known node types', (file) => {
+    const flow = read(file);
+    for (const node of flow) {
+      for (const field of [...CREDENTIAL_FIELDS, 'credentials']) expect(node, `${file} ${node.id}`).not.toHaveProperty(field);
+    }
+    const known = ['wecom-kf-config', 'wecom-kf-stats', 'wecom-kf-accounts', 'inject', 'debug', 'catch', 'change', 'join', 'comment'];
+    for (const node of flow) expect(known, `${file} ${node.id}`).toContain(node.type);
+  });
+
+  it('daily-yesterday: the 06:30 schedule fetches yesterday', async () => {
+    expect(read('daily-yesterday.json').find((n) => n.type === 'inject')!.crontab).toBe('30 06 * * *');
+    const { byName } = await run('daily-yesterday.json');
+    const out = collect(byName('helper', 'days'));
+    helper.getNode(byName('inject', '06:30 daily')).receive({});
+    const [msg] = await out.waitFor(1);
+    expect(msg.payload).toHaveLength(1);
+    expect(msg.statistics.to).toBe(msg.payload[0].date);
+  });
+
+  it('backfill-180-days: one row per day for 180 days', async () => {
+    const { byName } = await run('backfill-180-days.json');
+    const out = collect(byName('helper', 'one row per day'));
+    helper.getNode(byName('inject', 'last 180 days')).receive({});
+    const rows = await out.waitFor(180);
+    expect(rows[0].payload).toMatchObject({ date: expect.any(String), open_kfid: sim.fixtures.accounts[0]!.open_kfid });
+    expect(new Set(rows.map((r) => r.payload.date)).size).toBe(180);
+  });
+
+  it('per-account: one joined array with every account’s days and summary', async () => {
+    const { byName } = await run('per-account.json');
+    const out = collect(byName('helper', 'all accounts'));
+    helper.getNode(byName('inject', 'run')).receive({});
+    const [msg] = await out.waitFor(1);
+    expect(msg.payload.map((r: { openKfid: string }) => r.openKfid).sort()).toEqual(sim.fixtures.accounts.map((a) => a.open_kfid).sort());
+    for (const result of msg.payload) {
+      expect(result.days).toHaveLength(7);
+      expect(typeof result.summary.metrics.session_cnt).toBe('number');
+    }
+  });
+});

@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const NODES = ['wecom-kf-config', 'wecom-kf-stats', 'wecom-kf-accounts'];
+const LOCALES = ['en-US', 'zh-CN'];
+const dist = (...parts: string[]) => path.join(root, 'dist', ...parts);
+
+function keysOf(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null) return [prefix];
+  return Object.entries(value).flatMap(([key, inner]) => keysOf(inner, prefix ? `${prefix}.${key}` : key));
+}
+
+describe('the published package', () => {
+  it('is a Node-RED package whose node files exist in dist, with no runtime dependencies', () => {
+    expect(pkg.keywords).toContain('node-red');
+    expect(Object.keys(pkg['node-red'].nodes).sort()).toEqual([...NODES].sort());
+    for (const file of Object.values<string>(pkg['node-red'].nodes)) {
+      expect(existsSync(path.join(root, file)), file).toBe(true);
+      expect(existsSync(path.join(root, file.replace(/\.js$/, '.html'))), file).toBe(true);
+    }
+    expect(pkg.dependencies ?? {}).toEqual({});
+    expect(readFileSync(dist('lib', 'index.js'), 'utf8')).not.toMatch(/require\("(zod|p-limit|undici|@wecom-kf-stats\/core[^"]*)"\)/);
+  });
+
+  it.each(NODES)('%s has help and labels in en-US and zh-CN with the same keys', (name) => {
+    const catalogs = LOCALES.map((lang) => JSON.parse(readFileSync(dist('locales', lang, `${name}.json`), 'utf8')));
+    expect(keysOf(catalogs[1]).sort()).toEqual(keysOf(catalogs[0]).sort());
+    for (const lang of LOCALES) {
+      const help = readFileSync(dist('locales', lang, `${name}.html`), 'utf8');
+      expect(help).toContain(`data-help-name="${name}"`);
+    }
+  });
+
+  it.each(NODES)('%s uses only message keys its catalog defines', (name) => {
+    const catalog = new Set(keysOf(JSON.parse(readFileSync(dist('locales', 'en-US', `${name}.json`), 'utf8'))));
+    const editor = readFileSync(dist(`${name}.html`), 'utf8');
+    const runtime = readFileSync(path.join(root, 'src', `${name}.ts`), 'utf8');
+    const used = [
+      ...[...editor.matchAll(/data-i18n="([^"]+)"/g)].map((m) => m[1]!),
+      ...[...editor.matchAll(/_\('([\w-]+\.[\w.]+)'\)/g)].map((m) => m[1]!),
+      ...[...runtime.matchAll(/RED\._\('([^']+)'/g)].map((m) => m[1]!),
+    ];
+    expect(used.length).toBeGreaterThan(0);
+    for (const key of used) expect(catalog, key).toContain(key);
+  });
+});
