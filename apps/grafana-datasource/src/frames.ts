@@ -1,0 +1,97 @@
+/**
+ * Data frames from core's results: a time field at each day's China midnight (stat_time), one
+ * number field per metric with the catalog's Grafana unit and label, nulls kept as null.
+ * Core's warnings and summary notes become frame notices.
+ */
+import { createDataFrame, FieldType, type DataFrame, type FieldConfig, type QueryResultMetaNotice } from '@grafana/data';
+import {
+  applyFillPolicy,
+  getMetric,
+  metricLabel,
+  pickMetrics,
+  summarizeDays,
+  type FillPolicy,
+  type StatisticsResult,
+  type StatsWarning,
+} from '@wecom-kf-stats/core';
+import type { LabelLanguage, QueryAggregation, QueryFormat } from './types';
+
+export interface FrameOptions {
+  refId: string;
+  metrics: readonly string[];
+  format: QueryFormat;
+  aggregation: QueryAggregation;
+  fillPolicy: FillPolicy;
+  language: LabelLanguage;
+  /** Set when one query covers several accounts: tells the series apart. */
+  series?: { openKfid: string; name?: string };
+  /** Extra notices (e.g. days missing after a failure). */
+  notices?: QueryResultMetaNotice[];
+}
+
+const WARNING_SEVERITY: Record<StatsWarning['code'], QueryResultMetaNotice['severity']> = {
+  RANGE_CLAMPED: 'info',
+  DAY_NOT_READY: 'info',
+  RATE_ABOVE_ONE: 'warning',
+};
+
+export function warningNotices(warnings: readonly StatsWarning[]): QueryResultMetaNotice[] {
+  return warnings.map((w) => ({ severity: WARNING_SEVERITY[w.code] ?? 'warning', text: w.message }));
+}
+
+function metricField(key: string, values: (number | null)[], options: FrameOptions) {
+  const definition = getMetric(key);
+  const label = metricLabel(key, options.language);
+  const config: FieldConfig = {
+    unit: definition?.unit ?? 'short',
+    displayName: options.series ? `${label} · ${options.series.name ?? options.series.openKfid}` : label,
+  };
+  if (definition) config.description = definition.description[options.language];
+  // Ratios are shares 0..1 (WECOM-API.md §3): fix the axis so panels compare at a glance.
+  if (definition?.kind === 'ratio') Object.assign(config, { min: 0, max: 1 });
+  return {
+    name: key,
+    type: FieldType.number,
+    values,
+    config,
+    ...(options.series ? { labels: { open_kfid: options.series.openKfid } } : {}),
+  };
+}
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+export function buildFrame(result: StatisticsResult, options: FrameOptions): DataFrame {
+  const notices = [...warningNotices(result.warnings), ...(options.notices ?? [])];
+  const custom = { from: result.from, to: result.to, requested: result.requested, stats: result.stats };
+  const fields = [];
+  if (options.aggregation === 'total') {
+    const summary = summarizeDays(result.endpoint, result.days);
+    notices.push(...summary.notes.map((text) => ({ severity: 'info' as const, text })));
+    const start = result.days[0]?.stat_time;
+    fields.push({ name: 'Time', type: FieldType.time, values: start === undefined ? [] : [start * 1000] });
+    if (options.format === 'table') {
+      fields.push({ name: 'From', type: FieldType.string, values: [result.from] });
+      fields.push({ name: 'To', type: FieldType.string, values: [result.to] });
+      fields.push({ name: 'Days', type: FieldType.number, values: [summary.dayCount] });
+      fields.push({ name: 'Days with data', type: FieldType.number, values: [summary.daysWithData] });
+    }
+    for (const key of options.metrics) fields.push(metricField(key, start === undefined ? [] : [numberOrNull(summary.metrics[key])], options));
+  } else {
+    const days = pickMetrics(applyFillPolicy(result.endpoint, result.days, options.fillPolicy), options.metrics);
+    fields.push({ name: 'Time', type: FieldType.time, values: days.map((d) => d.stat_time * 1000) });
+    if (options.format === 'table') fields.push({ name: 'Date', type: FieldType.string, values: days.map((d) => d.date) });
+    for (const key of options.metrics) fields.push(metricField(key, days.map((d) => numberOrNull(d.statistic?.[key])), options));
+  }
+  return createDataFrame({
+    refId: options.refId,
+    name: options.series?.name ?? options.series?.openKfid,
+    fields,
+    meta: {
+      preferredVisualisationType: options.format === 'table' ? 'table' : 'graph',
+      notices,
+      custom,
+    },
+  });
+}

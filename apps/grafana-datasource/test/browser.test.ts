@@ -1,0 +1,152 @@
+// @vitest-environment node
+/**
+ * The built plugin in a real browser (Debian's Chromium, driven by playwright-core): dist/module.js
+ * is loaded through an AMD `define` with the real @grafana packages (bundled for the browser by
+ * Vite), queries go through the browser's fetch to a local server that answers like Grafana's data
+ * proxy (routes from plugin.json) and forwards to the WeCom simulator, and the editors render.
+ * Skipped when no Chromium is installed (`apt-get install chromium`, or CHROMIUM_PATH).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chinaMidnightEpochSeconds } from '@wecom-kf-stats/core';
+import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import { addDays, statsWindow } from '@wecom-kf-stats/core';
+import { createDataProxyHandler, pluginJson, type UpstreamRequest } from './data-proxy';
+
+const ACCOUNT = 'wkSIM0001presales';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const UID = 'kfstats-browser';
+
+async function bundleGrafanaHost(): Promise<string> {
+  const output = await build({
+    root,
+    configFile: false,
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    build: {
+      write: false,
+      minify: false,
+      lib: { entry: resolve(here, 'browser/host-entry.ts'), formats: ['iife'], name: 'grafanaHostBundle', fileName: () => 'host.js' },
+    },
+  });
+  const outputs = (Array.isArray(output) ? output : [output]) as Array<{ output: Array<{ fileName: string; type: string; code?: string }> }>;
+  const chunk = outputs.flatMap((o) => o.output).find((o) => o.fileName === 'host.js');
+  if (!chunk?.code) throw new Error('the Grafana host bundle was not built');
+  return chunk.code;
+}
+
+describe.skipIf(!existsSync(chromiumPath))('in Chromium', () => {
+  let sim: Simulator;
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  const upstreamRequests: UpstreamRequest[] = [];
+  const browserUrls: string[] = [];
+
+  beforeAll(async () => {
+    const moduleJs = readFileSync(resolve(root, 'dist/module.js'), 'utf8');
+    const [hostJs, simulator] = await Promise.all([bundleGrafanaHost(), startSimulator({ port: 0 })]);
+    sim = simulator;
+    const jsonData = { authMode: 'selfBuilt' as const, corpId: sim.fixtures.selfBuilt.corpId, apiBaseUrl: sim.url };
+    const prefix = `/api/datasources/proxy/uid/${UID}`;
+    const proxy = createDataProxyHandler({ jsonData, secureJsonData: { corpSecret: sim.fixtures.selfBuilt.corpSecret }, prefix, upstreamRequests });
+    const instanceSettings = { id: 1, uid: UID, type: pluginJson.id, name: 'WeCom KF', access: 'proxy', url: prefix, jsonData, meta: { id: pluginJson.id }, readOnly: false };
+    const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
+<div id="config-editor"></div><div id="query-editor"></div>
+<script src="/host.js"></script>
+<script>window.instanceSettings = ${JSON.stringify(instanceSettings)};
+window.define = function (deps, factory) { window.pluginExports = factory.apply(null, deps.map(function (d) { return window.grafanaHost.modules[d]; })); };
+window.define.amd = true;</script>
+<script src="/public/plugins/${pluginJson.id}/module.js"></script>
+<script src="/page.js"></script></body></html>`;
+    const pageJs = readFileSync(resolve(here, 'browser/page.js'), 'utf8');
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const url = req.url ?? '/';
+        const send = (status: number, type: string, body: string) => {
+          res.writeHead(status, { 'content-type': type });
+          res.end(body);
+        };
+        if (url === '/') return send(200, 'text/html; charset=utf-8', html);
+        if (url === '/host.js') return send(200, 'text/javascript; charset=utf-8', hostJs);
+        if (url === '/page.js') return send(200, 'text/javascript; charset=utf-8', pageJs);
+        if (url === `/public/plugins/${pluginJson.id}/module.js`) return send(200, 'text/javascript; charset=utf-8', moduleJs);
+        if (url.startsWith(prefix)) {
+          browserUrls.push(url);
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+          const body = chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined;
+          const answer = await proxy({ method: req.method ?? 'GET', url, headers, body });
+          return send(answer?.status ?? 502, 'application/json', answer?.body ?? '');
+        }
+        send(404, 'text/plain', 'not found');
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 20_000 }).catch(() => {
+      throw new Error(`the page did not start: ${pageErrors.join('; ')}`);
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((done) => server?.close(done));
+    await sim?.close();
+  });
+
+  test('the AMD bundle runs a query in the browser and returns frames at China midnights', async () => {
+    const { newest } = statsWindow(Date.now());
+    const days = { from: addDays(newest, -4), to: newest };
+    const fromMs = chinaMidnightEpochSeconds(days.from) * 1000;
+    const toMs = chinaMidnightEpochSeconds(days.to) * 1000 + 3_600_000;
+    const targets = [{ refId: 'A', endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'], format: 'time_series', aggregation: 'daily', fillPolicy: 'null', language: 'zh' }];
+    type Answer = { errors: unknown[]; frames: Array<{ fields: Array<{ name: string; unit?: string; displayName?: string; values: unknown[] }> }> };
+    const answer = (await page.evaluate(
+      ([t, f, to]) => (window as unknown as { runQuery: (...a: unknown[]) => Promise<unknown> }).runQuery(t, f, to),
+      [targets, fromMs, toMs] as const,
+    )) as Answer;
+    expect(answer.errors).toEqual([]);
+    const [time, sessions, rate] = answer.frames[0]!.fields;
+    expect(time!.values).toEqual([0, 1, 2, 3, 4].map((i) => fromMs + i * 86_400_000));
+    const expected = time!.values.map((_, i) =>
+      sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: ACCOUNT, date: addDays(days.from, i) })?.session_cnt ?? null,
+    );
+    expect(sessions!.values).toEqual(expected);
+    expect(sessions!.displayName).toBe('咨询会话数');
+    expect(rate!.unit).toBe('percentunit');
+    // The browser only ever called the data proxy; the secret was added on the server side.
+    expect(browserUrls.every((u) => u.startsWith(`/api/datasources/proxy/uid/${UID}/`))).toBe(true);
+    expect(browserUrls.join(' ')).not.toContain(sim.fixtures.selfBuilt.corpSecret);
+    expect(upstreamRequests.some((r) => r.route === 'cgi-bin/gettoken' && r.url.includes(sim.fixtures.selfBuilt.corpSecret))).toBe(true);
+  });
+
+  test('Save & test answers from the browser', async () => {
+    const answer = (await page.evaluate(() => (window as unknown as { testDatasource: () => Promise<unknown> }).testDatasource())) as { status: string; message: string };
+    expect(answer.status).toBe('success');
+    expect(answer.message).toMatch(/^Connected\. Token OK, 3 customer-service account\(s\)/);
+  });
+
+  test('the editors render, and the account picker lists the accounts from WeCom', async () => {
+    await expect(page.getByText('The access_token passes through the browser').isVisible()).resolves.toBe(true);
+    await page.getByRole('combobox', { name: 'Account' }).click();
+    await page.getByText('会员中心', { exact: true }).click();
+    const changes = (await page.evaluate(() => (window as unknown as { queryChanges: Array<{ openKfid?: string }> }).queryChanges)) as Array<{ openKfid?: string }>;
+    expect(changes.at(-1)?.openKfid).toBe('wkSIM0003membership');
+  });
+});

@@ -1,0 +1,205 @@
+import { useState } from 'react';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import type { DataSourceSettings } from '@grafana/data';
+import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import { ConfigEditor } from '../src/components/ConfigEditor';
+import { QueryEditor } from '../src/components/QueryEditor';
+import { DEFAULT_QUERY, type KfStatsOptions, type KfStatsQuery, type KfStatsSecureJsonData } from '../src/types';
+import { startGrafanaHost, type GrafanaHost } from './grafana-host';
+
+type Settings = DataSourceSettings<KfStatsOptions, KfStatsSecureJsonData>;
+
+function settings(jsonData: KfStatsOptions = {}, secureJsonFields: Record<string, boolean> = {}): Settings {
+  return {
+    id: 1,
+    uid: 'kfstats-test',
+    orgId: 1,
+    name: 'WeCom KF',
+    type: 'wecomkfstats-kfstats-datasource',
+    typeName: 'WeCom KF statistics',
+    typeLogoUrl: '',
+    access: 'proxy',
+    url: '',
+    user: '',
+    database: '',
+    basicAuth: false,
+    basicAuthUser: '',
+    isDefault: false,
+    jsonData,
+    secureJsonFields,
+    readOnly: false,
+    withCredentials: false,
+  } as Settings;
+}
+
+/** Holds the settings like Grafana's data source page does, and records every change. */
+function renderConfigEditor(initial: Settings) {
+  const changes: Settings[] = [];
+  function Page() {
+    const [options, setOptions] = useState(initial);
+    return (
+      <ConfigEditor
+        options={options}
+        onOptionsChange={(next) => {
+          changes.push(next);
+          setOptions(next);
+        }}
+      />
+    );
+  }
+  render(<Page />);
+  return { changes, last: () => changes.at(-1)! };
+}
+
+describe('ConfigEditor', () => {
+  test('says plainly that the access_token passes through the browser', () => {
+    renderConfigEditor(settings());
+    expect(screen.getByText('The access_token passes through the browser')).toBeTruthy();
+    expect(screen.getByText(/document\/path\/91039/)).toBeTruthy();
+  });
+
+  test('a self-built app stores the corp id in jsonData and the secret in secureJsonData only', async () => {
+    const user = userEvent.setup();
+    const { last } = renderConfigEditor(settings());
+    await user.type(screen.getByPlaceholderText('ww...'), 'wwcorp123');
+    await user.type(screen.getByPlaceholderText('App Secret'), 's3cret-value');
+    expect(last().jsonData.corpId).toBe('wwcorp123');
+    expect(last().secureJsonData).toEqual({ corpSecret: 's3cret-value' });
+    expect(JSON.stringify(last().jsonData)).not.toContain('s3cret-value');
+  });
+
+  test('a stored secret shows as configured and can be reset', async () => {
+    const user = userEvent.setup();
+    const { last } = renderConfigEditor(settings({ authMode: 'selfBuilt', corpId: 'ww1' }, { corpSecret: true }));
+    expect((screen.getByPlaceholderText('App Secret') as HTMLInputElement).value).toBe('configured');
+    await user.click(screen.getByRole('button', { name: /reset/i }));
+    expect(last().secureJsonFields.corpSecret).toBe(false);
+    expect(last().secureJsonData?.corpSecret).toBe('');
+  });
+
+  test('token service mode asks for the URL, the header and its secret', async () => {
+    const user = userEvent.setup();
+    const { last } = renderConfigEditor(settings());
+    await user.click(screen.getByLabelText('Token service'));
+    expect(last().jsonData.authMode).toBe('tokenService');
+    expect(screen.queryByPlaceholderText('App Secret')).toBeNull();
+    await user.type(screen.getByPlaceholderText('https://tokens.example.com/wecom/token'), 'https://tokens.local/t/');
+    await user.tab();
+    expect(last().jsonData.tokenServiceUrl).toBe('https://tokens.local/t');
+    await user.click(screen.getByLabelText('Authorization'));
+    expect(last().jsonData.tokenServiceHeader).toBe('Authorization');
+    await user.type(screen.getByPlaceholderText('Token service secret'), 'Bearer abc');
+    expect(last().secureJsonData).toEqual({ tokenServiceSecret: 'Bearer abc' });
+  });
+
+  test('an API base URL that is not http(s) is flagged with what is allowed', async () => {
+    const user = userEvent.setup();
+    renderConfigEditor(settings());
+    await user.type(screen.getByPlaceholderText('https://qyapi.weixin.qq.com'), 'qyapi.weixin.qq.com');
+    expect(await screen.findByText(/Invalid API base URL: "qyapi.weixin.qq.com"\. Allowed: an http\(s\) URL/)).toBeTruthy();
+  });
+});
+
+describe('QueryEditor', () => {
+  let sim: Simulator;
+  let host: GrafanaHost;
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+  beforeEach(() => {
+    host = startGrafanaHost({
+      jsonData: { authMode: 'selfBuilt', corpId: sim.fixtures.selfBuilt.corpId, apiBaseUrl: sim.url },
+      secureJsonData: { corpSecret: sim.fixtures.selfBuilt.corpSecret },
+    });
+  });
+
+  function renderQueryEditor(initial: Partial<KfStatsQuery> = {}) {
+    const changes: KfStatsQuery[] = [];
+    const onRunQuery = vi.fn();
+    function Panel() {
+      const [query, setQuery] = useState<KfStatsQuery>({ ...DEFAULT_QUERY, refId: 'A', ...initial });
+      return (
+        <QueryEditor
+          datasource={host.datasource}
+          query={query}
+          onChange={(next) => {
+            changes.push(next);
+            setQuery(next);
+          }}
+          onRunQuery={onRunQuery}
+        />
+      );
+    }
+    render(<Panel />);
+    return { changes, last: () => changes.at(-1)!, onRunQuery };
+  }
+
+  test('the account picker lists the accounts WeCom returns; picking one runs the query', async () => {
+    const user = userEvent.setup();
+    const { last, onRunQuery } = renderQueryEditor();
+    await waitFor(() => expect(sim.callCount('/cgi-bin/kf/account/list')).toBeGreaterThan(0));
+    await user.click(screen.getByRole('combobox', { name: 'Account' }));
+    await user.click(await screen.findByText('售后服务'));
+    expect(last().openKfid).toBe('wkSIM0002aftersales');
+    expect(onRunQuery).toHaveBeenCalled();
+  });
+
+  test('dashboard variables are offered in the pickers', async () => {
+    const user = userEvent.setup();
+    host.variables = { account: 'wkSIM0001presales' };
+    const { last } = renderQueryEditor();
+    await user.click(screen.getByRole('combobox', { name: 'Account' }));
+    await screen.findByText('售前咨询');
+    await user.click(screen.getByText('$account'));
+    expect(last().openKfid).toBe('$account');
+  });
+
+  test('metrics come from the catalog with Chinese and English labels', async () => {
+    const user = userEvent.setup();
+    const { last } = renderQueryEditor({ openKfid: 'wkSIM0001presales', metrics: [] });
+    await user.click(screen.getByRole('combobox', { name: 'Metrics' }));
+    expect(await screen.findByText('转人工率 · Transfer to human')).toBeTruthy();
+    await user.click(screen.getByText('满意率 · Satisfied'));
+    expect(last().metrics).toEqual(['satisfied_rate']);
+  });
+
+  test('switching to component statistics drops the account and the metrics it lacks', async () => {
+    const user = userEvent.setup();
+    const { last } = renderQueryEditor({ openKfid: 'wkSIM0001presales', metrics: ['session_cnt', 'ai_transfer_rate'] });
+    await user.click(screen.getByLabelText('Component'));
+    expect(last()).toMatchObject({ endpoint: 'component', openKfid: undefined, metrics: ['session_cnt'] });
+    expect(screen.queryByRole('combobox', { name: 'Account' })).toBeNull();
+  });
+
+  test('the servicer picker lists the servicers of the chosen account', async () => {
+    const user = userEvent.setup();
+    const { last } = renderQueryEditor({ endpoint: 'servicer', openKfid: 'wkSIM0003membership' });
+    await waitFor(() => expect(sim.callCount('/cgi-bin/kf/servicer/list')).toBe(1));
+    await user.click(screen.getByRole('combobox', { name: 'Servicer' }));
+    const menu = await screen.findByText('zhoujie');
+    await user.click(menu);
+    expect(last().servicerUserid).toBe('zhoujie');
+  });
+
+  test('format, rows, no-data days and labels are one click each', async () => {
+    const user = userEvent.setup();
+    const { last } = renderQueryEditor({ openKfid: 'wkSIM0001presales' });
+    await user.click(screen.getByLabelText('Table'));
+    await user.click(screen.getByLabelText('Range total'));
+    await user.click(screen.getByLabelText('Zero counts'));
+    await user.click(screen.getByLabelText('中文'));
+    expect(last()).toMatchObject({ format: 'table', aggregation: 'total', fillPolicy: 'zero', language: 'zh' });
+  });
+
+  test('a failure to load accounts is shown with WeCom\'s hint', async () => {
+    sim.inject({ kind: 'errcode', errcode: 48002, errmsg: 'api forbidden', path: '/cgi-bin/kf/account/list' });
+    renderQueryEditor();
+    const alert = await screen.findByText(/Could not load accounts\..*errcode 48002/);
+    expect(within(alert).queryByText(sim.fixtures.selfBuilt.corpSecret)).toBeNull();
+  });
+});
