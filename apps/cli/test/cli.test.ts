@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chinaClock, startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { metricKeysFor, metricLabel } from '@wecom-kf-stats/core';
 import { runCli } from './run-cli.js';
 
+// 10:00 China time today on the simulator: yesterday is computed whatever the real hour.
+const kf = useSimulator();
 let sim: Simulator;
 let selfBuiltEnv: Record<string, string>;
 let providerEnv: Record<string, string>;
@@ -14,8 +17,7 @@ let openKfid: string;
 let corpId: string;
 
 beforeAll(async () => {
-  // 10:00 China time today on the simulator: yesterday is computed whatever the real hour.
-  sim = await startSimulator({ port: 0, now: chinaClock({ hour: 10 }) });
+  sim = kf.sim;
   const { selfBuilt, suite } = sim.fixtures;
   corpId = selfBuilt.corpId;
   openKfid = sim.fixtures.accounts[0]!.open_kfid;
@@ -28,11 +30,6 @@ beforeAll(async () => {
     WECOM_AUTH_CORP_ID: suite.authCorpId,
     WECOM_PERMANENT_CODE: suite.permanentCode,
   };
-});
-afterAll(() => sim.close());
-afterEach(() => {
-  sim.clearFaults();
-  sim.resetCalls();
 });
 
 interface JsonDay {

@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { startGrafanaHost } from './grafana-host';
 import type { KfStatsOptions, KfStatsSecureJsonData } from '../src/types';
 
+const kf = useSimulator();
 let sim: Simulator;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.clearFaults();
-  sim.resetCalls();
+  sim = kf.sim;
 });
 
 function selfBuilt(overrides: { jsonData?: Partial<KfStatsOptions>; secureJsonData?: KfStatsSecureJsonData } = {}) {

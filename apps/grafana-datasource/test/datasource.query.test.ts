@@ -4,22 +4,19 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
 import { addDays, applyFillPolicy, chinaToday, listDays, summarizeDays } from '@wecom-kf-stats/core';
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { startGrafanaHost, type GrafanaHost } from './grafana-host';
 import { ACCOUNT, expectedDays, field, lastDays, request, window } from './helpers';
 
+const kf = useSimulator();
 let sim: Simulator;
 let host: GrafanaHost;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-});
-afterAll(async () => {
-  await sim.close();
+  sim = kf.sim;
 });
 beforeEach(() => {
-  sim.clearFaults();
-  sim.resetCalls();
   host = startGrafanaHost({
     jsonData: { authMode: 'selfBuilt', corpId: sim.fixtures.selfBuilt.corpId, apiBaseUrl: sim.url },
     secureJsonData: { corpSecret: sim.fixtures.selfBuilt.corpSecret },

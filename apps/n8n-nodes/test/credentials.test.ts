@@ -3,22 +3,17 @@
  * n8n-core's real CredentialTestContext (its legacy request helper goes through n8n's outbound
  * HTTP stack), against the simulator over real HTTP.
  */
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { ICredentialDataDecryptedObject, ICredentialTestFunction, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { builtCredentials, builtNode, coreLib } from './n8n-harness';
 import { simulatorCredentials } from './fixtures';
 
+const kf = useSimulator();
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.clearFaults();
-  sim.resetCalls();
+  sim = kf.sim;
 });
 
 /** What CredentialsTester.getCredentialTestFunction finds for a credential type. */

@@ -1,22 +1,17 @@
 /**
  * Bad parameters, WeCom errors and partial failures, inside n8n's execution engine.
  */
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { runWorkflow, singleNodeWorkflow } from './n8n-harness';
 import { chinaDaysAgo, corpParameters, PRESALES, simulatorCredentials } from './fixtures';
 
+const kf = useSimulator();
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.clearFaults();
-  sim.resetCalls();
+  sim = kf.sim;
 });
 
 type Parameters = IDataObject;

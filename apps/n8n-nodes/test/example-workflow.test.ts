@@ -3,7 +3,8 @@
  * credential pointed at the simulator, executed headless in n8n's execution engine.
  */
 import { summarizeDays, type StatisticsDay } from '@wecom-kf-stats/core';
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IWorkflowBase } from 'n8n-workflow';
@@ -14,12 +15,10 @@ import { chinaDaysAgo, simulatorCredentials } from './fixtures';
 const examplePath = join(packageDir, 'examples', 'daily-component-statistics.workflow.json');
 const exampleText = readFileSync(examplePath, 'utf8');
 
+const kf = useSimulator();
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-});
-afterAll(async () => {
-  await sim.close();
+  sim = kf.sim;
 });
 
 test('the example carries no credentials and fires at 06:30 China time', () => {

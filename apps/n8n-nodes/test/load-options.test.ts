@@ -2,18 +2,17 @@
  * Account and servicer dropdowns, through n8n-core's LoadOptionsContext and the real request
  * helpers, against the simulator.
  */
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadOptions, singleNodeWorkflow } from './n8n-harness';
 import { corpParameters, PRESALES, simulatorCredentials } from './fixtures';
 
+const kf = useSimulator();
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-});
-afterAll(async () => {
-  await sim.close();
+  sim = kf.sim;
 });
 
 const workflow = (parameters: IDataObject) => singleNodeWorkflow(parameters, 'wecomKfSelfBuiltApi');

@@ -2,22 +2,17 @@
  * The node's execute() inside n8n's execution engine, against the simulator over real HTTP.
  */
 import { METRICS, metricKeysFor, summarizeDays, type StatisticsDay } from '@wecom-kf-stats/core';
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { runWorkflow, singleNodeWorkflow } from './n8n-harness';
 import { chinaDaysAgo, corpParameters, PRESALES, simulatorCredentials } from './fixtures';
 
+const kf = useSimulator({ quietDayShare: 0.25 });
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, quietDayShare: 0.25 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(() => {
-  sim.clearFaults();
-  sim.resetCalls();
+  sim = kf.sim;
 });
 
 const SELF_BUILT = 'wecomKfSelfBuiltApi';

@@ -1,19 +1,16 @@
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, helper, load, selfBuiltConfig } from './runtime.js';
 
+const kf = useSimulator();
 let sim: Simulator;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-});
-afterAll(async () => {
-  await sim.close();
+  sim = kf.sim;
 });
 afterEach(async () => {
   await helper.unload();
-  sim.clearFaults();
-  sim.resetCalls();
 });
 
 const catcher = [

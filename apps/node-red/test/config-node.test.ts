@@ -1,23 +1,20 @@
 import { addDays, chinaDayOfEpochMs, listDays } from '@wecom-kf-stats/core';
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, expectDaysMatch, helper, load, onTab, selfBuiltConfig } from './runtime.js';
 
+const kf = useSimulator();
 let sim: Simulator;
 const daysAgo = (n: number) => addDays(chinaDayOfEpochMs(Date.now()), -n);
 const CANARY = 'canary-7f3e9a-do-not-leak';
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
+  sim = kf.sim;
   sim.addSuiteTicket(CANARY);
-});
-afterAll(async () => {
-  await sim.close();
 });
 afterEach(async () => {
   await helper.unload();
-  sim.clearFaults();
-  sim.resetCalls();
 });
 
 const watchers = [

@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRedRequire } from './host.js';
 import { builtNodes, collect, helper, onTab } from './runtime.js';
@@ -17,12 +18,10 @@ const coreNodes = ['common/20-inject.js', 'function/15-change.js', 'sequence/17-
 );
 const CREDENTIAL_FIELDS = ['corpSecret', 'suiteSecret', 'suiteTicket', 'permanentCode', 'accessToken', 'tokenServiceHeaderValue'];
 
+const kf = useSimulator();
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-});
-afterAll(async () => {
-  await sim.close();
+  sim = kf.sim;
 });
 afterEach(async () => {
   await helper.unload();

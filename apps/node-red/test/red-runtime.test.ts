@@ -8,7 +8,8 @@ import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRedDir } from './host.js';
 
@@ -16,6 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const redJs = path.join(nodeRedDir, 'red.js');
 const CANARY = 'canary-b41d07-secret';
 
+const kf = useSimulator();
 let sim: Simulator;
 let red: ChildProcess;
 let userDir: string;
@@ -28,7 +30,7 @@ async function api(pathname: string, init: RequestInit = {}) {
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
+  sim = kf.sim;
   userDir = await mkdtemp(path.join(os.tmpdir(), 'wecom-kf-nr-'));
   await mkdir(path.join(userDir, 'node_modules'));
   await symlink(root, path.join(userDir, 'node_modules', 'node-red-contrib-wecom-kf-stats'), 'dir');

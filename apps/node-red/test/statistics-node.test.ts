@@ -1,22 +1,19 @@
 import { addDays, chinaDayOfEpochMs, hintFor, listDays } from '@wecom-kf-stats/core';
-import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, expectDaysMatch, helper, load, selfBuiltConfig } from './runtime.js';
 
+const kf = useSimulator();
 let sim: Simulator;
 const today = () => chinaDayOfEpochMs(Date.now());
 const daysAgo = (n: number) => addDays(today(), -n);
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-});
-afterAll(async () => {
-  await sim.close();
+  sim = kf.sim;
 });
 afterEach(async () => {
   await helper.unload();
-  sim.clearFaults();
-  sim.resetCalls();
 });
 
 function statsFlow(settings: object = {}, config: object = {}) {

@@ -3,7 +3,8 @@
  * undici transport and real timers.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chinaClock, startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
 import {
   createMemoryTokenStore,
   createNodeClient,
@@ -17,21 +18,16 @@ import {
   type StatisticsDay,
 } from '../src/node.js';
 
+// Simulator and clients share its clock, 10:00 China time today: yesterday is final whatever the real hour.
+const kf = useSimulator();
+const { now } = kf;
 let sim: Simulator;
 const clients: NodeKfStatsClient[] = [];
-// Simulator and clients share a clock at 10:00 China time today: yesterday is final whatever the real hour.
-const now = chinaClock({ hour: 10 });
 
-beforeAll(async () => {
-  sim = await startSimulator({ port: 0, now });
-});
-afterAll(async () => {
-  await sim.close();
+beforeAll(() => {
+  sim = kf.sim;
 });
 afterEach(async () => {
-  sim.clearFaults();
-  sim.setExtraFields(undefined);
-  sim.resetCalls();
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
