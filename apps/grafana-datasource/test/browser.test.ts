@@ -60,7 +60,7 @@ describe.skipIf(!existsSync(chromiumPath))('in Chromium', () => {
     const prefix = `/api/datasources/proxy/uid/${UID}`;
     const proxy = createDataProxyHandler({ jsonData, secureJsonData: { corpSecret: sim.fixtures.selfBuilt.corpSecret }, prefix, upstreamRequests });
     const instanceSettings = { id: 1, uid: UID, type: pluginJson.id, name: 'WeCom KF', access: 'proxy', url: prefix, jsonData, meta: { id: pluginJson.id }, readOnly: false };
-    const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>
+    const html = `<!doctype html><html><head><meta charset="utf-8"></head><body style="background:#111217;color:#ccccdc;font-family:Inter,Helvetica,Arial,sans-serif;margin:16px">
 <div id="config-editor"></div><div id="query-editor"></div>
 <script src="/host.js"></script>
 <script>window.instanceSettings = ${JSON.stringify(instanceSettings)};
@@ -148,5 +148,7 @@ window.define.amd = true;</script>
     await page.getByText('会员中心', { exact: true }).click();
     const changes = (await page.evaluate(() => (window as unknown as { queryChanges: Array<{ openKfid?: string }> }).queryChanges)) as Array<{ openKfid?: string }>;
     expect(changes.at(-1)?.openKfid).toBe('wkSIM0003membership');
+    // KF_SCREENSHOT=path keeps a picture of the editors (the README's screenshot is made this way).
+    if (process.env.KF_SCREENSHOT) await page.screenshot({ path: process.env.KF_SCREENSHOT, fullPage: true });
   });
 });
