@@ -13,6 +13,7 @@ import { getTemplateSrv } from '@grafana/runtime';
 import {
   chinaDayOfEpochMs,
   FILL_POLICIES,
+  parseChoice,
   IncompleteFetchError,
   parseMetricSelection,
   STATISTICS_ENDPOINTS,
@@ -47,12 +48,6 @@ export interface ResolvedQuery {
   aggregation: KfStatsQuery['aggregation'];
   fillPolicy: KfStatsQuery['fillPolicy'];
   language: KfStatsQuery['language'];
-}
-
-function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined || value === null || value === '') return fallback;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new ValidationError(field, value, allowed.map((a) => `"${a}"`).join(', '));
 }
 
 /** A servicer entry is a member (userid, or open_userid for third-party apps) or a department. */
@@ -113,7 +108,7 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
   /** Check the choices of an interpolated query (bad values name the field and what is allowed). */
   resolveQuery(query: KfStatsQuery, scopedVars: ScopedVars = {}): ResolvedQuery {
     const q = this.applyTemplateVariables(query, scopedVars);
-    const endpoint = oneOf('endpoint', q.endpoint, STATISTICS_ENDPOINTS, DEFAULT_QUERY.endpoint);
+    const endpoint = parseChoice('endpoint', q.endpoint, STATISTICS_ENDPOINTS, DEFAULT_QUERY.endpoint);
     const servicers = splitValues(q.servicerUserid ?? '');
     if (servicers.length > 1) {
       throw new ValidationError('servicerUserid', q.servicerUserid, 'one servicer userid (use a single-value variable)');
@@ -124,10 +119,10 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
       openKfids: endpoint === 'component' ? [] : splitValues(q.openKfid ?? ''),
       servicerUserid: endpoint === 'servicer' ? servicers[0] : undefined,
       metrics: parseMetricSelection(endpoint, q.metrics, 'metrics'),
-      format: oneOf('format', q.format, FORMATS, DEFAULT_QUERY.format),
-      aggregation: oneOf('aggregation', q.aggregation, AGGREGATIONS, DEFAULT_QUERY.aggregation),
-      fillPolicy: oneOf('fillPolicy', q.fillPolicy, FILL_POLICIES, DEFAULT_QUERY.fillPolicy),
-      language: oneOf('language', q.language, LANGUAGES, DEFAULT_QUERY.language),
+      format: parseChoice('format', q.format, FORMATS, DEFAULT_QUERY.format),
+      aggregation: parseChoice('aggregation', q.aggregation, AGGREGATIONS, DEFAULT_QUERY.aggregation),
+      fillPolicy: parseChoice('fillPolicy', q.fillPolicy, FILL_POLICIES, DEFAULT_QUERY.fillPolicy),
+      language: parseChoice('language', q.language, LANGUAGES, DEFAULT_QUERY.language),
     };
   }
 

@@ -70,6 +70,7 @@ export type { ErrorCode } from './errors.js';
 export { hintFor, INVALID_ACCESS_TOKEN_ERRCODES, INVALID_SUITE_TOKEN_ERRCODES } from './errcodes.js';
 export type { ErrcodeHint } from './errcodes.js';
 export { redactText, redactUrl, registerSecret, REDACTED } from './redact.js';
+export { parseChoice } from './validate.js';
 
 export {
   statisticsResponseSchema,

@@ -33,3 +33,13 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, roo
   }
   throw new ValidationError(formatPath(root, issue.path), valueAt(input, issue.path), issue.message);
 }
+
+/**
+ * One of a fixed set of choices (a host's select, a msg property, a parameter). Empty means the
+ * fallback; anything else outside the set is a ValidationError listing the choices.
+ */
+export function parseChoice<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new ValidationError(field, value, allowed.map((a) => `"${a}"`).join(', '));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKfStatsClient, resolveRange, ValidationError, type KfStatsClientOptions } from '../src/index.js';
+import { createKfStatsClient, parseChoice, resolveRange, ValidationError, type KfStatsClientOptions } from '../src/index.js';
 import { makeClient, standardHandler } from './support/fake-wecom.js';
 
 const NOW = Date.parse('2026-11-24T10:00:00+08:00'); // window: 2026-05-28 .. 2026-11-23
@@ -101,5 +101,18 @@ describe('the window policy', () => {
   it('accepts "7d" and "last 7 days" for last', () => {
     expect(resolveRange({ last: '7d' }, NOW)).toMatchObject({ from: '2026-11-17', to: '2026-11-23' });
     expect(resolveRange({ last: 'last 7 days' }, NOW)).toMatchObject({ dayCount: 7 });
+  });
+});
+
+describe('choices from hosts', () => {
+  it('takes an allowed value and falls back when empty', () => {
+    expect(parseChoice('fill', 'zero', ['null', 'zero', 'omit'], 'null')).toBe('zero');
+    expect(parseChoice('fill', '', ['null', 'zero', 'omit'], 'null')).toBe('null');
+    expect(parseChoice('fill', undefined, ['null', 'zero', 'omit'], 'null')).toBe('null');
+  });
+
+  it('names the field, the value and the choices otherwise', () => {
+    expect(() => parseChoice('msg.fill', 'zeros', ['null', 'zero', 'omit'], 'null')).toThrow('Invalid msg.fill: "zeros". Allowed: "null", "zero", "omit".');
+    expect(() => parseChoice('format', 3, ['table', 'time_series'], 'table')).toThrow('Invalid format: 3. Allowed: "table", "time_series".');
   });
 });

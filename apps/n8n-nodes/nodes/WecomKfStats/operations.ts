@@ -4,6 +4,7 @@
  */
 import {
   FILL_POLICIES,
+  parseChoice,
   ValidationError,
   applyFillPolicy,
   metricKeysFor,
@@ -39,12 +40,6 @@ function optionalText(value: unknown): string | undefined {
   return text === '' ? undefined : text;
 }
 
-function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined || value === '') return fallback;
-  if (allowed.includes(value as T)) return value as T;
-  throw new ValidationError(field, value, allowed.map((a) => `"${a}"`).join(', '));
-}
-
 /** Reads and checks one item's statistics parameters (checks that are core's stay in core). */
 export function readStatisticsRequest(fx: IExecuteFunctions, itemIndex: number, operation: string): StatisticsRequest {
   const endpoint = STATISTICS_OPERATIONS[operation]!;
@@ -76,11 +71,11 @@ export function readStatisticsRequest(fx: IExecuteFunctions, itemIndex: number, 
     range,
     metricKeys,
     keepUnknown: nothingPicked,
-    output: oneOf('output', fx.getNodeParameter('output', itemIndex, 'days'), ['days', 'summary'] as const, 'days'),
-    fillPolicy: oneOf('options.fillPolicy', options.fillPolicy, FILL_POLICIES, 'null'),
-    fieldNames: oneOf('options.fieldNames', options.fieldNames, ['key', 'en', 'zh'] as const, 'key'),
+    output: parseChoice('output', fx.getNodeParameter('output', itemIndex, 'days'), ['days', 'summary'] as const, 'days'),
+    fillPolicy: parseChoice('options.fillPolicy', options.fillPolicy, FILL_POLICIES, 'null'),
+    fieldNames: parseChoice('options.fieldNames', options.fieldNames, ['key', 'en', 'zh'] as const, 'key'),
     includeWarnings: options.includeWarnings !== false,
-    policy: oneOf('policy', options.windowPolicy, ['clamp', 'strict'] as const, 'clamp'),
+    policy: parseChoice('policy', options.windowPolicy, ['clamp', 'strict'] as const, 'clamp'),
   };
 }
 

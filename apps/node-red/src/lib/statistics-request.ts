@@ -6,6 +6,7 @@
  */
 import {
   FILL_POLICIES,
+  parseChoice,
   STATISTICS_ENDPOINTS,
   ValidationError,
   parseMetricSelection,
@@ -101,10 +102,8 @@ export function planStatistics(settings: StatisticsSettings, msg: NodeMessage): 
     policy,
   } as StatisticsQuery;
 
-  const fill = pick('fill', settings.fill ?? 'null');
-  if (!FILL_POLICIES.includes(fill as FillPolicy)) {
-    throw new ValidationError(sources.fill ?? 'fill', fill, FILL_POLICIES.map((p) => `"${p}"`).join(', '));
-  }
+  const fillInput = pick('fill', settings.fill);
+  const fill = parseChoice(sources.fill ?? 'fill', fillInput, FILL_POLICIES, 'null');
   const metricsInput = pick('metrics', settings.metrics);
   let metrics: string[] | undefined;
   if (metricsInput !== undefined) {
@@ -119,7 +118,7 @@ export function planStatistics(settings: StatisticsSettings, msg: NodeMessage): 
   }
 
   const output = settings.output === 'day' ? 'day' : 'all';
-  return { query, output, summary: settings.summary === true, fill: fill as FillPolicy, metrics, sources };
+  return { query, output, summary: settings.summary === true, fill, metrics, sources };
 }
 
 /**
