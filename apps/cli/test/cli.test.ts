@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { metricKeysFor, metricLabel } from '@wecom-kf-stats/core';
-import { runCli } from './run-cli.js';
+import { runCli, runCliOnTerminal } from './run-cli.js';
 
 // 10:00 China time today on the simulator: yesterday is computed whatever the real hour.
 const kf = useSimulator();
@@ -171,6 +171,22 @@ describe('fetch', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/errcode 60020 .*from ip: 10\.1\.2\.3.*trusted IP list/);
+  });
+});
+
+describe.skipIf(!existsSync('/usr/bin/script'))('on a terminal', () => {
+  it('draws a progress bar on stderr for multi-chunk work and prints a table by default', async () => {
+    sim.setLatency(120);
+    try {
+      const run = await runCliOnTerminal(['fetch', '--endpoint', 'corp', '--open-kfid', openKfid, '--last', '180', '--concurrency', '1'], selfBuiltEnv);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/Fetching .* [1-5]\/6 chunks \| \d+\/180 days/);
+      expect(run.stdout).toMatch(/│ Date +│ Sessions/);
+      const quiet = await runCliOnTerminal(['fetch', '--endpoint', 'corp', '--open-kfid', openKfid, '--last', '180', '--no-progress'], selfBuiltEnv);
+      expect(quiet.stdout).not.toMatch(/Fetching/);
+    } finally {
+      sim.setLatency(0);
+    }
   });
 });
 
