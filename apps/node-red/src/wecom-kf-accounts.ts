@@ -3,7 +3,7 @@
  * their servicers if asked. One msg with the list, or one msg per account with `msg.openKfid` set,
  * ready for a `wecom-kf-stats` node.
  */
-import { asError, failureDetail, failureStatus, type KfAccount, type NodeKfStatsClient, type Servicer } from './lib/index.js';
+import { reportFailure, trackRequests, type KfAccount, type NodeKfStatsClient, type Servicer } from './lib/index.js';
 import type { NodeAPI, NodeDefinition, NodeDone, NodeMessage, NodeSend, RuntimeNode } from './node-red.js';
 import type { WecomKfConfigNode } from './wecom-kf-config.js';
 
@@ -20,15 +20,10 @@ export default function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const config = def.config ? (RED.nodes.getNode(def.config) as WecomKfConfigNode | null) : null;
-    const running = new Set<AbortController>();
+    const requests = trackRequests(node, () => RED._('wecom-kf-accounts.errors.stopped'));
     if (!config) node.status({ fill: 'red', shape: 'ring', text: RED._('wecom-kf-accounts.status.noConfig') });
 
-    const fail = (error: unknown, msg: NodeMessage, done: NodeDone) => {
-      const err = asError(error);
-      msg.wecomError = failureDetail(err);
-      node.status({ fill: 'red', shape: 'ring', text: failureStatus(err) });
-      done(err);
-    };
+    const fail = (error: unknown, msg: NodeMessage, done: NodeDone) => reportFailure(node, error, msg, done);
 
     async function listAccounts(client: NodeKfStatsClient, signal: AbortSignal): Promise<AccountWithServicers[]> {
       const accounts: AccountWithServicers[] = await client.listAccounts({ signal });
@@ -48,8 +43,7 @@ export default function register(RED: NodeAPI): void {
         fail(error, msg, done);
         return;
       }
-      const controller = new AbortController();
-      running.add(controller);
+      const controller = requests.start();
       node.status({ fill: 'blue', shape: 'ring', text: RED._('wecom-kf-accounts.status.listing') });
       listAccounts(client, controller.signal)
         .then(
@@ -71,14 +65,7 @@ export default function register(RED: NodeAPI): void {
           },
           (error: unknown) => fail(error, msg, done),
         )
-        .finally(() => running.delete(controller));
-    });
-
-    node.on('close', (_removed, done) => {
-      for (const controller of running) controller.abort(new Error(RED._('wecom-kf-accounts.errors.stopped')));
-      running.clear();
-      node.status({});
-      done();
+        .finally(() => requests.finish(controller));
     });
   }
 

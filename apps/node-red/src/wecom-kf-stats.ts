@@ -6,11 +6,10 @@
 import {
   IncompleteFetchError,
   attributeToMsg,
-  asError,
-  failureDetail,
-  failureStatus,
   planStatistics,
+  reportFailure,
   statisticsMessages,
+  trackRequests,
   type NodeKfStatsClient,
   type StatisticsPlan,
   type StatisticsResult,
@@ -28,15 +27,11 @@ export default function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const config = def.config ? (RED.nodes.getNode(def.config) as WecomKfConfigNode | null) : null;
-    const running = new Set<AbortController>();
+    const requests = trackRequests(node, () => RED._('wecom-kf-stats.errors.stopped'));
     if (!config) node.status({ fill: 'red', shape: 'ring', text: RED._('wecom-kf-stats.status.noConfig') });
 
-    const fail = (error: unknown, msg: NodeMessage, done: NodeDone, sources: Record<string, string> = {}) => {
-      const err = asError(attributeToMsg(error, sources));
-      msg.wecomError = failureDetail(err);
-      node.status({ fill: 'red', shape: 'ring', text: failureStatus(err) });
-      done(err);
-    };
+    const fail = (error: unknown, msg: NodeMessage, done: NodeDone, sources: Record<string, string> = {}) =>
+      reportFailure(node, attributeToMsg(error, sources), msg, done);
 
     node.on('input', (msg: NodeMessage, send: NodeSend, done: NodeDone) => {
       let plan: StatisticsPlan | undefined;
@@ -50,8 +45,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       const { sources } = plan;
-      const controller = new AbortController();
-      running.add(controller);
+      const controller = requests.start();
       node.status({ fill: 'blue', shape: 'ring', text: RED._('wecom-kf-stats.status.fetching') });
 
       const deliver = (result: StatisticsResult, extra?: Record<string, unknown>) => {
@@ -97,14 +91,7 @@ export default function register(RED: NodeAPI): void {
             fail(error, msg, done, sources);
           },
         )
-        .finally(() => running.delete(controller));
-    });
-
-    node.on('close', (_removed, done) => {
-      for (const controller of running) controller.abort(new Error(RED._('wecom-kf-stats.errors.stopped')));
-      running.clear();
-      node.status({});
-      done();
+        .finally(() => requests.finish(controller));
     });
   }
 

@@ -11,3 +11,4 @@ export { planStatistics, attributeToMsg } from './statistics-request.js';
 export type { StatisticsPlan, StatisticsSettings } from './statistics-request.js';
 export { statisticsMessages } from './statistics-output.js';
 export { failureDetail, failureStatus, asError } from './failure.js';
+export { trackRequests, reportFailure } from './node-requests.js';

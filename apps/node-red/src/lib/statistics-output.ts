@@ -14,15 +14,8 @@ import type { StatisticsPlan } from './statistics-request.js';
 
 /** What the result was about, on `msg.statistics` (no days: those are the payload). */
 export function describeResult(result: StatisticsResult) {
-  return {
-    endpoint: result.endpoint,
-    ...(result.openKfid !== undefined ? { openKfid: result.openKfid } : {}),
-    ...(result.servicerUserid !== undefined ? { servicerUserid: result.servicerUserid } : {}),
-    from: result.from,
-    to: result.to,
-    requested: result.requested,
-    stats: result.stats,
-  };
+  const { days: _days, warnings: _warnings, ...about } = result;
+  return about;
 }
 
 function summaryOf(plan: StatisticsPlan, result: StatisticsResult): StatisticsSummary {
