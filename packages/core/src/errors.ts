@@ -6,7 +6,7 @@
  */
 import { hintFor, type ErrcodeHint } from './errcodes.js';
 import { isSecretField, REDACTED, redactText } from './redact.js';
-import type { ChinaDay } from './china-day.js';
+import { daysBetween, type ChinaDay } from './china-day.js';
 
 export type ErrorCode =
   | 'VALIDATION'
@@ -142,7 +142,7 @@ export function describeDays(days: readonly string[]): string {
   let prev = start;
   const flush = (end: string) => runs.push(start === end ? start : `${start}..${end}`);
   for (const day of days.slice(1)) {
-    if (Date.parse(`${day}T00:00:00Z`) - Date.parse(`${prev}T00:00:00Z`) !== 86_400_000) {
+    if (daysBetween(prev, day) !== 1) {
       flush(prev);
       start = day;
     }

@@ -69,7 +69,7 @@ export {
 export type { ErrorCode } from './errors.js';
 export { hintFor, INVALID_ACCESS_TOKEN_ERRCODES, INVALID_SUITE_TOKEN_ERRCODES } from './errcodes.js';
 export type { ErrcodeHint } from './errcodes.js';
-export { redactText, redactUrl, registerSecret, REDACTED } from './redact.js';
+export { redactText, registerSecret, REDACTED } from './redact.js';
 export { parseChoice } from './validate.js';
 
 export {

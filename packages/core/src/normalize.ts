@@ -3,7 +3,7 @@
  * when WeCom left it out: "not computable", never 0), unknown fields kept as sent, a day without
  * `statistic` kept as `statistic: null` (no data, or not computed yet).
  */
-import { chinaDayOfEpochSeconds, type ChinaDay } from './china-day.js';
+import type { ChinaDay } from './china-day.js';
 import { ResponseFormatError } from './errors.js';
 import { getMetric, metricKeysView, type StatisticsEndpoint } from './metrics.js';
 import type { StatsWarning } from './warnings.js';
@@ -59,8 +59,4 @@ export function rateWarnings(days: readonly StatisticsDay[]): StatsWarning[] {
     message: `${key} is above 1 on ${dates.join(', ')}; rates are expected as shares in 0..1. Values are passed on unchanged.`,
     days: dates,
   }));
-}
-
-export function dayOf(statTime: number): ChinaDay {
-  return chinaDayOfEpochSeconds(statTime);
 }

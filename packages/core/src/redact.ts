@@ -46,8 +46,3 @@ const SECRET_FIELD = /(?:^|\.)(?:accessToken|corpSecret|suiteSecret|suiteTicket|
 export function isSecretField(field: string): boolean {
   return SECRET_FIELD.test(field);
 }
-
-/** A URL safe to show: secret query parameters replaced. */
-export function redactUrl(url: string): string {
-  return redactText(url);
-}

@@ -7,6 +7,7 @@ import type { LimitFunction } from 'p-limit';
 import { executeCall, readAnswer, throwIfAborted, type CallContext } from './call.js';
 import { chunkDays, planChunks, type Chunk } from './chunks.js';
 import {
+  chinaDayOfEpochSeconds,
   chinaMidnightEpochSeconds,
   chinaMinuteOfDay,
   floorToChinaMidnight,
@@ -18,7 +19,7 @@ import {
 import { dayCacheKey, isFinishedDay, READY_HOUR_CHINA, type DayCacheStore } from './day-cache.js';
 import { IncompleteFetchError } from './errors.js';
 import type { StatisticsEndpoint } from './metrics.js';
-import { dayOf, normalizeStatistic, rateWarnings, type StatisticsDay } from './normalize.js';
+import { normalizeStatistic, rateWarnings, type StatisticsDay } from './normalize.js';
 import type { ResolvedRange } from './range.js';
 import { statisticsResponseSchema, type StatisticsResponse } from './schemas.js';
 import type { TokenProvider } from './auth.js';
@@ -96,7 +97,7 @@ export function decodeStatisticsDays(
   const wantedSet = new Set(wanted);
   const days = new Map<ChinaDay, StatisticsDay>();
   answer.statistic_list.forEach((entry, index) => {
-    const date = dayOf(entry.stat_time);
+    const date = chinaDayOfEpochSeconds(entry.stat_time);
     if (!wantedSet.has(date) || days.has(date)) return;
     days.set(date, {
       date,
