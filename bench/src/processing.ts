@@ -32,7 +32,7 @@ export async function benchProcessing(): Promise<Figure[]> {
       body: JSON.stringify({ open_kfid: accounts[0]!.open_kfid, start_time: chinaMidnightEpochSeconds(chunk.from), end_time: chinaMidnightEpochSeconds(chunk.to) }),
     });
     const body = await response.text();
-    const days = parseStatisticsBody('corp', chunk, body);
+    const { days } = parseStatisticsBody('corp', chunk, body);
     if (days.length !== 31) throw new Error(`expected 31 days, decoded ${days.length}`);
     // Warm up the JIT for both.
     for (let i = 0; i < 500; i += 1) {

@@ -31,9 +31,23 @@ export function loadEnv(processEnv: Env, dotenv: string | undefined): Env {
 
 const SUITE_VARS = ['WECOM_SUITE_ID', 'WECOM_SUITE_SECRET', 'WECOM_SUITE_TICKET', 'WECOM_AUTH_CORP_ID', 'WECOM_PERMANENT_CODE'] as const;
 
+/** The credential sets, in the order help lists them; exactly one may be set. */
+const CREDENTIAL_SETS: { name: string; vars: readonly string[] }[] = [
+  { name: 'an access token', vars: ['WECOM_ACCESS_TOKEN'] },
+  { name: 'a self-built app', vars: ['WECOM_CORP_ID', 'WECOM_CORP_SECRET'] },
+  { name: 'a service provider', vars: SUITE_VARS },
+  { name: 'a token service', vars: ['WECOM_TOKEN_SERVICE_URL', 'WECOM_TOKEN_SERVICE_HEADER'] },
+];
+
 export function authFromEnv(env: Env): AuthOptions {
   const has = (name: string) => typeof env[name] === 'string' && env[name]!.trim() !== '';
   const get = (name: string) => env[name]!.trim();
+  // Two sets at once would make one silently win over the other: refuse and name both.
+  const given = CREDENTIAL_SETS.filter((set) => set.vars.some(has));
+  if (given.length > 1) {
+    const named = given.map((set) => `${set.vars.filter(has).join(' + ')} (${set.name})`);
+    throw new UsageError(`Invalid credentials: more than one set is given: ${named.join(' and ')}. Allowed: exactly one set; unset the others.`);
+  }
   if (has('WECOM_ACCESS_TOKEN')) return { type: 'token', accessToken: get('WECOM_ACCESS_TOKEN') };
   if (has('WECOM_CORP_ID') || has('WECOM_CORP_SECRET')) {
     const missing = ['WECOM_CORP_ID', 'WECOM_CORP_SECRET'].filter((n) => !has(n));

@@ -4,13 +4,18 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import {
+  AbortedError,
   IncompleteFetchError,
+  OLDEST_DAY_OFFSET,
+  getMetric,
   STATISTICS_ENDPOINTS,
+  formatDuration,
   ValidationError,
   WecomStatsError,
   parseMetricSelection,
   pickMetrics,
   summarizeDays,
+  type Sleep,
   type StatisticsEndpoint,
   type StatisticsQuery,
   type StatisticsResult,
@@ -19,7 +24,7 @@ import {
 import { createNodeClient, type NodeClientOptions, type NodeKfStatsClient } from '@wecom-kf-stats/core/node';
 import { authFromEnv, CREDENTIAL_HELP, loadEnv, type Env } from './credentials.js';
 import { columnsFor, FORMATS, renderAccounts, renderServicers, renderStatistics, type Format, type StatisticsOutput } from './format.js';
-import { createProgress } from './progress.js';
+import { createProgress, type ProgressReporter } from './progress.js';
 import { UsageError, usageErrorFrom } from './usage-error.js';
 
 export const CLI_NAME = 'wecom-kf-stats';
@@ -28,7 +33,14 @@ export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: Env;
+  /** Aborts when the user interrupts (Ctrl+C): what arrived is written, marked incomplete. */
+  interrupt?: AbortSignal;
+  /** How to wait between retries. @default real timers (tests pass one that returns at once) */
+  sleep?: Sleep;
 }
+
+/** Waits at least this long are announced on stderr even without --verbose. */
+export const ANNOUNCED_WAIT_MS = 3000;
 
 interface ConnectionFlags {
   baseUrl?: string;
@@ -69,15 +81,23 @@ function formatOption(): Option {
   return new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(FORMATS);
 }
 
-function createClient(flags: ConnectionFlags, io: CliIO): NodeKfStatsClient {
+function createClient(flags: ConnectionFlags, io: CliIO, progress?: ProgressReporter): NodeKfStatsClient {
   const env = loadEnv(io.env, flags.dotenv);
   const options: NodeClientOptions = {
     auth: authFromEnv(env),
     concurrency: integerOrText(flags.concurrency) as number,
     timeoutMs: integerOrText(flags.timeout) as number,
+    // A long wait (a whole minute after 45009) is never silent: said on stderr and in the bar.
+    onWait: (wait) => {
+      if (wait.delayMs < ANNOUNCED_WAIT_MS) return;
+      const text = `waiting ${formatDuration(wait.delayMs)} before retry ${wait.retry}/${wait.maxRetries} of ${wait.endpoint}: ${wait.reason}`;
+      if (progress?.active()) progress.say(text);
+      else io.stderr.write(`${CLI_NAME}: ${text}\n`);
+    },
   };
   const baseUrl = flags.baseUrl ?? env.WECOM_BASE_URL;
   if (baseUrl !== undefined) options.baseUrl = baseUrl;
+  if (io.sleep) options.sleep = io.sleep;
   if (flags.verbose) {
     const line = (m: string) => io.stderr.write(`${CLI_NAME}: ${m}\n`);
     options.logger = { info: line, warn: line, debug: line };
@@ -111,13 +131,15 @@ function rangeOf(flags: FetchFlags): Pick<StatisticsQuery, 'from' | 'to' | 'last
 
 async function runFetch(flags: FetchFlags, io: CliIO): Promise<void> {
   const format = pickFormat(flags.format, io);
-  const metrics = parseMetricSelection(flags.endpoint, flags.metrics);
+  const picked = flags.metrics !== undefined;
+  const metrics = parseMetricSelection(flags.endpoint, flags.metrics, 'metrics', { emptyMeansAll: !picked });
   const query: StatisticsQuery = { endpoint: flags.endpoint, ...rangeOf(flags), policy: flags.strict ? 'strict' : 'clamp' };
   if (flags.openKfid !== undefined) query.openKfid = flags.openKfid;
   if (flags.servicer !== undefined) query.servicerUserid = flags.servicer;
-  const client = createClient(flags, io);
   const progress = createProgress(io.stderr, flags.progress);
+  const client = createClient(flags, io, progress);
   query.onProgress = (p) => progress.update(p);
+  if (io.interrupt) query.signal = io.interrupt;
   let result: StatisticsResult;
   let incomplete: IncompleteFetchError<StatisticsResult> | undefined;
   try {
@@ -130,11 +152,16 @@ async function runFetch(flags: FetchFlags, io: CliIO): Promise<void> {
     progress.stop();
     await client.close();
   }
-  const days = pickMetrics(result.days, metrics);
+  // Without --metrics every field WeCom sent is kept, those the catalog does not know included.
+  const days = picked ? pickMetrics(result.days, metrics) : result.days;
+  const unseen = picked ? metrics.filter((key) => !getMetric(key) && !result.days.some((d) => d.statistic !== null && key in d.statistic)) : [];
+  if (unseen.length) {
+    io.stderr.write(`${CLI_NAME}: warning: --metrics ${unseen.join(', ')}: not a known metric, and no day carried it; check the spelling.\n`);
+  }
   const output: StatisticsOutput = {
     result,
     days,
-    columns: columnsFor(result.days, metrics, flags.metrics !== undefined),
+    columns: columnsFor(result.days, metrics, picked),
     warnings: result.warnings,
     ...(flags.summary ? { summary: summarizeDays(result.endpoint, result.days) } : {}),
     ...(incomplete ? { incomplete: { missingDays: incomplete.missingDays } } : {}),
@@ -167,13 +194,13 @@ export function buildProgram(io: CliIO, run: { demo: (flags: Record<string, unkn
       .description('Fetch daily statistics for a range of China days (any length: split into 31-day calls)')
       .option('--from <day>', 'first day, YYYY-MM-DD China date (or "yesterday", "7 days ago")')
       .option('--to <day>', 'last day, inclusive (default: yesterday)')
-      .option('--last <days>', 'the last N full days, ending yesterday (1-180)')
+      .option('--last <days>', `the last N full days, ending yesterday (WeCom keeps ${OLDEST_DAY_OFFSET}; longer is clamped, or refused with --strict)`)
       .option('--yesterday', "yesterday's statistics")
       .addOption(new Option('--endpoint <name>', 'which statistics').choices(STATISTICS_ENDPOINTS).default('component'))
       .option('--open-kfid <id>', 'customer-service account (corp and servicer statistics)')
       .option('--servicer <userid>', 'one servicer (servicer statistics)')
       .addOption(formatOption())
-      .option('--metrics <keys>', 'comma-separated metric keys to keep (default: all)')
+      .option('--metrics <keys>', 'comma-separated metric keys to keep, new fields WeCom sends included (default: every field)')
       .option('--summary', 'add range totals (counts summed, rates weighted)')
       .option('--strict', 'reject days outside [180 days ago, yesterday] instead of clamping')
       .option('--no-progress', 'no progress bar'),
@@ -236,7 +263,20 @@ export async function main(argv: readonly string[], io: CliIO, run: Parameters<t
   }
 }
 
+/** Exit code after Ctrl+C, as shells report a process ended by SIGINT. */
+const EXIT_INTERRUPTED = 130;
+
+function interrupted(error: unknown, io: CliIO): boolean {
+  if (!io.interrupt?.aborted) return false;
+  return error instanceof AbortedError || (error instanceof IncompleteFetchError && error.failures.some((f) => f.error instanceof AbortedError));
+}
+
 function reportFailure(error: unknown, io: CliIO): number {
+  if (interrupted(error, io)) {
+    const kept = error instanceof IncompleteFetchError ? `; wrote the ${error.fetchedDays.length} days fetched, marked incomplete (missing ${error.missingDays.length})` : '';
+    io.stderr.write(`${CLI_NAME}: interrupted${kept}\n`);
+    return EXIT_INTERRUPTED;
+  }
   if (error instanceof CommanderError) {
     // Help and version exit 0; commander already printed its one-line error otherwise.
     return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;

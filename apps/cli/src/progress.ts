@@ -4,6 +4,10 @@ import type { FetchProgress } from '@wecom-kf-stats/core';
 
 export interface ProgressReporter {
   update(progress: FetchProgress): void;
+  /** Whether a bar is on screen. */
+  active(): boolean;
+  /** Show a status (a wait and its reason) in the bar until the next update. */
+  say(text: string): void;
   stop(): void;
 }
 
@@ -15,14 +19,19 @@ export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean
       if (!bar) {
         bar = new SingleBar({
           stream,
-          format: 'Fetching {bar} {value}/{total} chunks | {days}/{totalDays} days',
+          format: 'Fetching {bar} {value}/{total} chunks | {days}/{totalDays} days {status}',
           barsize: 30,
           hideCursor: true,
           clearOnComplete: true,
         });
-        bar.start(p.totalChunks, 0, { days: p.completedDays, totalDays: p.totalDays });
+        bar.start(p.totalChunks, 0, { days: p.completedDays, totalDays: p.totalDays, status: '' });
       }
-      bar.update(p.completedChunks, { days: p.completedDays, totalDays: p.totalDays });
+      bar.setTotal(p.totalChunks);
+      bar.update(p.completedChunks, { days: p.completedDays, totalDays: p.totalDays, status: '' });
+    },
+    active: () => bar !== undefined,
+    say(text) {
+      bar?.update({ status: `| ${text}` });
     },
     stop() {
       bar?.stop();

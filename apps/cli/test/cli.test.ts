@@ -119,10 +119,10 @@ describe('fetch', () => {
   });
 
   it('prints a table with labels, and a summary table', async () => {
-    const run = await runCli(['fetch', '--endpoint', 'corp', '--open-kfid', openKfid, '--last', '3', '--format', 'table', '--summary', '--metrics', 'session_cnt,reply_rate'], selfBuiltEnv);
+    const run = await runCli(['fetch', '--endpoint', 'corp', '--open-kfid', openKfid, '--last', '3', '--format', 'table', '--summary', '--metrics', 'session_cnt,ai_transfer_rate'], selfBuiltEnv);
     expect(run.stdout).toContain('Date');
     expect(run.stdout).toContain(metricLabel('session_cnt'));
-    expect(run.stdout).toContain(metricLabel('reply_rate', 'zh'));
+    expect(run.stdout).toContain(metricLabel('ai_transfer_rate', 'zh'));
     expect(run.stdout).toMatch(/of 3 days had data/);
   });
 
@@ -229,16 +229,16 @@ describe('bad invocations exit 2 with one line on stderr', () => {
     ['words for a date', () => ['fetch', '--from', 'last monday'], /^wecom-kf-stats: Invalid --from: "last monday"\. Allowed: YYYY-MM-DD/, 'creds'],
     ['future only', () => ['fetch', '--from', 'today'], /^wecom-kf-stats: Invalid --from: "\d{4}-\d{2}-\d{2}" \(the range lies wholly after yesterday/, 'creds'],
     ['too old only', () => ['fetch', '--from', '400 days ago', '--to', '300 days ago'], /^wecom-kf-stats: Invalid --to: .*wholly more than 180 days ago/, 'creds'],
-    ['last zero', () => ['fetch', '--last', '0'], /^wecom-kf-stats: Invalid --last: "0"\. Allowed: a whole number of days from 1 to 180/, 'creds'],
+    ['last zero', () => ['fetch', '--last', '0'], /^wecom-kf-stats: Invalid --last: "0"\. Allowed: a whole number of days from 1 to 3660/, 'creds'],
     ['last words', () => ['fetch', '--last', 'week'], /^wecom-kf-stats: Invalid --last: "week"/, 'creds'],
     ['last with from', () => ['fetch', '--last', '3', '--from', 'yesterday'], /^wecom-kf-stats: Invalid --last: "3"\. Allowed: either last or from\/to, not both/, 'creds'],
     ['yesterday with last', () => ['fetch', '--yesterday', '--last', '3'], /^wecom-kf-stats: Invalid --yesterday: it cannot be combined with --last/, 'creds'],
-    ['strict beyond the window', () => ['fetch', '--last', '181', '--strict'], /^wecom-kf-stats: Invalid --last: .*Allowed: days from/, 'creds'],
+    ['strict beyond the window', () => ['fetch', '--last', '181', '--strict'], /^wecom-kf-stats: Invalid --last: "181"\. Allowed: at most 180 days under the strict window policy \(days from/, 'creds'],
     ['corp without account', () => ['fetch', '--endpoint', 'corp', '--last', '1'], /^wecom-kf-stats: Invalid --open-kfid: missing\. Allowed: an open_kfid/, 'creds'],
     ['component with account', () => ['fetch', '--open-kfid', 'wk1', '--last', '1'], /^wecom-kf-stats: Invalid --open-kfid: "wk1"\. Allowed: no open_kfid for component statistics/, 'creds'],
     ['servicer on corp', () => [...corp(), '--servicer', 'u1', '--last', '1'], /^wecom-kf-stats: Invalid --servicer: "u1"\. Allowed: a servicer only with endpoint "servicer"/, 'creds'],
-    ['unknown metric', () => [...corp(), '--last', '1', '--metrics', 'session_cnt,sessions'], /^wecom-kf-stats: Invalid --metrics: "sessions"\. Allowed: metrics of corp statistics: session_cnt/, 'creds'],
-    ['servicer-only metric on component', () => ['fetch', '--last', '1', '--metrics', 'upgrade_service_member_invite_cnt'], /^wecom-kf-stats: Invalid --metrics: "upgrade_service_member_invite_cnt"\. Allowed: metrics of component statistics/, 'creds'],
+    ['metric that is not a field name', () => [...corp(), '--last', '1', '--metrics', 'session_cnt,session-cnt'], /^wecom-kf-stats: Invalid --metrics: "session-cnt" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics \(session_cnt/, 'creds'],
+    ['servicer-only metric on component', () => ['fetch', '--last', '1', '--metrics', 'upgrade_service_member_invite_cnt'], /^wecom-kf-stats: Invalid --metrics: "upgrade_service_member_invite_cnt" \(a field of servicer statistics only\)\. Allowed: metrics of component statistics/, 'creds'],
     ['concurrency zero', () => [...corp(), '--last', '1', '--concurrency', '0'], /^wecom-kf-stats: Invalid --concurrency: 0\. Allowed: concurrency: a whole number from 1 to 32/, 'creds'],
     ['concurrency words', () => [...corp(), '--last', '1', '--concurrency', 'many'], /^wecom-kf-stats: Invalid --concurrency: "many"\./, 'creds'],
     ['timeout too small', () => [...corp(), '--last', '1', '--timeout', '1'], /^wecom-kf-stats: Invalid --timeout: 1\. Allowed: timeout in ms: a whole number from 100/, 'creds'],

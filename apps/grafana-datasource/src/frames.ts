@@ -33,6 +33,10 @@ const WARNING_SEVERITY: Record<StatsWarning['code'], QueryResultMetaNotice['seve
   RANGE_CLAMPED: 'info',
   DAY_NOT_READY: 'info',
   RATE_ABOVE_ONE: 'warning',
+  NEGATIVE_VALUE: 'warning',
+  NOT_FINITE: 'warning',
+  DUPLICATE_DAY: 'warning',
+  UNEXPECTED_DAY: 'warning',
 };
 
 export function warningNotices(warnings: readonly StatsWarning[]): QueryResultMetaNotice[] {

@@ -23,7 +23,7 @@ export interface KfStatsQuery extends DataQuery {
 
 export const DEFAULT_QUERY: Omit<KfStatsQuery, 'refId'> = {
   endpoint: 'corp',
-  metrics: ['session_cnt', 'customer_cnt', 'reply_rate', 'first_reply_average_sec'],
+  metrics: ['session_cnt', 'customer_cnt', 'customer_msg_cnt', 'ai_session_reply_cnt'],
   format: 'time_series',
   aggregation: 'daily',
   fillPolicy: 'null',

@@ -115,7 +115,7 @@ window.define.amd = true;</script>
     const days = { from: addDays(newest, -4), to: newest };
     const fromMs = chinaMidnightEpochSeconds(days.from) * 1000;
     const toMs = chinaMidnightEpochSeconds(days.to) * 1000 + 3_600_000;
-    const targets = [{ refId: 'A', endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'], format: 'time_series', aggregation: 'daily', fillPolicy: 'null', language: 'zh' }];
+    const targets = [{ refId: 'A', endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'ai_transfer_rate'], format: 'time_series', aggregation: 'daily', fillPolicy: 'null', language: 'zh' }];
     type Answer = { errors: unknown[]; frames: Array<{ fields: Array<{ name: string; unit?: string; displayName?: string; values: unknown[] }> }> };
     const answer = (await page.evaluate(
       ([t, f, to]) => (window as unknown as { runQuery: (...a: unknown[]) => Promise<unknown> }).runQuery(t, f, to),

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
-import { addDays, applyFillPolicy, chinaToday, listDays, summarizeDays } from '@wecom-kf-stats/core';
+import { addDays, applyFillPolicy, chinaToday, listDays, metricKeysFor, summarizeDays } from '@wecom-kf-stats/core';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { startGrafanaHost, type GrafanaHost } from './grafana-host';
@@ -24,10 +24,10 @@ beforeEach(() => {
 });
 
 describe('query: frames', () => {
-  test('a corp query becomes a time series at China midnights with one number field per metric, its unit and label', async () => {
+  test('a servicer query (all servicers of the account together) becomes a time series at China midnights with one number field per metric, its unit and label', async () => {
     const days = lastDays(10);
     const response = await host.datasource.query(
-      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate', 'first_reply_average_sec'] }], days),
+      request([{ endpoint: 'servicer', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate', 'first_reply_average_sec'] }], days),
     );
     expect(response.errors).toBeUndefined();
     expect(response.data).toHaveLength(1);
@@ -35,7 +35,7 @@ describe('query: frames', () => {
     expect(frame.refId).toBe('A');
     const time = field(frame, 'Time');
     expect(time.type).toBe(FieldType.time);
-    const expected = expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
+    const expected = expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT }, days.from, days.to);
     expect(time.values).toEqual(expected.map((d) => d.stat_time * 1000));
     // China midnight is 16:00 UTC the day before.
     for (const ms of time.values) expect(new Date(ms).toISOString()).toMatch(/T16:00:00\.000Z$/);
@@ -49,7 +49,7 @@ describe('query: frames', () => {
 
   test('Chinese labels name the fields when the query asks for them', async () => {
     const response = await host.datasource.query(
-      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'], language: 'zh' }], lastDays(2)),
+      request([{ endpoint: 'servicer', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'], language: 'zh' }], lastDays(2)),
     );
     const frame = response.data[0];
     expect(field(frame, 'session_cnt').config.displayName).toBe('咨询会话数');
@@ -58,8 +58,9 @@ describe('query: frames', () => {
 
   test('days without data and rates that cannot be computed stay null, never 0', async () => {
     const days = lastDays(120);
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'] }], days));
-    const expected = expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
+    const servicerUserid = sim.fixtures.servicers[ACCOUNT]![0]!;
+    const response = await host.datasource.query(request([{ endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid, metrics: ['session_cnt', 'reply_rate'] }], days));
+    const expected = expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid }, days.from, days.to);
     const quiet = expected.flatMap((d, i) => (d.statistic === null ? [i] : []));
     const noRate = expected.flatMap((d, i) => (d.statistic !== null && d.statistic.reply_rate === undefined ? [i] : []));
     expect(quiet.length).toBeGreaterThan(0);
@@ -75,14 +76,14 @@ describe('query: frames', () => {
     const expected = expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
     const [zero, omit] = await Promise.all(
       (['zero', 'omit'] as const).map((fillPolicy) =>
-        host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'], fillPolicy }], days)),
+        host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'ai_transfer_rate'], fillPolicy }], days)),
       ),
     );
     const filled = applyFillPolicy('corp', expected, 'zero');
     expect(field(zero!.data[0], 'session_cnt').values).toEqual(filled.map((d) => d.statistic?.session_cnt ?? null));
     const quietIndex = expected.findIndex((d) => d.statistic === null);
     expect(field(zero!.data[0], 'session_cnt').values[quietIndex]).toBe(0);
-    expect(field(zero!.data[0], 'reply_rate').values[quietIndex]).toBeNull();
+    expect(field(zero!.data[0], 'ai_transfer_rate').values[quietIndex]).toBeNull();
     const kept = expected.filter((d) => d.statistic !== null);
     expect(field(omit!.data[0], 'Time').values).toEqual(kept.map((d) => d.stat_time * 1000));
   });
@@ -98,9 +99,9 @@ describe('query: frames', () => {
   test('range total is one row computed by core: counts summed, rates weighted', async () => {
     const days = lastDays(30);
     const response = await host.datasource.query(
-      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'], aggregation: 'total', format: 'table' }], days),
+      request([{ endpoint: 'servicer', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'], aggregation: 'total', format: 'table' }], days),
     );
-    const summary = summarizeDays('corp', expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to));
+    const summary = summarizeDays('servicer', expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT }, days.from, days.to));
     const frame = response.data[0];
     expect(frame.length).toBe(1);
     expect(field(frame, 'session_cnt').values).toEqual([summary.metrics.session_cnt]);
@@ -177,6 +178,20 @@ describe('query: template variables', () => {
 });
 
 describe('the shipped dashboard', () => {
+  test('asks each endpoint only for its own fields: human service from servicer statistics without a servicer', () => {
+    const dashboard = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../src/dashboards/kf-overview.json'), 'utf8'));
+    const targets: Array<{ endpoint: 'corp' | 'servicer'; metrics: string[]; servicerUserid?: string }> = dashboard.panels.flatMap((p: { targets: unknown[] }) => p.targets);
+    const human = ['reply_rate', 'first_reply_average_sec', 'satisfaction_participation_rate', 'satisfied_rate', 'dissatisfied_rate'];
+    for (const t of targets) {
+      for (const metric of t.metrics) expect(metricKeysFor(t.endpoint), `${t.endpoint} ${metric}`).toContain(metric);
+      if (t.metrics.some((m) => human.includes(m))) expect(t).toMatchObject({ endpoint: 'servicer', openKfid: '$account' });
+      expect(t.servicerUserid).toBeUndefined();
+    }
+    const shown = new Set(targets.flatMap((t) => t.metrics));
+    for (const metric of human) expect(shown, metric).toContain(metric);
+  });
+
+
   test('every panel of dashboards/kf-overview.json answers from the simulator with its variables set', async () => {
     const dashboard = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../src/dashboards/kf-overview.json'), 'utf8'));
     host.variables = { account: 'wkSIM0002aftersales', language: 'zh' };
@@ -225,17 +240,31 @@ describe('query: range, notices and errors', () => {
     expect(sim.callCount(/statistic/)).toBe(0);
   });
 
-  test('an unknown metric is an error naming the field and the allowed metrics, before any call', async () => {
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['sessions'] }], lastDays(2)));
-    expect(response.errors![0]!.message).toMatch(/^Invalid metrics: "sessions"\. Allowed: metrics of corp statistics: session_cnt, /);
+  test('a metric key that cannot be a field name is an error naming the field and the allowed metrics, before any call', async () => {
+    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['Sessions!'] }], lastDays(2)));
+    expect(response.errors![0]!.message).toMatch(/^Invalid metrics: "Sessions!" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics \(session_cnt, /);
     expect(sim.callCount(/statistic/)).toBe(0);
+  });
+
+  test('corp statistics have no reply rate: asking for it is an error that points to servicer statistics, before any call', async () => {
+    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'] }], lastDays(2)));
+    expect(response.data).toEqual([]);
+    expect(response.errors![0]!.message).toMatch(/^Invalid metrics: "reply_rate" \(a field of component and servicer statistics only; for an account's human service, ask servicer statistics without a servicer\)\./);
+    expect(sim.callCount(/statistic/)).toBe(0);
+  });
+
+  test('a corp query with every metric has only the corp fields', async () => {
+    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: [], format: 'table' }], lastDays(3)));
+    expect(response.errors).toBeUndefined();
+    expect(response.data[0].fields.map((f: { name: string }) => f.name)).toEqual(['Time', 'Date', ...metricKeysFor('corp')]);
+    expect(response.data[0].fields.map((f: { name: string }) => f.name)).not.toContain('reply_rate');
   });
 
   test('metrics written as one comma-separated text (hand-written JSON) work too', async () => {
     const response = await host.datasource.query(
-      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: 'session_cnt, reply_rate' as unknown as string[] }], lastDays(2)),
+      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: 'session_cnt, ai_transfer_rate' as unknown as string[] }], lastDays(2)),
     );
-    expect(response.data[0].fields.map((f: { name: string }) => f.name)).toEqual(['Time', 'session_cnt', 'reply_rate']);
+    expect(response.data[0].fields.map((f: { name: string }) => f.name)).toEqual(['Time', 'session_cnt', 'ai_transfer_rate']);
   });
 
   test('a corp query without an account says to pick one', async () => {
@@ -308,7 +337,7 @@ describe('query: day cache', () => {
   test('another panel over an overlapping range fetches only the days it lacks', async () => {
     await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], lastDays(10)));
     sim.resetCalls();
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['reply_rate'], format: 'table' }], lastDays(15)));
+    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['ai_transfer_rate'], format: 'table' }], lastDays(15)));
     expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(1);
     expect(sim.callCount('/cgi-bin/gettoken')).toBe(0);
     expect(response.data[0].meta?.custom).toMatchObject({ stats: { cachedDays: expect.any(Number), chunks: 1 } });

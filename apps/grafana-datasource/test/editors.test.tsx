@@ -163,9 +163,39 @@ describe('QueryEditor', () => {
     const user = userEvent.setup();
     const { last } = renderQueryEditor({ openKfid: 'wkSIM0001presales', metrics: [] });
     await user.click(screen.getByRole('combobox', { name: 'Metrics' }));
+    expect(await screen.findByText('咨询会话数 · Sessions')).toBeTruthy();
+    await user.click(screen.getByText('转人工率 · Transfer to human'));
+    expect(last().metrics).toEqual(['ai_transfer_rate']);
+  });
+
+  test('the corp metric picker offers no reply rate, first reply or satisfaction (page 95492)', async () => {
+    const user = userEvent.setup();
+    renderQueryEditor({ endpoint: 'corp', openKfid: 'wkSIM0001presales', metrics: [] });
+    await user.click(screen.getByRole('combobox', { name: 'Metrics' }));
     expect(await screen.findByText('转人工率 · Transfer to human')).toBeTruthy();
-    await user.click(screen.getByText('满意率 · Satisfied'));
-    expect(last().metrics).toEqual(['satisfied_rate']);
+    for (const label of ['人工回复率 · Reply rate', '平均首次回复时长 · Average first reply', '满意率 · Satisfied', '接入人工会话数 · Human sessions']) {
+      expect(screen.queryByText(label), label).toBeNull();
+    }
+  });
+
+  test('the servicer metric picker offers the human-service metrics and no bot metric (page 96433)', async () => {
+    const user = userEvent.setup();
+    // No account: the servicer list is not loaded, so later tests count only their own calls.
+    const { last } = renderQueryEditor({ endpoint: 'servicer', metrics: [] });
+    await user.click(screen.getByRole('combobox', { name: 'Metrics' }));
+    expect(await screen.findByText('平均首次回复时长 · Average first reply')).toBeTruthy();
+    expect(screen.queryByText('转人工率 · Transfer to human')).toBeNull();
+    expect(screen.queryByText('智能回复会话数 · Bot sessions')).toBeNull();
+    await user.click(screen.getByText('人工回复率 · Reply rate'));
+    expect(last().metrics).toEqual(['reply_rate']);
+  });
+
+  test('switching from servicer to corp statistics drops the human-service metrics', async () => {
+    const user = userEvent.setup();
+    // No account: the servicer list is not loaded, so later tests count only their own calls.
+    const { last } = renderQueryEditor({ endpoint: 'servicer', metrics: ['session_cnt', 'reply_rate', 'satisfied_rate'] });
+    await user.click(screen.getByLabelText('Corp'));
+    expect(last()).toMatchObject({ endpoint: 'corp', metrics: ['session_cnt'] });
   });
 
   test('switching to component statistics drops the account and the metrics it lacks', async () => {

@@ -38,17 +38,25 @@ async function failureOf(parameters: Parameters, input?: { json: IDataObject }[]
 }
 
 describe('bad parameters: one NodeOperationError naming the parameter, with the item index', () => {
-  test('an unknown metric', async () => {
-    const error = await failureOf(corpParameters({ metrics: '={{ ["session_cnt", "sessions_total"] }}' }));
+  test('a metric key that cannot be a field name', async () => {
+    const error = await failureOf(corpParameters({ metrics: '={{ ["session_cnt", "Sessions Total"] }}' }));
     expect(error.name).toBe('NodeOperationError');
     expect(error.message).toBe(
-      `Invalid parameter "Metrics" (metrics): "sessions_total". Allowed: metrics of corp statistics: ${[
-        'session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'ai_session_reply_cnt', 'servicer_session_cnt',
-        'reply_rate', 'first_reply_average_sec', 'satisfaction_investgate_cnt', 'satisfaction_participation_rate', 'satisfied_rate',
-        'middling_rate', 'dissatisfied_rate', 'ai_transfer_rate', 'ai_knowledge_hit_rate', 'msg_rejected_customer_cnt',
-      ].join(', ')}.`,
+      `Invalid parameter "Metrics" (metrics): "Sessions Total" (not a field name). Allowed: comma-separated metric keys of corp statistics (${[
+        'session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'ai_session_reply_cnt', 'ai_transfer_rate',
+        'ai_knowledge_hit_rate', 'msg_rejected_customer_cnt',
+      ].join(', ')}), or fields WeCom sends that this version does not know yet.`,
     );
     expect(error.context).toMatchObject({ itemIndex: 0 });
+    expect(sim.callCount()).toBe(0);
+  });
+
+  test('reply_rate for corp statistics, which have none: the message points to servicer statistics', async () => {
+    const error = await failureOf(corpParameters({ metrics: ['session_cnt', 'reply_rate'] }));
+    expect(error.name).toBe('NodeOperationError');
+    expect(error.message).toMatch(
+      /^Invalid parameter "Metrics" \(metrics\): "reply_rate" \(a field of component and servicer statistics only; for an account's human service, ask servicer statistics without a servicer\)\. Allowed: metrics of corp statistics: session_cnt, /,
+    );
     expect(sim.callCount()).toBe(0);
   });
 
@@ -77,7 +85,7 @@ describe('bad parameters: one NodeOperationError naming the parameter, with the 
 
   test('Last N Days out of range', async () => {
     const error = await failureOf(corpParameters({ range: 'lastDays', lastDays: 0 }));
-    expect(error.message).toMatch(/^Invalid parameter "Last N Days" \(lastDays\): 0\. Allowed: a whole number of days from 1 to 180/);
+    expect(error.message).toMatch(/^Invalid parameter "Last N Days" \(lastDays\): 0\. Allowed: a whole number of days from 1 to 3660/);
   });
 });
 

@@ -61,3 +61,18 @@ test('every statistics operation has a metric picker built from the catalog', ()
   expect(corp).toContain('ai_transfer_rate');
   expect(pickers[0]!.options!.map((o) => (o as { value: string }).value)).not.toContain('ai_transfer_rate');
 });
+
+test('each metric picker offers exactly its endpoint’s official fields: no reply rate for corp, no bot fields for servicers', () => {
+  const pickers = builtNode.description.properties.filter((p) => p.name === 'metrics');
+  const values = (i: number) => pickers[i]!.options!.map((o) => (o as { value: string }).value).sort();
+  const [component, corp, servicer] = [values(0), values(1), values(2)];
+  expect(corp).toEqual(
+    ['session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'ai_session_reply_cnt', 'ai_transfer_rate', 'ai_knowledge_hit_rate', 'msg_rejected_customer_cnt'].sort(),
+  );
+  for (const key of ['reply_rate', 'first_reply_average_sec', 'servicer_session_cnt', 'satisfaction_investgate_cnt', 'satisfied_rate']) expect(corp).not.toContain(key);
+  expect(servicer).toContain('reply_rate');
+  expect(servicer).toContain('upgrade_service_groupchat_customer_cnt');
+  expect(servicer.filter((key) => key.startsWith('ai_') || key === 'servicer_session_cnt')).toEqual([]);
+  expect(component).toHaveLength(13);
+  expect(pickers[1]!.description).toMatch(/no reply rate, first reply or satisfaction: get servicer statistics without a servicer/);
+});

@@ -76,9 +76,9 @@ describe('statistics, one item per day', () => {
   });
 
   test('picked metrics only, under their Chinese labels', async () => {
-    const result = await run(corpParameters({ range: 'dates', fromDate: chinaDaysAgo(4), toDate: chinaDaysAgo(4), metrics: ['reply_rate', 'session_cnt'], options: { fieldNames: 'zh', includeWarnings: false } }));
+    const result = await run(corpParameters({ range: 'dates', fromDate: chinaDaysAgo(4), toDate: chinaDaysAgo(4), metrics: ['ai_transfer_rate', 'session_cnt'], options: { fieldNames: 'zh', includeWarnings: false } }));
     const [item] = result.output('KF');
-    expect(Object.keys(item!.json)).toEqual(['date', 'stat_time', 'has_data', '咨询会话数', '人工回复率', 'open_kfid']);
+    expect(Object.keys(item!.json)).toEqual(['date', 'stat_time', 'has_data', '咨询会话数', '转人工率', 'open_kfid']);
   });
 
   test('days without data: null by default, counts zeroed (rates still null) or left out on request', async () => {
@@ -89,13 +89,36 @@ describe('statistics, one item per day', () => {
 
     const byNull = (await run(corpParameters(range))).output('KF');
     const nullDay = byNull.find((i) => i.json.date === quiet[0])!;
-    expect(nullDay.json).toMatchObject({ has_data: false, session_cnt: null, reply_rate: null });
+    expect(nullDay.json).toMatchObject({ has_data: false, session_cnt: null, ai_transfer_rate: null });
 
     const byZero = (await run(corpParameters({ ...range, options: { fillPolicy: 'zero' } }))).output('KF');
-    expect(byZero.find((i) => i.json.date === quiet[0])!.json).toMatchObject({ has_data: false, session_cnt: 0, reply_rate: null });
+    expect(byZero.find((i) => i.json.date === quiet[0])!.json).toMatchObject({ has_data: false, session_cnt: 0, ai_transfer_rate: null });
 
     const byOmit = (await run(corpParameters({ ...range, options: { fillPolicy: 'omit' } }))).output('KF');
     expect(byOmit.map((i) => i.json.date)).toEqual(dates.filter((d) => !quiet.includes(d)));
+  });
+
+  test('corp items carry only the corp fields: no reply_rate, first reply or satisfaction key at all', async () => {
+    const items = (await run(corpParameters({ range: 'lastDays', lastDays: 10, options: { includeWarnings: false } }))).output('KF');
+    expect(items).toHaveLength(10);
+    for (const item of items) {
+      expect(Object.keys(item.json)).toEqual(['date', 'stat_time', 'has_data', ...metricKeysFor('corp'), 'open_kfid']);
+      for (const key of ['reply_rate', 'first_reply_average_sec', 'servicer_session_cnt', 'satisfied_rate']) expect(item.json).not.toHaveProperty(key);
+    }
+  });
+
+  test('servicer statistics without a servicer give the account’s human service: reply rate and first reply', async () => {
+    const dates = Array.from({ length: 7 }, (_, i) => chinaDaysAgo(7 - i));
+    const result = await run({ ...corpParameters(), operation: 'getServicerStatistics', servicerUserid: '', range: 'lastDays', lastDays: 7, metrics: ['reply_rate', 'first_reply_average_sec'] });
+    const items = result.output('KF');
+    expect(items.map((i) => i.json.date)).toEqual(dates);
+    for (const item of items) {
+      const expected = sim.expectedStatistic({ endpoint: 'servicer', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES, date: item.json.date as string });
+      expect(item.json.reply_rate).toBe(expected?.reply_rate ?? null);
+      expect(item.json.first_reply_average_sec).toBe(expected?.first_reply_average_sec ?? null);
+    }
+    expect(items.some((i) => typeof i.json.reply_rate === 'number')).toBe(true);
+    expect(sim.callCount('/cgi-bin/kf/get_servicer_statistic')).toBe(1);
   });
 
   test('a range reaching past 180 days is clamped and says so in each item and as an execution hint', async () => {

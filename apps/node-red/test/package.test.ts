@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { metricKeysFor, STATISTICS_ENDPOINTS } from '@wecom-kf-stats/core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -33,6 +34,18 @@ describe('the published package', () => {
       const help = readFileSync(dist('locales', lang, `${name}.html`), 'utf8');
       expect(help).toContain(`data-help-name="${name}"`);
     }
+  });
+
+  it.each(LOCALES)('the %s help lists exactly each endpoint’s own metrics, and how to get an account’s human service', (lang) => {
+    const help = readFileSync(dist('locales', lang, 'wecom-kf-stats.html'), 'utf8');
+    for (const endpoint of STATISTICS_ENDPOINTS) {
+      const entry = new RegExp(`<dt><code>${endpoint}</code>[^<]*</dt>\\s*<dd>([\\s\\S]*?)</dd>`).exec(help);
+      expect(entry, `${lang} ${endpoint}`).not.toBeNull();
+      expect([...entry![1]!.matchAll(/<code>(\w+)<\/code>/g)].map((m) => m[1]), `${lang} ${endpoint}`).toEqual(metricKeysFor(endpoint));
+    }
+    expect(help).toMatch(lang === 'en-US' ? /Corp statistics have no reply rate, first reply or satisfaction/ : /客服账号统计没有人工回复率/);
+    expect(help).not.toContain('"session_cnt,reply_rate"');
+    expect(readFileSync(dist('wecom-kf-stats.html'), 'utf8')).not.toContain('placeholder="session_cnt,reply_rate"');
   });
 
   it.each(NODES)('%s uses only message keys its catalog defines', (name) => {

@@ -1,4 +1,4 @@
-import { addDays, chinaDayOfEpochMs, hintFor, listDays } from '@wecom-kf-stats/core';
+import { addDays, chinaDayOfEpochMs, hintFor, listDays, metricKeysFor } from '@wecom-kf-stats/core';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -120,11 +120,36 @@ describe('statistics node: msg in, msgs out', () => {
 
   it('keeps only the metrics asked for in msg.metrics, in the days and in the summary', async () => {
     const { stats, out } = await start({ summary: true });
-    stats.receive({ from: daysAgo(20), to: daysAgo(2), metrics: 'session_cnt,reply_rate' });
+    stats.receive({ from: daysAgo(20), to: daysAgo(2), metrics: 'session_cnt,ai_knowledge_hit_rate' });
     const [msg] = await out.waitFor(1);
-    for (const day of msg.payload) if (day.statistic) expect(Object.keys(day.statistic).sort()).toEqual(['reply_rate', 'session_cnt']);
-    expect(Object.keys(msg.summary.metrics).sort()).toEqual(['reply_rate', 'session_cnt']);
-    for (const note of msg.summary.notes) expect(note).toMatch(/^(reply_rate|session_cnt):/);
+    for (const day of msg.payload) if (day.statistic) expect(Object.keys(day.statistic).sort()).toEqual(['ai_knowledge_hit_rate', 'session_cnt']);
+    expect(Object.keys(msg.summary.metrics).sort()).toEqual(['ai_knowledge_hit_rate', 'session_cnt']);
+    for (const note of msg.summary.notes) expect(note).toMatch(/^(ai_knowledge_hit_rate|session_cnt):/);
+  });
+
+  it('sends corp days and summaries with the corp fields only: no reply_rate key at all', async () => {
+    const { stats, out } = await start({ summary: true });
+    stats.receive({ from: daysAgo(20), to: daysAgo(2) });
+    const [msg] = await out.waitFor(1);
+    const withData = msg.payload.filter((d: { statistic: object | null }) => d.statistic);
+    expect(withData.length).toBeGreaterThan(5);
+    for (const day of withData) expect(Object.keys(day.statistic)).toEqual(metricKeysFor('corp'));
+    expect(Object.keys(msg.summary.metrics)).toEqual(metricKeysFor('corp'));
+    expect(msg.summary.metrics).not.toHaveProperty('reply_rate');
+  });
+
+  it('gives an account’s human service from servicer statistics without a servicer', async () => {
+    const { stats, out } = await start({ summary: true });
+    const account = sim.fixtures.accounts[0]!.open_kfid;
+    stats.receive({ endpoint: 'servicer', from: daysAgo(9), to: daysAgo(2), metrics: 'reply_rate,first_reply_average_sec,satisfied_rate' });
+    const [msg] = await out.waitFor(1);
+    expect(msg.statistics).toMatchObject({ endpoint: 'servicer', openKfid: account });
+    expect(msg.statistics.servicerUserid).toBeUndefined();
+    for (const day of msg.payload) {
+      const expected = sim.expectedStatistic({ endpoint: 'servicer', corpId: sim.fixtures.selfBuilt.corpId, openKfid: account, date: day.date });
+      expect(day.statistic?.reply_rate ?? null, day.date).toBe(expected?.reply_rate ?? null);
+    }
+    expect(msg.summary.metrics.reply_rate).toEqual(expect.any(Number));
   });
 
   it('fills days without data with zero counts and null rates when fill is "zero"', async () => {
@@ -137,7 +162,8 @@ describe('statistics node: msg in, msgs out', () => {
     expect(quiet.length).toBeGreaterThan(0);
     for (const day of quiet) {
       expect(day.statistic.session_cnt).toBe(0);
-      expect(day.statistic.reply_rate).toBeNull();
+      expect(day.statistic.ai_transfer_rate).toBeNull();
+      expect(day.statistic).not.toHaveProperty('reply_rate');
     }
   });
 
@@ -255,16 +281,17 @@ describe('statistics node: errors reach Catch nodes through done(err)', () => {
     ['a range in the future', () => ({ from: 'today' }), /Invalid msg\.from: "[\d-]+" \(the range lies wholly after yesterday.*\)\. Allowed: days from/],
     ['a range wholly older than 180 days', () => ({ from: daysAgo(300), to: daysAgo(200) }), /Invalid msg\.to: "[\d-]+" \(the range lies wholly more than 180 days ago\)/],
     ['a strict range reaching past 180 days', () => ({ from: daysAgo(200), to: daysAgo(2), policy: 'strict' }), /Invalid msg\.from: "[\d-]+"\. Allowed: days from .* \(180 days ago to yesterday, China time\)/],
-    ['last of zero', () => ({ last: 0 }), /Invalid msg\.last: 0\. Allowed: a whole number of days from 1 to 180/],
-    ['last that is not a number', () => ({ last: 'a week' }), /Invalid msg\.last: "a week"\. Allowed: a whole number of days from 1 to 180/],
+    ['last of zero', () => ({ last: 0 }), /Invalid msg\.last: 0\. Allowed: a whole number of days from 1 to 3660/],
+    ['last that is not a number', () => ({ last: 'a week' }), /Invalid msg\.last: "a week"\. Allowed: a whole number of days from 1 to 3660/],
     ['last together with from', () => ({ last: 7, from: daysAgo(9) }), /Invalid msg\.last: 7\. Allowed: either last or from\/to, not both/],
     ['an unknown policy', () => ({ policy: 'loose' }), /Invalid msg\.policy: "loose"\. Allowed: "clamp" or "strict"/],
     ['an empty open_kfid', () => ({ openKfid: '  ' }), /Invalid msg\.openKfid: "  "\. Allowed: a customer-service account id/],
     ['a numeric open_kfid', () => ({ openKfid: 42 }), /Invalid msg\.openKfid: 42\. Allowed: a customer-service account id/],
     ['an open_kfid for component statistics', () => ({ endpoint: 'component', openKfid: account() }), /Invalid msg\.openKfid: "wk\w+"\. Allowed: no open_kfid for component statistics/],
     ['a servicer for corp statistics', () => ({ servicer: 'zhangsan' }), /Invalid msg\.servicer: "zhangsan"\. Allowed: a servicer only with endpoint "servicer"/],
-    ['an unknown metric', () => ({ metrics: 'session_cnt,happiness' }), /Invalid msg\.metrics: "happiness"\. Allowed: metrics of corp statistics: session_cnt/],
-    ['metrics that are a number', () => ({ metrics: 7 }), /Invalid msg\.metrics: 7\. Allowed: metric keys as "session_cnt,reply_rate" or an array of keys/],
+    ['a metric key that cannot be a field name', () => ({ metrics: 'session_cnt,Happiness!' }), /Invalid msg\.metrics: "Happiness!" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics \(session_cnt/],
+    ['reply_rate for corp statistics, which have none', () => ({ metrics: 'session_cnt,reply_rate' }), /Invalid msg\.metrics: "reply_rate" \(a field of component and servicer statistics only; for an account's human service, ask servicer statistics without a servicer\)\. Allowed: metrics of corp statistics: session_cnt/],
+    ['metrics that are a number', () => ({ metrics: 7 }), /Invalid msg\.metrics: 7\. Allowed: metric keys as "session_cnt,customer_cnt" or an array of keys/],
     ['an unknown fill policy', () => ({ fill: 'interpolate' }), /Invalid msg\.fill: "interpolate"\. Allowed: "null", "zero", "omit"/],
   ];
 

@@ -1,8 +1,9 @@
 /**
- * Summaries over a range. Counts are summed. Ratios and averages are means weighted by the day's
- * denominator, read from the catalog (e.g. reply_rate by servicer_session_cnt, first reply by
- * answered sessions, satisfaction shares by ratings given). Days where a ratio is null are left
- * out of its mean. When no day carries the weight, the plain mean of the days is used and the
+ * Summaries over a range, of the endpoint's own metrics. Counts are summed. Ratios and averages are
+ * means weighted by the day's denominator, read from the catalog for the endpoint (e.g. reply_rate
+ * by servicer_session_cnt in component statistics and by session_cnt in servicer statistics, first
+ * reply by answered sessions, satisfaction shares by ratings given). Days where a ratio is null are
+ * left out of its mean. When no day carries the weight, the plain mean of the days is used and the
  * summary says so in `notes`.
  */
 import type { ChinaDay } from './china-day.js';
@@ -21,7 +22,12 @@ export interface StatisticsSummary {
   notes: string[];
 }
 
-function aggregateMetric(metric: MetricDefinition, statistics: readonly Record<string, unknown>[], notes: string[]): number | null {
+function aggregateMetric(
+  endpoint: StatisticsEndpoint,
+  metric: MetricDefinition,
+  statistics: readonly Record<string, unknown>[],
+  notes: string[],
+): number | null {
   const values = statistics.filter((s) => typeof s[metric.key] === 'number');
   if (values.length === 0) return null;
   if (metric.aggregation.type === 'sum') return values.reduce((sum, s) => sum + (s[metric.key] as number), 0);
@@ -29,7 +35,7 @@ function aggregateMetric(metric: MetricDefinition, statistics: readonly Record<s
   let weighted = 0;
   let totalWeight = 0;
   for (const s of values) {
-    const w = weight(s);
+    const w = weight(s, endpoint);
     if (w === null || w <= 0) continue;
     weighted += (s[metric.key] as number) * w;
     totalWeight += w;
@@ -46,7 +52,7 @@ export function summarizeDays(endpoint: StatisticsEndpoint, days: readonly Stati
   const statistics = days.flatMap((d) => (d.statistic ? [d.statistic] : []));
   const notes: string[] = [];
   const metrics: Record<string, number | null> = {};
-  for (const metric of metricsFor(endpoint)) metrics[metric.key] = aggregateMetric(metric, statistics, notes);
+  for (const metric of metricsFor(endpoint)) metrics[metric.key] = aggregateMetric(endpoint, metric, statistics, notes);
   return {
     endpoint,
     from: days[0]?.date ?? null,

@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { executeCall, type CallContext, type TokenHandle } from './call.js';
-import { ValidationError } from './errors.js';
+import { describeValue, ValidationError, WecomStatsError } from './errors.js';
 import { INVALID_ACCESS_TOKEN_ERRCODES, INVALID_SUITE_TOKEN_ERRCODES } from './errcodes.js';
-import { registerSecret } from './redact.js';
+import { registerSecret, releaseSecret } from './redact.js';
 import { accessTokenResponseSchema, suiteTokenResponseSchema } from './schemas.js';
 import { DEFAULT_TOKEN_LIFETIME_SECONDS, type TokenCache } from './token-store.js';
 
@@ -71,13 +71,33 @@ export interface TokenProvider {
   readonly handle: TokenHandle;
 }
 
-async function resolveSecret(value: string | (() => MaybePromise<string>), field: string): Promise<string> {
-  const resolved = typeof value === 'function' ? await value() : value;
-  if (typeof resolved !== 'string' || resolved.trim() === '') {
-    throw new ValidationError(field, typeof resolved === 'string' ? '' : resolved, 'a function returning a non-empty string');
-  }
-  registerSecret(resolved);
-  return resolved;
+/**
+ * The current value of a secret given as a getter. A getter that throws or returns nothing is
+ * named as the field it fills. Each new value is registered for redaction and the one it
+ * replaces released.
+ */
+function secretGetter(value: () => MaybePromise<string>, field: string, allowed: string): () => Promise<string> {
+  let current: string | undefined;
+  return async () => {
+    let resolved: unknown;
+    try {
+      resolved = await value();
+    } catch (error) {
+      // A getter that already says what is wrong in the library's terms (a host naming its own
+      // setting) is passed on as it is.
+      if (error instanceof WecomStatsError) throw error;
+      throw new ValidationError(field, value, allowed, `it threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (typeof resolved !== 'string' || resolved.trim() === '') {
+      throw new ValidationError(field, value, allowed, `it returned ${describeValue(resolved)}`);
+    }
+    if (resolved !== current) {
+      registerSecret(resolved);
+      if (current !== undefined) releaseSecret(current);
+      current = resolved;
+    }
+    return resolved;
+  };
 }
 
 function expiresIn(answer: { expires_in?: number | undefined }): number {
@@ -98,12 +118,8 @@ function cachedHandle(
   return {
     param,
     invalidErrcodes,
-    get: (signal) =>
-      cache.get(key, async () => {
-        const fetched = await fetchToken(signal);
-        registerSecret(fetched.token);
-        return fetched;
-      }),
+    // The cache registers each token for redaction and releases it when it is replaced or expires.
+    get: (signal) => cache.get(key, () => fetchToken(signal)),
     invalidate: async (token) => {
       await cache.invalidate(key, token);
       return true;
@@ -128,12 +144,13 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
           },
         };
       }
+      const current = secretGetter(accessToken, 'options.auth.accessToken', 'a function returning the current access_token as a non-empty string');
       return {
         key: 'token:function',
         handle: {
           param: 'access_token',
           invalidErrcodes: INVALID_ACCESS_TOKEN_ERRCODES,
-          get: () => resolveSecret(accessToken, 'auth.accessToken'),
+          get: current,
           invalidate: async () => true,
         },
       };
@@ -160,11 +177,15 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
       const { suiteId, suiteSecret, suiteTicket, authCorpId, permanentCode } = options;
       registerSecret(suiteSecret, permanentCode, typeof suiteTicket === 'string' ? suiteTicket : undefined);
       const suiteKey = `suite:${suiteId}:${fingerprint(suiteSecret)}`;
+      const ticket =
+        typeof suiteTicket === 'string'
+          ? async () => suiteTicket
+          : secretGetter(suiteTicket, 'options.auth.suiteTicket', 'a function returning the newest suite_ticket as a non-empty string');
       const suiteHandle = cachedHandle(cache, suiteKey, 'suite_access_token', INVALID_SUITE_TOKEN_ERRCODES, async (signal) => {
         const answer = await executeCall(ctx, {
           method: 'POST',
           path: '/cgi-bin/service/get_suite_token',
-          body: { suite_id: suiteId, suite_secret: suiteSecret, suite_ticket: await resolveSecret(suiteTicket, 'auth.suiteTicket') },
+          body: { suite_id: suiteId, suite_secret: suiteSecret, suite_ticket: await ticket() },
           schema: suiteTokenResponseSchema,
           signal,
         });

@@ -4,7 +4,7 @@
  * policy, a rejected token renewed once.
  */
 import type { z } from 'zod';
-import { AbortedError, HttpStatusError, ResponseFormatError, WecomApiError } from './errors.js';
+import { AbortedError, HttpStatusError, ResponseFormatError, TimeoutError, TransportError, WecomApiError, type WecomStatsError } from './errors.js';
 import { redactText } from './redact.js';
 import { backoffDelay, ERRCODE_TOO_MANY_CONCURRENT, isRetryable, type RetryPolicy } from './retry.js';
 import type { Sleep, Transport } from './transport.js';
@@ -16,8 +16,41 @@ export interface Logger {
   warn?(message: string): void;
 }
 
+/** A wait before a retry, told to the host so that a long one is never silent. */
+export interface RetryWait {
+  /** The API path being retried. */
+  endpoint: string;
+  /** How long the client waits before the next try. */
+  delayMs: number;
+  /** Why, for people: "WeCom's call-frequency limit (errcode 45009)". */
+  reason: string;
+  /** The failure that caused the wait. */
+  error: WecomStatsError;
+  /** Which retry this wait precedes (1-based), of at most `maxRetries`. */
+  retry: number;
+  maxRetries: number;
+}
+
+/** Why a retry waits, in words. */
+export function retryReason(error: unknown): string {
+  if (error instanceof WecomApiError) {
+    if (error.errcode === 45009) return "WeCom's call-frequency limit (errcode 45009; a minute block lasts 60 s, page 90454)";
+    if (error.errcode === ERRCODE_TOO_MANY_CONCURRENT) return 'too many concurrent calls (errcode 45033)';
+    if (error.errcode === -1) return 'WeCom is busy (errcode -1)';
+    return `errcode ${error.errcode}`;
+  }
+  if (error instanceof HttpStatusError) return `HTTP ${error.status} from a proxy or gateway`;
+  if (error instanceof TimeoutError) return `no answer within ${error.timeoutMs} ms`;
+  if (error instanceof TransportError) return 'the connection failed';
+  return 'a transient failure';
+}
+
 export interface CallContext {
   baseUrl: string;
+  /** Clock in epoch ms (elapsed time in messages). */
+  now: () => number;
+  /** Told before every wait between retries. */
+  onWait?: ((wait: RetryWait) => void) | undefined;
   transport: Transport;
   sleep: Sleep;
   timeoutMs: number;
@@ -96,6 +129,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 
 export async function executeCall<S extends z.ZodType>(ctx: CallContext, call: ApiCall<S>): Promise<z.output<S>> {
   const label = labelOf(call.path);
+  const startedAt = ctx.now();
   let retries = 0;
   let renewed = false;
   for (;;) {
@@ -129,11 +163,18 @@ export async function executeCall<S extends z.ZodType>(ctx: CallContext, call: A
         log(ctx, 'info', `${label}: errcode ${error.errcode}, renewing the token once`);
         continue;
       }
-      if (retries >= ctx.retry.maxRetries || !isRetryable(ctx.retry, error)) throw error;
+      if (retries >= ctx.retry.maxRetries || !isRetryable(ctx.retry, error)) {
+        // The message of a timeout that was retried says how long the whole call took.
+        if (error instanceof TimeoutError && retries > 0) {
+          throw new TimeoutError(label, error.timeoutMs, { attempts: retries + 1, elapsedMs: ctx.now() - startedAt });
+        }
+        throw error;
+      }
       if (error instanceof WecomApiError && error.errcode === ERRCODE_TOO_MANY_CONCURRENT) ctx.onConcurrencyLimited?.();
       const delay = backoffDelay(ctx.retry, error, retries, ctx.random);
       retries += 1;
       log(ctx, 'warn', `${label}: ${(error as Error).message} — retry ${retries}/${ctx.retry.maxRetries} in ${delay} ms`);
+      ctx.onWait?.({ endpoint: label, delayMs: delay, reason: retryReason(error), error: error as WecomStatsError, retry: retries, maxRetries: ctx.retry.maxRetries });
       await ctx.sleep(delay, call.signal);
     }
   }

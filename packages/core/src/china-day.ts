@@ -144,7 +144,21 @@ export function parseDayInput(input: unknown, field: string, nowMs: number): Chi
   if (lower === 'yesterday') return addDays(today, -1);
   const relative = RELATIVE_DAYS.exec(lower);
   if (relative) return addDays(today, -Number(relative[1] ?? relative[2] ?? relative[3]));
-  if (/^\d+$/.test(text)) return dayOfEpochNumber(Number(text), field, input);
+  if (/^\d+$/.test(text)) {
+    // Epoch seconds have 9-10 digits and milliseconds 12-13 for any day this century; other digit
+    // strings are not epochs (20261101 would be 1970-08-23), so they are refused, not guessed.
+    if (/^\d{9,10}$|^\d{12,13}$/.test(text)) return dayOfEpochNumber(Number(text), field, input);
+    const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(text);
+    const dashed = compact ? `${compact[1]}-${compact[2]}-${compact[3]}` : undefined;
+    throw new ValidationError(
+      field,
+      input,
+      DAY_INPUT_ALLOWED,
+      dashed !== undefined && isChinaDay(dashed)
+        ? `a date without dashes is ambiguous with epoch seconds: write ${dashed}`
+        : 'digits only, but not epoch seconds (10 digits) or milliseconds (13 digits)',
+    );
+  }
   if (ISO_DATE_TIME.test(text)) {
     const ms = Date.parse(text.replace(' ', 'T'));
     if (!Number.isNaN(ms)) return chinaDayOfEpochMs(ms);

@@ -5,14 +5,14 @@
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { authOptionsSchema, createTokenProvider, type AuthOptions } from './auth.js';
-import { executeCall, type CallContext, type Logger } from './call.js';
+import { executeCall, type CallContext, type Logger, type RetryWait } from './call.js';
 import { createMemoryDayCache, type DayCacheStore } from './day-cache.js';
-import { ValidationError } from './errors.js';
+import { ResponseFormatError, ValidationError } from './errors.js';
 import { STATISTICS_ENDPOINTS, type StatisticsEndpoint } from './metrics.js';
 import { resolveRange, type RangeInput, type WindowPolicy } from './range.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { accountListResponseSchema, servicerListResponseSchema, type KfAccount, type Servicer } from './schemas.js';
-import { fetchStatisticsDays, type FetchProgress, type StatisticsResult } from './statistics.js';
+import { fetchStatisticsDays, type FetchProgress, type InFlightDays, type StatisticsResult } from './statistics.js';
 import { createMemoryTokenStore, createTokenCache, type TokenStore } from './token-store.js';
 import type { Sleep, Transport } from './transport.js';
 import { parseOrThrow } from './validate.js';
@@ -74,7 +74,12 @@ export const clientOptionsSchema = z.strictObject({
   logger: objectWith<Logger>([], 'an object with optional debug/info/warn functions').optional(),
   /** Source of randomness for jitter. @default Math.random */
   random: fn<() => number>('a function returning a number in [0, 1)').optional(),
-});
+  /**
+   * Told before every wait between retries (after 45009 that is a whole minute, page 90454), so a
+   * host can say why it is waiting and for how long.
+   */
+  onWait: fn<(wait: RetryWait) => void>('a function receiving each wait before a retry').optional(),
+}, { error: 'an object of client options such as { auth, transport, sleep }' });
 export type KfStatsClientOptions = z.input<typeof clientOptionsSchema>;
 
 const nonEmpty = (what: string) => z.string({ error: what }).trim().min(1, { error: what });
@@ -94,7 +99,7 @@ export const statisticsQuerySchema = z
     signal: z.custom<AbortSignal>((v) => typeof v === 'object' && v !== null && 'aborted' in v, { error: 'an AbortSignal' }).optional(),
     onProgress: fn<(p: FetchProgress) => void>('a function receiving progress').optional(),
     useCache: z.boolean({ error: 'true or false' }).optional(),
-  })
+  }, { error: 'an object such as { endpoint: "corp", openKfid: "wk...", last: 7 }' })
   .superRefine((q, ctx) => {
     if (q.endpoint === 'component' && q.openKfid !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['openKfid'], message: 'no open_kfid for component statistics (kf/get_statistic is corp-level)' });
@@ -124,13 +129,21 @@ export interface KfStatsClient {
 /** kf/account/list answers at most 100 per page (page 94661). */
 export const ACCOUNT_PAGE_SIZE = 100;
 
+/** A corp has at most 5,000 customer-service accounts (page 94661): paging never goes further. */
+export const MAX_ACCOUNTS = 5000;
+
 export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClient {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError('options', options, 'an object such as { auth, transport, sleep }');
+  }
   const opts = parseOrThrow(clientOptionsSchema, options, 'options');
   const now = opts.now ?? Date.now;
   const limit = pLimit(opts.concurrency ?? 3);
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
   const ctx: CallContext = {
     baseUrl: opts.baseUrl ?? DEFAULT_BASE_URL,
+    now,
+    onWait: opts.onWait,
     transport: opts.transport,
     sleep: opts.sleep,
     timeoutMs: opts.timeoutMs ?? 15_000,
@@ -146,20 +159,27 @@ export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClien
   const auth = createTokenProvider(opts.auth, ctx, tokenCache);
   const cache = opts.cache === false ? undefined : (opts.cache ?? createMemoryDayCache());
   const defaultPolicy: WindowPolicy = opts.windowPolicy ?? 'clamp';
+  const inFlight: InFlightDays = new Map();
 
   return {
     authKey: auth.key,
     async getStatistics(query) {
+      if (typeof query !== 'object' || query === null || Array.isArray(query)) {
+        throw new ValidationError('query', query, 'an object such as { endpoint: "corp", openKfid: "wk...", last: 7 }');
+      }
       const q = parseOrThrow(statisticsQuerySchema, query, '');
       const range = resolveRange({ from: q.from as RangeInput['from'], to: q.to as RangeInput['to'], last: q.last as RangeInput['last'] }, now(), q.policy ?? defaultPolicy);
       return fetchStatisticsDays(
-        { ctx, auth, limit, cache, now },
+        { ctx, auth, limit, cache, now, inFlight },
         { endpoint: q.endpoint, openKfid: q.openKfid, servicerUserid: q.servicerUserid, range, signal: q.signal, onProgress: q.onProgress, useCache: q.useCache },
       );
     },
     async listAccounts({ signal } = {}) {
       const accounts: KfAccount[] = [];
-      for (let offset = 0; ; offset += ACCOUNT_PAGE_SIZE) {
+      const seen = new Set<string>();
+      const label = '/cgi-bin/kf/account/list';
+      // One page past the most a corp can have, to see the short page that ends the list.
+      for (let offset = 0; offset <= MAX_ACCOUNTS; offset += ACCOUNT_PAGE_SIZE) {
         const page = await executeCall(ctx, {
           method: 'POST',
           path: '/cgi-bin/kf/account/list',
@@ -168,10 +188,25 @@ export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClien
           schema: accountListResponseSchema,
           signal,
         });
-        accounts.push(...page.account_list);
+        const calls = offset / ACCOUNT_PAGE_SIZE + 1;
+        if (page.account_list.length > 0 && page.account_list.every((a) => seen.has(a.open_kfid))) {
+          throw new ResponseFormatError(
+            label,
+            `the page at offset ${offset} repeats accounts already listed (${page.account_list[0]!.open_kfid}…): the server ignores offset. Stopped after ${calls} calls with ${accounts.length} accounts.`,
+          );
+        }
+        for (const account of page.account_list) {
+          if (seen.has(account.open_kfid)) continue;
+          seen.add(account.open_kfid);
+          accounts.push(account);
+        }
         // A short page is the last one (page 94661).
         if (page.account_list.length < ACCOUNT_PAGE_SIZE) return accounts;
       }
+      throw new ResponseFormatError(
+        label,
+        `every page came back full past ${MAX_ACCOUNTS} accounts, the most a corp can have (page 94661). Stopped after ${MAX_ACCOUNTS / ACCOUNT_PAGE_SIZE + 1} calls.`,
+      );
     },
     async listServicers(openKfid, { signal } = {}) {
       if (typeof openKfid !== 'string' || openKfid.trim() === '') {

@@ -9,6 +9,66 @@ export interface ErrcodeHint {
   zh: string;
 }
 
+/**
+ * What kind of failure an errcode is. Hosts decide by the category (and the errcode), never by
+ * the message text.
+ * - `transient`: WeCom is busy or saw too many concurrent calls; retried.
+ * - `rate_limit`: call frequency over the limit (45009); retried after the block (page 90454).
+ * - `token`: the token was rejected; renewed once.
+ * - `credentials`: corp id, secret, suite ticket or permanent code wrong: fix the configuration.
+ * - `permission`: the app may not call this API, or the API is not enabled for the corp.
+ * - `authorization`: the corp removed the app.
+ * - `ip_not_trusted`: the caller's IP is not on the app's trusted list (page 91039).
+ * - `account`: the customer-service account or servicer does not exist.
+ * - `request`: a parameter WeCom refused.
+ * - `unknown`: an errcode this library has no entry for.
+ */
+export type ErrcodeCategory =
+  | 'transient'
+  | 'rate_limit'
+  | 'token'
+  | 'credentials'
+  | 'permission'
+  | 'authorization'
+  | 'ip_not_trusted'
+  | 'account'
+  | 'request'
+  | 'unknown';
+
+const CATEGORIES: Record<number, ErrcodeCategory> = {
+  [-1]: 'transient',
+  45033: 'transient',
+  45009: 'rate_limit',
+  40014: 'token',
+  41001: 'token',
+  42001: 'token',
+  42009: 'token',
+  40082: 'token',
+  40001: 'credentials',
+  40013: 'credentials',
+  40084: 'credentials',
+  40085: 'credentials',
+  48002: 'permission',
+  95017: 'permission',
+  48004: 'authorization',
+  60020: 'ip_not_trusted',
+  60111: 'account',
+  95000: 'account',
+  95004: 'account',
+  40058: 'request',
+  47001: 'request',
+};
+
+export function errcodeCategory(errcode: number): ErrcodeCategory {
+  return CATEGORIES[errcode] ?? 'unknown';
+}
+
+/**
+ * Categories after which every further call with the same credentials and ids fails the same way:
+ * a range stops at once instead of sending its other chunks (no retry: page 90313).
+ */
+export const DOOMING_CATEGORIES: ReadonlySet<ErrcodeCategory> = new Set(['credentials', 'permission', 'authorization', 'ip_not_trusted', 'account']);
+
 const HINTS: Record<number, ErrcodeHint> = {
   [-1]: { en: 'WeCom is busy; retry later.', zh: '系统繁忙，请稍后重试。' },
   40001: {

@@ -4,7 +4,7 @@
  * No message ever contains a token, secret, ticket or permanent code: every message passes
  * through `redactText` before it is stored.
  */
-import { hintFor, type ErrcodeHint } from './errcodes.js';
+import { DOOMING_CATEGORIES, errcodeCategory, hintFor, type ErrcodeCategory, type ErrcodeHint } from './errcodes.js';
 import { isSecretField, REDACTED, redactText } from './redact.js';
 import { daysBetween, type ChinaDay } from './china-day.js';
 
@@ -48,6 +48,8 @@ export class WecomApiError extends WecomStatsError {
   readonly errmsg: string;
   readonly endpoint: string;
   readonly hint: ErrcodeHint;
+  /** What kind of failure this is, from core's errcode table. */
+  readonly category: ErrcodeCategory;
   constructor(endpoint: string, errcode: number, errmsg: string) {
     const hint = hintFor(errcode);
     super('WECOM_API', `WeCom ${endpoint} answered errcode ${errcode} (${errmsg}). ${hint.en} / ${hint.zh}`);
@@ -56,6 +58,7 @@ export class WecomApiError extends WecomStatsError {
     this.errmsg = redactText(errmsg);
     this.endpoint = endpoint;
     this.hint = hint;
+    this.category = errcodeCategory(errcode);
   }
 }
 
@@ -84,12 +87,35 @@ export class HttpStatusError extends WecomStatsError {
 export class TimeoutError extends WecomStatsError {
   readonly endpoint: string;
   readonly timeoutMs: number;
-  constructor(endpoint: string, timeoutMs: number) {
-    super('TIMEOUT', `Request to ${endpoint} timed out after ${timeoutMs} ms.`);
+  /** Tries made before giving up (1 when it was not retried). */
+  readonly attempts: number;
+  /** Time spent on this call across all tries and the waits between them, in ms. */
+  readonly elapsedMs: number;
+  constructor(endpoint: string, timeoutMs: number, spent?: { attempts: number; elapsedMs: number }) {
+    const attempts = spent?.attempts ?? 1;
+    const elapsedMs = spent?.elapsedMs ?? timeoutMs;
+    super(
+      'TIMEOUT',
+      attempts > 1
+        ? `Request to ${endpoint} timed out after ${timeoutMs} ms on each of ${attempts} tries (${formatDuration(elapsedMs)} in all).`
+        : `Request to ${endpoint} timed out after ${timeoutMs} ms.`,
+    );
     this.name = 'TimeoutError';
     this.endpoint = endpoint;
     this.timeoutMs = timeoutMs;
+    this.attempts = attempts;
+    this.elapsedMs = elapsedMs;
   }
+}
+
+/** "850 ms", "12 s", "3 min 5 s": durations in messages. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
 }
 
 export class AbortedError extends WecomStatsError {
@@ -111,27 +137,48 @@ export class ResponseFormatError extends WecomStatsError {
   }
 }
 
+/** Days that could not be had, and why. */
+export interface DayFailure {
+  days: ChinaDay[];
+  error: Error;
+}
+
 /**
- * Some chunks of a range failed after retries. Nothing already fetched is lost: `partial` holds
- * every day that did arrive, `missingDays` the ones that did not, `cause` the first failure.
+ * Some days of a range could not be had after retries. Nothing already fetched is lost: `partial`
+ * holds every day that did arrive, `missingDays` the ones that did not, `failures` which days
+ * failed for which reason, `cause` the first failure.
  */
 export class IncompleteFetchError<TPartial = unknown> extends WecomStatsError {
   readonly partial: TPartial;
   readonly fetchedDays: ChinaDay[];
   readonly missingDays: ChinaDay[];
-  constructor(partial: TPartial, fetchedDays: ChinaDay[], missingDays: ChinaDay[], cause: unknown) {
-    const causeMessage = cause instanceof Error ? cause.message : String(cause);
+  readonly failures: DayFailure[];
+  constructor(partial: TPartial, fetchedDays: ChinaDay[], missingDays: ChinaDay[], failures: DayFailure[]) {
+    const cause = failures[0]?.error;
+    const reasons = failures.length === 1 ? [failures[0]!.error.message] : failures.map((f) => `${describeDays(f.days)}: ${f.error.message}`);
+    const shown = reasons.slice(0, 3).join(' | ') + (reasons.length > 3 ? ` | and ${reasons.length - 3} more` : '');
     super(
       'INCOMPLETE',
       `Fetched ${fetchedDays.length} of ${fetchedDays.length + missingDays.length} days; ` +
-        `missing ${describeDays(missingDays)}. Cause: ${causeMessage}`,
+        `missing ${describeDays(missingDays)}. Cause${failures.length > 1 ? 's' : ''}: ${shown}`,
       { cause },
     );
     this.name = 'IncompleteFetchError';
     this.partial = partial;
     this.fetchedDays = fetchedDays;
     this.missingDays = missingDays;
+    this.failures = failures;
   }
+}
+
+/**
+ * Whether an error dooms every further call with the same credentials and ids (a wrong secret,
+ * a missing permission, an untrusted IP, a removed authorization, an unknown account), or ends
+ * the whole operation (an abort, a broken store or getter): other chunks are not sent.
+ */
+export function doomsEveryCall(error: unknown): boolean {
+  if (error instanceof WecomApiError) return DOOMING_CATEGORIES.has(error.category);
+  return error instanceof AbortedError || error instanceof ValidationError;
 }
 
 /** Compact day list for messages: runs of consecutive days as `a..b`. */

@@ -4,14 +4,16 @@
  */
 import { Agent, request } from 'undici';
 import { createKfStatsClient, type KfStatsClient, type KfStatsClientOptions } from './client.js';
-import { AbortedError, HttpStatusError } from './errors.js';
-import { classifyTransportFailure, type Sleep, type Transport } from './transport.js';
+import { AbortedError, ValidationError } from './errors.js';
+import { classifyTransportFailure, createBodyReader, MAX_RESPONSE_BYTES, responseTooLarge, type Sleep, type Transport } from './transport.js';
 
 export interface UndiciTransportOptions {
   /** Connections per origin. @default 8 */
   connections?: number;
   /** Keep idle sockets this long. @default 10000 */
   keepAliveTimeoutMs?: number;
+  /** The most one answer may hold; a larger one fails at once, without a retry. @default 8 MiB */
+  maxResponseBytes?: number;
 }
 
 export interface NodeTransport extends Transport {
@@ -19,14 +21,12 @@ export interface NodeTransport extends Transport {
   close(): Promise<void>;
 }
 
-/** Responses larger than this are cut off: statistics answers are a few KB (31 days). */
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
-
 export function createUndiciTransport(options: UndiciTransportOptions = {}): NodeTransport {
   const agent = new Agent({
     connections: options.connections ?? 8,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
   });
+  const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const transport = (async (req) => {
     if (req.signal?.aborted) throw new AbortedError(req.signal.reason);
     const timeout = AbortSignal.timeout(req.timeoutMs);
@@ -42,11 +42,19 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Nod
         bodyTimeout: req.timeoutMs,
       });
       const length = Number(response.headers['content-length'] ?? 0);
-      if (length > MAX_BODY_BYTES) {
-        await response.body.dump();
-        throw new HttpStatusError(req.label, response.statusCode);
+      if (length > maxBytes) {
+        response.body.destroy();
+        throw responseTooLarge(req.label, maxBytes);
       }
-      return { status: response.statusCode, body: await response.body.text() };
+      // The cap holds while reading too: a chunked answer has no content-length to check first.
+      const body = createBodyReader(req.label, maxBytes);
+      try {
+        for await (const chunk of response.body) body.push(chunk as Uint8Array);
+      } catch (error) {
+        response.body.destroy();
+        throw error;
+      }
+      return { status: response.statusCode, body: body.text() };
     } catch (error) {
       throw classifyTransportFailure(error, req, timeout);
     }
@@ -82,6 +90,9 @@ export interface NodeKfStatsClient extends KfStatsClient {
 
 /** A client with undici and real timers. */
 export function createNodeClient(options: NodeClientOptions): NodeKfStatsClient {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError('options', options, 'an object such as { auth: { type: "selfBuilt", corpId, corpSecret } }');
+  }
   const { undici, ...rest } = options;
   const transport = createUndiciTransport(undici);
   const client = createKfStatsClient({ transport, sleep: nodeSleep, ...rest });

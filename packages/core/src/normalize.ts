@@ -6,7 +6,7 @@
 import type { ChinaDay } from './china-day.js';
 import { ResponseFormatError } from './errors.js';
 import { getMetric, metricKeysView, type StatisticsEndpoint } from './metrics.js';
-import type { StatsWarning } from './warnings.js';
+import type { StatsWarning, WarningCode } from './warnings.js';
 
 /** A day's metrics: catalog keys as number or null, unknown fields as WeCom sent them. */
 export type Statistic = Record<string, unknown>;
@@ -20,11 +20,43 @@ export interface StatisticsDay {
   statistic: Statistic | null;
 }
 
+/** Collects odd values seen while decoding, by kind and field, for one warning each. */
+export interface Oddities {
+  add(code: Exclude<WarningCode, 'RANGE_CLAMPED' | 'DAY_NOT_READY' | 'RATE_ABOVE_ONE' | 'NEGATIVE_VALUE'>, field: string, day: ChinaDay): void;
+  warnings(): StatsWarning[];
+}
+
+const ODDITY_TEXT: Record<'NOT_FINITE' | 'DUPLICATE_DAY' | 'UNEXPECTED_DAY', (field: string, days: string) => string> = {
+  NOT_FINITE: (field, days) => `${field} on ${days} is a number too large to represent (it parses to Infinity); it is shown as null.`,
+  DUPLICATE_DAY: (_field, days) => `WeCom sent ${days} more than once in one answer; the first entry was kept.`,
+  UNEXPECTED_DAY: (_field, days) => `WeCom sent ${days}, which was not asked for; it was left out.`,
+};
+
+export function createOddities(): Oddities {
+  const seen = new Map<string, { code: keyof typeof ODDITY_TEXT; field: string; days: Set<ChinaDay> }>();
+  return {
+    add(code, field, day) {
+      const key = `${code}|${field}`;
+      const entry = seen.get(key) ?? { code, field, days: new Set<ChinaDay>() };
+      entry.days.add(day);
+      seen.set(key, entry);
+    },
+    warnings() {
+      return [...seen.values()].map(({ code, field, days }) => {
+        const list = [...days].sort();
+        return { code, message: ODDITY_TEXT[code](field, list.join(', ')), days: list, field };
+      });
+    },
+  };
+}
+
 export function normalizeStatistic(
   endpoint: StatisticsEndpoint,
   raw: Record<string, unknown>,
   where: string,
   label: string,
+  date?: ChinaDay,
+  oddities?: Oddities,
 ): Statistic {
   const out: Statistic = {};
   for (const key of metricKeysView(endpoint)) out[key] = null;
@@ -34,6 +66,10 @@ export function normalizeStatistic(
       continue;
     }
     if (value === null || value === undefined) continue;
+    if (typeof value === 'number' && (value === Infinity || value === -Infinity)) {
+      if (date !== undefined) oddities?.add('NOT_FINITE', key, date);
+      continue;
+    }
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       const field = `${where}.statistic.${key}`;
       throw new ResponseFormatError(label, `field ${field} is ${JSON.stringify(value)}; expected a number or absent.`, field);
@@ -43,20 +79,40 @@ export function normalizeStatistic(
   return out;
 }
 
-/** Ratios are shares in 0..1 (WECOM-API.md §3); a value above 1 is flagged, never changed. */
-export function rateWarnings(days: readonly StatisticsDay[]): StatsWarning[] {
-  const byField = new Map<string, ChinaDay[]>();
+/**
+ * Values that are numbers but look wrong, flagged and passed on unchanged: ratios above 1 (shares
+ * are 0..1, page 99367) and negative values of any metric.
+ */
+export function valueWarnings(days: readonly StatisticsDay[]): StatsWarning[] {
+  const above = new Map<string, ChinaDay[]>();
+  const negative = new Map<string, ChinaDay[]>();
+  const push = (map: Map<string, ChinaDay[]>, key: string, day: ChinaDay) => {
+    const list = map.get(key);
+    if (list) list.push(day);
+    else map.set(key, [day]);
+  };
   for (const day of days) {
     if (!day.statistic) continue;
     for (const [key, value] of Object.entries(day.statistic)) {
-      if (getMetric(key)?.kind === 'ratio' && typeof value === 'number' && value > 1) {
-        byField.set(key, [...(byField.get(key) ?? []), day.date]);
-      }
+      if (typeof value !== 'number') continue;
+      const metric = getMetric(key);
+      if (!metric) continue;
+      if (value < 0) push(negative, key, day.date);
+      else if (metric.kind === 'ratio' && value > 1) push(above, key, day.date);
     }
   }
-  return [...byField].map(([key, dates]) => ({
-    code: 'RATE_ABOVE_ONE' as const,
-    message: `${key} is above 1 on ${dates.join(', ')}; rates are expected as shares in 0..1. Values are passed on unchanged.`,
-    days: dates,
-  }));
+  return [
+    ...[...above].map(([key, dates]) => ({
+      code: 'RATE_ABOVE_ONE' as const,
+      message: `${key} is above 1 on ${dates.join(', ')}; rates are expected as shares in 0..1. Values are passed on unchanged.`,
+      days: dates,
+      field: key,
+    })),
+    ...[...negative].map(([key, dates]) => ({
+      code: 'NEGATIVE_VALUE' as const,
+      message: `${key} is negative on ${dates.join(', ')}; WeCom's counts, rates and durations are never below 0. Values are passed on unchanged.`,
+      days: dates,
+      field: key,
+    })),
+  ];
 }

@@ -46,12 +46,18 @@ export function statsWindow(nowMs: number): StatsWindow {
   return { oldest: addDays(today, -OLDEST_DAY_OFFSET), newest: addDays(today, -1) };
 }
 
-const LAST_ALLOWED = `a whole number of days from 1 to ${OLDEST_DAY_OFFSET} (e.g. 7 or "7d")`;
+/**
+ * The longest `last` accepted: ten years. WeCom itself keeps 180 days (longer ranges are clamped,
+ * or refused under the strict policy); an archive may keep more.
+ */
+export const MAX_LAST_DAYS = 3660;
+
+const LAST_ALLOWED = `a whole number of days from 1 to ${MAX_LAST_DAYS} (e.g. 7 or "7d"); WeCom keeps the last ${OLDEST_DAY_OFFSET}`;
 
 function parseLast(value: unknown): number {
   const text = typeof value === 'string' ? value.trim().replace(/^last\s*/i, '').replace(/\s*(d|days?)$/i, '') : value;
   const n = typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : text;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ValidationError('last', value, LAST_ALLOWED);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LAST_DAYS) throw new ValidationError('last', value, LAST_ALLOWED);
   return n;
 }
 
@@ -97,6 +103,9 @@ export function resolveRange(input: RangeInput, nowMs: number, policy: WindowPol
   const cutTo = daysBetween(window.newest, to) > 0;
   if (cutFrom || cutTo) {
     if (policy === 'strict') {
+      if (cutFrom && fromField === 'last') {
+        throw new ValidationError('last', input.last, `at most ${OLDEST_DAY_OFFSET} days under the strict window policy (${windowText})`);
+      }
       throw new ValidationError(cutFrom ? fromField : 'to', cutFrom ? from : to, windowText);
     }
     const clampedFrom = cutFrom ? window.oldest : from;

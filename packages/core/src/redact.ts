@@ -6,7 +6,12 @@
 
 export const REDACTED = '[redacted]';
 
-const knownSecrets = new Set<string>();
+/**
+ * Secrets alive now, with how many holders registered each. Configuration secrets stay for the
+ * process's life; tokens are released when they are replaced, invalidated or expire, so the cost
+ * of redaction follows the secrets in use, not every token ever seen.
+ */
+const knownSecrets = new Map<string, number>();
 
 /** Secrets shorter than this are not registered: replacing them would garble ordinary text. */
 const MIN_SECRET_LENGTH = 6;
@@ -14,8 +19,21 @@ const MIN_SECRET_LENGTH = 6;
 /** Register values that must never appear in output (done by every auth strategy). */
 export function registerSecret(...values: (string | undefined | null)[]): void {
   for (const value of values) {
-    if (typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) knownSecrets.add(value);
+    if (typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) knownSecrets.set(value, (knownSecrets.get(value) ?? 0) + 1);
   }
+}
+
+/** A holder no longer uses `value` (an expired or replaced token): forgotten when nobody does. */
+export function releaseSecret(value: string): void {
+  const holders = knownSecrets.get(value);
+  if (holders === undefined) return;
+  if (holders <= 1) knownSecrets.delete(value);
+  else knownSecrets.set(value, holders - 1);
+}
+
+/** How many distinct secrets redaction checks now. */
+export function registeredSecretCount(): number {
+  return knownSecrets.size;
 }
 
 const SECRET_PARAMS = [
@@ -34,7 +52,7 @@ const jsonPattern = new RegExp(`("(?:${SECRET_PARAMS.join('|')})"\\s*:\\s*")[^"]
 
 export function redactText(text: string): string {
   let out = text.replace(paramPattern, `$1${REDACTED}`).replace(jsonPattern, `$1${REDACTED}$2`);
-  for (const secret of knownSecrets) {
+  for (const secret of knownSecrets.keys()) {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
   return out;

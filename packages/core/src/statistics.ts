@@ -1,7 +1,9 @@
 /**
  * One engine for the three statistics endpoints (component, corp, servicer): plan the days,
- * take finished days from the cache, fetch the rest in the fewest ≤31-day chunks in parallel
- * (bounded), normalise, and return every requested day exactly once, in order.
+ * take finished days from the cache, share days another query of the same client is already
+ * fetching, fetch the rest in the fewest ≤31-day chunks in parallel (bounded), decode each day
+ * on its own, and return every requested day exactly once, in order. A chunk that fails costs
+ * only its own days, unless the failure dooms every call (a wrong secret, a missing permission…).
  */
 import type { LimitFunction } from 'p-limit';
 import { executeCall, readAnswer, throwIfAborted, type CallContext } from './call.js';
@@ -17,9 +19,9 @@ import {
   type ChinaDay,
 } from './china-day.js';
 import { dayCacheKey, isFinishedDay, READY_HOUR_CHINA, type DayCacheStore } from './day-cache.js';
-import { IncompleteFetchError } from './errors.js';
+import { AbortedError, doomsEveryCall, IncompleteFetchError, ResponseFormatError, ValidationError, type DayFailure } from './errors.js';
 import type { StatisticsEndpoint } from './metrics.js';
-import { normalizeStatistic, rateWarnings, type StatisticsDay } from './normalize.js';
+import { createOddities, normalizeStatistic, valueWarnings, type Oddities, type StatisticsDay } from './normalize.js';
 import type { ResolvedRange } from './range.js';
 import { statisticsResponseSchema, type StatisticsResponse } from './schemas.js';
 import type { TokenProvider } from './auth.js';
@@ -35,7 +37,7 @@ export const STATISTICS_PATHS: Record<StatisticsEndpoint, string> = {
 export interface FetchProgress {
   completedChunks: number;
   totalChunks: number;
-  /** Days known so far (cached + fetched). */
+  /** Days known so far (cached + fetched + shared with another query). */
   completedDays: number;
   totalDays: number;
   cachedDays: number;
@@ -50,9 +52,18 @@ export interface StatisticsResult {
   requested: { from: ChinaDay; to: ChinaDay };
   days: StatisticsDay[];
   warnings: StatsWarning[];
-  /** What it cost: statistics calls made (chunks) and days answered from the cache. */
-  stats: { chunks: number; cachedDays: number; fetchedDays: number };
+  /**
+   * What it cost: statistics calls made by this query (chunks), days answered from the cache, days
+   * fetched by this query, days taken from an identical request already in flight.
+   */
+  stats: { chunks: number; cachedDays: number; fetchedDays: number; sharedDays: number };
 }
+
+/** One day of a fetch in flight: the day, or why it could not be had. */
+type DayOutcome = { day: StatisticsDay } | { error: Error };
+
+/** Days being fetched right now by some query of one client, by day cache key. */
+export type InFlightDays = Map<string, Promise<DayOutcome>>;
 
 export interface EngineDeps {
   ctx: CallContext;
@@ -60,6 +71,7 @@ export interface EngineDeps {
   limit: LimitFunction;
   cache: DayCacheStore | undefined;
   now: () => number;
+  inFlight: InFlightDays;
 }
 
 export interface EngineRequest {
@@ -83,38 +95,71 @@ function requestBody(request: EngineRequest, chunk: Chunk): Record<string, unkno
   return body;
 }
 
+/** One statistics answer decoded: the days that could be read, the days that could not, and oddities seen. */
+export interface DecodedChunk {
+  days: StatisticsDay[];
+  failures: DayFailure[];
+  warnings: StatsWarning[];
+}
+
 /**
- * Turn one statistics answer into the chunk's days: the days asked for, each once, in order
- * (first answer wins), and a day WeCom left out of the list as a day without data.
+ * Turn one statistics answer into the chunk's days: the days asked for, each once, in order (the
+ * first entry of a repeated stat_time wins, and is flagged), a day WeCom left out of the list as a
+ * day without data, entries for days not asked for flagged and left out. Each day is decoded on its
+ * own: one day with a malformed value fails alone.
  */
 export function decodeStatisticsDays(
   endpoint: StatisticsEndpoint,
   chunk: Chunk,
   answer: StatisticsResponse,
   label: string = STATISTICS_PATHS[endpoint],
-): StatisticsDay[] {
+): DecodedChunk {
+  return decodeInto(endpoint, chunk, answer, label, createOddities());
+}
+
+function decodeInto(endpoint: StatisticsEndpoint, chunk: Chunk, answer: StatisticsResponse, label: string, oddities: Oddities): DecodedChunk {
   const wanted = chunkDays(chunk);
   const wantedSet = new Set(wanted);
   const days = new Map<ChinaDay, StatisticsDay>();
+  const failed = new Map<ChinaDay, Error>();
   answer.statistic_list.forEach((entry, index) => {
     const date = chinaDayOfEpochSeconds(entry.stat_time);
-    if (!wantedSet.has(date) || days.has(date)) return;
-    days.set(date, {
-      date,
-      stat_time: floorToChinaMidnight(entry.stat_time),
-      statistic: entry.statistic ? normalizeStatistic(endpoint, entry.statistic, `statistic_list[${index}]`, label) : null,
-    });
+    if (!wantedSet.has(date)) {
+      oddities.add('UNEXPECTED_DAY', 'stat_time', date);
+      return;
+    }
+    if (days.has(date) || failed.has(date)) {
+      oddities.add('DUPLICATE_DAY', 'stat_time', date);
+      return;
+    }
+    try {
+      days.set(date, {
+        date,
+        stat_time: floorToChinaMidnight(entry.stat_time),
+        statistic: entry.statistic ? normalizeStatistic(endpoint, entry.statistic, `statistic_list[${index}]`, label, date, oddities) : null,
+      });
+    } catch (error) {
+      if (!(error instanceof ResponseFormatError)) throw error;
+      failed.set(date, error);
+    }
   });
-  return wanted.map((date) => days.get(date) ?? { date, stat_time: chinaMidnightEpochSeconds(date), statistic: null });
+  const decoded: StatisticsDay[] = [];
+  const failures: DayFailure[] = [];
+  for (const date of wanted) {
+    const error = failed.get(date);
+    if (error) failures.push({ days: [date], error });
+    else decoded.push(days.get(date) ?? { date, stat_time: chinaMidnightEpochSeconds(date), statistic: null });
+  }
+  return { days: decoded, failures, warnings: oddities.warnings() };
 }
 
 /** Decode a saved statistics body (text) for a chunk: errcode, shape and values checked. */
-export function parseStatisticsBody(endpoint: StatisticsEndpoint, chunk: Chunk, body: string): StatisticsDay[] {
+export function parseStatisticsBody(endpoint: StatisticsEndpoint, chunk: Chunk, body: string): DecodedChunk {
   const label = STATISTICS_PATHS[endpoint];
   return decodeStatisticsDays(endpoint, chunk, readAnswer(label, 200, body, statisticsResponseSchema), label);
 }
 
-async function fetchChunk(deps: EngineDeps, request: EngineRequest, chunk: Chunk): Promise<StatisticsDay[]> {
+async function fetchChunk(deps: EngineDeps, request: EngineRequest, chunk: Chunk, oddities: Oddities): Promise<DecodedChunk> {
   const path = STATISTICS_PATHS[request.endpoint];
   const answer = await executeCall(deps.ctx, {
     method: 'POST',
@@ -124,7 +169,7 @@ async function fetchChunk(deps: EngineDeps, request: EngineRequest, chunk: Chunk
     schema: statisticsResponseSchema,
     signal: request.signal,
   });
-  return decodeStatisticsDays(request.endpoint, chunk, answer, path);
+  return decodeInto(request.endpoint, chunk, answer, path, oddities);
 }
 
 function notReadyWarning(days: readonly StatisticsDay[], nowMs: number): StatsWarning[] {
@@ -140,57 +185,125 @@ function notReadyWarning(days: readonly StatisticsDay[], nowMs: number): StatsWa
     : [];
 }
 
+/** A store call that throws becomes a ValidationError naming the store, not a bare Error. */
+async function callStore<T>(field: string, call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new ValidationError(field, call, 'a store whose get and set return or resolve without throwing', `it threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function settle<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 export async function fetchStatisticsDays(deps: EngineDeps, request: EngineRequest): Promise<StatisticsResult> {
   const { range } = request;
   const allDays = listDays(range.from, range.to);
   const byDate = new Map<ChinaDay, StatisticsDay>();
+  const failures: DayFailure[] = [];
+  const oddities = createOddities();
   const keyOf = (day: ChinaDay) =>
     dayCacheKey({ authKey: deps.auth.key, endpoint: request.endpoint, openKfid: request.openKfid, servicerUserid: request.servicerUserid, day });
+  const cache = deps.cache;
 
-  if (deps.cache && request.useCache !== false) {
-    const cached = await Promise.all(allDays.map((day) => deps.cache!.get(keyOf(day))));
+  if (cache && request.useCache !== false) {
+    const cached = await Promise.all(allDays.map((day) => callStore('options.cache.get', () => cache.get(keyOf(day)))));
     cached.forEach((entry, i) => {
       if (entry) byDate.set(allDays[i]!, { date: allDays[i]!, stat_time: entry.stat_time, statistic: entry.statistic });
     });
   }
   const cachedDays = byDate.size;
-  const missing = allDays.filter((day) => !byDate.has(day));
-  const chunks = planChunks(missing);
-  const progress: FetchProgress = {
-    completedChunks: 0,
-    totalChunks: chunks.length,
-    completedDays: cachedDays,
-    totalDays: allDays.length,
-    cachedDays,
-  };
-  request.onProgress?.({ ...progress });
+  const progress: FetchProgress = { completedChunks: 0, totalChunks: 0, completedDays: cachedDays, totalDays: allDays.length, cachedDays };
+  let chunkCount = 0;
+  let sharedDays = 0;
+  /** Set by a failure that dooms every further call: chunks not yet sent are not sent. */
+  let stopped: Error | undefined;
 
-  let failure: unknown;
-  await Promise.all(
-    chunks.map((chunk) =>
-      deps.limit(async () => {
-        // After a failure, stop starting new chunks; keep what already arrived.
-        if (failure !== undefined) return;
-        try {
-          throwIfAborted(request.signal);
-          const fetched = await fetchChunk(deps, request, chunk);
-          const nowMs = deps.now();
-          for (const day of fetched) {
-            const isNew = !byDate.has(day.date);
-            byDate.set(day.date, day);
-            if (isNew) progress.completedDays += 1;
-            if (deps.cache && isFinishedDay(day.date, day.statistic !== null, nowMs)) {
-              await deps.cache.set(keyOf(day.date), { stat_time: day.stat_time, statistic: day.statistic });
+  const record = (day: StatisticsDay) => {
+    if (!byDate.has(day.date)) progress.completedDays += 1;
+    byDate.set(day.date, day);
+  };
+
+  /** Fetch `days` in the fewest chunks, telling any identical query that asks meanwhile. */
+  const fetchOwn = async (days: readonly ChinaDay[]) => {
+    const chunks = planChunks(days);
+    chunkCount += chunks.length;
+    progress.totalChunks += chunks.length;
+    // Registered before the first await, so a query planned after this one shares these days.
+    const waiting = new Map<ChinaDay, { promise: Promise<DayOutcome>; resolve: (o: DayOutcome) => void }>();
+    for (const day of days) {
+      const pending = settle<DayOutcome>();
+      waiting.set(day, pending);
+      deps.inFlight.set(keyOf(day), pending.promise);
+    }
+    const finish = (day: ChinaDay, outcome: DayOutcome) => {
+      const pending = waiting.get(day);
+      if (!pending) return;
+      waiting.delete(day);
+      if (deps.inFlight.get(keyOf(day)) === pending.promise) deps.inFlight.delete(keyOf(day));
+      pending.resolve(outcome);
+      if ('error' in outcome) failures.push({ days: [day], error: outcome.error });
+    };
+    await Promise.all(
+      chunks.map((chunk) =>
+        deps.limit(async () => {
+          const chunkDayList = chunkDays(chunk).filter((day) => waiting.has(day));
+          try {
+            if (stopped) throw stopped;
+            throwIfAborted(request.signal);
+            const decoded = await fetchChunk(deps, request, chunk, oddities);
+            const nowMs = deps.now();
+            for (const day of decoded.days) {
+              if (!waiting.has(day.date)) continue;
+              record(day);
+              if (cache && isFinishedDay(day.date, day.statistic !== null, nowMs)) {
+                await callStore('options.cache.set', () => cache.set(keyOf(day.date), { stat_time: day.stat_time, statistic: day.statistic }));
+              }
+              finish(day.date, { day });
             }
+            for (const failure of decoded.failures) for (const day of failure.days) finish(day, { error: failure.error });
+            progress.completedChunks += 1;
+            request.onProgress?.({ ...progress });
+          } catch (caught) {
+            const error = caught instanceof Error ? caught : new Error(String(caught));
+            if (doomsEveryCall(error)) stopped ??= error;
+            for (const day of chunkDayList) finish(day, { error });
           }
-          progress.completedChunks += 1;
-          request.onProgress?.({ ...progress });
-        } catch (error) {
-          failure ??= error;
-        }
-      }),
-    ),
-  );
+        }),
+      ),
+    );
+  };
+
+  const missing = allDays.filter((day) => !byDate.has(day));
+  const shared = missing.filter((day) => deps.inFlight.has(keyOf(day)));
+  const own = missing.filter((day) => !deps.inFlight.has(keyOf(day)));
+  const sharedOutcomes = shared.map((day) => deps.inFlight.get(keyOf(day))!);
+  // fetchOwn plans and registers its chunks before its first await: the first report has them.
+  const ownDone = fetchOwn(own);
+  request.onProgress?.({ ...progress });
+  const outcomes = await Promise.all(sharedOutcomes);
+  // A day another query gave up on only because that query was aborted is fetched here instead.
+  const again: ChinaDay[] = [];
+  outcomes.forEach((outcome, i) => {
+    const day = shared[i]!;
+    if ('day' in outcome) {
+      sharedDays += 1;
+      record(outcome.day);
+    } else if (outcome.error instanceof AbortedError && !request.signal?.aborted) {
+      again.push(day);
+    } else {
+      failures.push({ days: [day], error: outcome.error });
+    }
+  });
+  if (sharedDays > 0) request.onProgress?.({ ...progress });
+  await ownDone;
+  if (again.length) await fetchOwn(again);
 
   const days = allDays.flatMap((day) => (byDate.has(day) ? [byDate.get(day)!] : []));
   const result: StatisticsResult = {
@@ -201,13 +314,30 @@ export async function fetchStatisticsDays(deps: EngineDeps, request: EngineReque
     to: range.to,
     requested: range.requested,
     days,
-    warnings: [...range.warnings, ...rateWarnings(days), ...notReadyWarning(days, deps.now())],
-    stats: { chunks: chunks.length, cachedDays, fetchedDays: days.length - cachedDays },
+    warnings: [...range.warnings, ...oddities.warnings(), ...valueWarnings(days), ...notReadyWarning(days, deps.now())],
+    stats: { chunks: chunkCount, cachedDays, fetchedDays: days.length - cachedDays - sharedDays, sharedDays },
   };
-  if (failure !== undefined) {
-    if (days.length === 0) throw failure;
-    const missingDays = allDays.filter((day) => !byDate.has(day));
-    throw new IncompleteFetchError(result, days.map((d) => d.date), missingDays, failure);
+  const missingDays = allDays.filter((day) => !byDate.has(day));
+  if (missingDays.length > 0) {
+    const merged = mergeFailures(failures, missingDays);
+    // Nothing at all: the failure itself (the dooming one first) says more than "0 of N days".
+    if (days.length === 0) throw stopped ?? merged[0]!.error;
+    throw new IncompleteFetchError<StatisticsResult>(result, days.map((d) => d.date), missingDays, merged);
   }
   return result;
+}
+
+/** One entry per distinct error, its days sorted, only days that are still missing. */
+function mergeFailures(failures: readonly DayFailure[], missingDays: readonly ChinaDay[]): DayFailure[] {
+  const missing = new Set(missingDays);
+  const byError = new Map<Error, Set<ChinaDay>>();
+  for (const failure of failures) {
+    const days = byError.get(failure.error) ?? new Set<ChinaDay>();
+    for (const day of failure.days) if (missing.has(day)) days.add(day);
+    byError.set(failure.error, days);
+  }
+  return [...byError]
+    .filter(([, days]) => days.size > 0)
+    .map(([error, days]) => ({ error, days: [...days].sort() }))
+    .sort((a, b) => (a.days[0]! < b.days[0]! ? -1 : 1));
 }

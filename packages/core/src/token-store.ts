@@ -4,6 +4,8 @@
  * get 45033 and repeated failures block the caller for an hour (page 91039).
  * A store shared between clients (or a custom one over Redis, a database…) shares the token.
  */
+import { ValidationError } from './errors.js';
+import { registerSecret, releaseSecret } from './redact.js';
 
 export interface StoredToken {
   token: string;
@@ -38,6 +40,9 @@ export const DEFAULT_RENEW_BEFORE_MS = 5 * 60_000;
 /** WeCom's tokens live 7200 s (page 91039); used when an answer omits `expires_in`. */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 7200;
 
+/** Sweep released tokens at most this often (cache clock). */
+const SWEEP_INTERVAL_MS = 60_000;
+
 const inFlightByStore = new WeakMap<TokenStore, Map<string, Promise<string>>>();
 
 export interface TokenCache {
@@ -53,29 +58,82 @@ export function createTokenCache(store: TokenStore, now: () => number, renewBefo
     inFlightByStore.set(store, inFlight);
   }
   const pending = inFlight;
+  // Tokens this cache registered for redaction, per key: released when replaced, dropped or expired.
+  const live = new Map<string, { token: string; expiresAt: number }>();
+  let lastSweep = Number.NEGATIVE_INFINITY;
+  const hold = (key: string, token: string, expiresAt: number) => {
+    const previous = live.get(key);
+    if (previous?.token === token) return;
+    registerSecret(token);
+    if (previous) releaseSecret(previous.token);
+    live.set(key, { token, expiresAt });
+  };
+  const drop = (key: string) => {
+    const previous = live.get(key);
+    if (previous) releaseSecret(previous.token);
+    live.delete(key);
+  };
+  const sweep = (nowMs: number) => {
+    if (nowMs - lastSweep < SWEEP_INTERVAL_MS) return;
+    lastSweep = nowMs;
+    for (const [key, held] of live) if (held.expiresAt <= nowMs) drop(key);
+  };
+  const read = async (key: string) => {
+    try {
+      return await store.get(key);
+    } catch (error) {
+      throw storeFailure('get', error);
+    }
+  };
   return {
     async get(key, fetchToken) {
-      const stored = await store.get(key);
-      if (stored && now() < stored.renewAt) return stored.token;
+      sweep(now());
+      const stored = await read(key);
+      if (stored && now() < stored.renewAt) {
+        hold(key, stored.token, stored.expiresAt);
+        return stored.token;
+      }
       const running = pending.get(key);
       if (running) return running;
       const refresh = (async () => {
         const { token, expiresInSeconds } = await fetchToken();
         const lifetimeMs = expiresInSeconds * 1000;
         const fetchedAt = now();
-        await store.set(key, {
-          token,
-          expiresAt: fetchedAt + lifetimeMs,
-          renewAt: fetchedAt + lifetimeMs - Math.min(renewBeforeMs, lifetimeMs / 10),
-        });
+        hold(key, token, fetchedAt + lifetimeMs);
+        try {
+          await store.set(key, {
+            token,
+            expiresAt: fetchedAt + lifetimeMs,
+            renewAt: fetchedAt + lifetimeMs - Math.min(renewBeforeMs, lifetimeMs / 10),
+          });
+        } catch (error) {
+          throw storeFailure('set', error);
+        }
         return token;
       })().finally(() => pending.delete(key));
       pending.set(key, refresh);
       return refresh;
     },
     async invalidate(key, token) {
-      const stored = await store.get(key);
-      if (stored?.token === token) await store.delete(key);
+      const stored = await read(key);
+      if (stored?.token === token) {
+        try {
+          await store.delete(key);
+        } catch (error) {
+          throw storeFailure('delete', error);
+        }
+      }
+      if (live.get(key)?.token === token) drop(key);
     },
   };
+}
+
+/** A token store that throws is named as such, with what it must do. */
+function storeFailure(method: 'get' | 'set' | 'delete', error: unknown): ValidationError {
+  return new ValidationError(
+    `options.tokenStore.${method}`,
+    () => undefined,
+    'a token store whose get, set and delete return or resolve without throwing',
+    `it threw: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }

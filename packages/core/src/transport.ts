@@ -5,7 +5,7 @@
  * Transports throw `TimeoutError` on timeout, `AbortedError` when the caller's signal aborts and
  * `TransportError` for anything else that prevented an answer.
  */
-import { AbortedError, TimeoutError, TransportError } from './errors.js';
+import { AbortedError, ResponseFormatError, TimeoutError, TransportError, WecomStatsError } from './errors.js';
 
 export interface TransportRequest {
   method: 'GET' | 'POST';
@@ -29,13 +29,46 @@ export type Transport = (request: TransportRequest) => Promise<TransportResponse
 /** Waits `ms`, or rejects with AbortedError when `signal` aborts first. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
+/**
+ * The most one answer may hold. A statistics answer for 31 days is a few KB and an account list
+ * page of 100 accounts a few tens: anything near this is not WeCom's answer. @default 8 MiB
+ */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Collects a body chunk by chunk and stops as soon as it grows past the cap, so a huge or
+ * endless answer (chunked, without a content-length) never fills memory.
+ */
+export function createBodyReader(label: string, maxBytes: number = MAX_RESPONSE_BYTES) {
+  const decoder = new TextDecoder();
+  let received = 0;
+  let text = '';
+  return {
+    push(chunk: Uint8Array): void {
+      received += chunk.byteLength;
+      if (received > maxBytes) throw responseTooLarge(label, maxBytes);
+      text += decoder.decode(chunk, { stream: true });
+    },
+    text(): string {
+      return text + decoder.decode();
+    },
+  };
+}
+
+/** Too large to be WeCom's answer: a format error (not retried), naming the cap. */
+export function responseTooLarge(label: string, maxBytes: number): ResponseFormatError {
+  const size = maxBytes >= 1024 * 1024 ? `${+(maxBytes / (1024 * 1024)).toFixed(1)} MB` : `${maxBytes} bytes`;
+  return new ResponseFormatError(label, `response larger than ${size}; WeCom's answers are a few KB, so this is not one of them. Not retried.`);
+}
+
 type FetchLike = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
-) => Promise<{ status: number; text(): Promise<string> }>;
+) => Promise<{ status: number; text(): Promise<string>; body?: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> } } | null }>;
 
 /** A transport over any WHATWG `fetch` (browsers, Deno, Node's global fetch, test doubles). */
-export function createFetchTransport(fetchFn: FetchLike): Transport {
+export function createFetchTransport(fetchFn: FetchLike, options: { maxResponseBytes?: number } = {}): Transport {
+  const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   return async (request) => {
     if (request.signal?.aborted) throw new AbortedError(request.signal.reason);
     const timeout = AbortSignal.timeout(request.timeoutMs);
@@ -44,7 +77,24 @@ export function createFetchTransport(fetchFn: FetchLike): Transport {
       const init: Parameters<FetchLike>[1] = { method: request.method, headers: request.headers, signal };
       if (request.body !== undefined) init.body = request.body;
       const response = await fetchFn(request.url, init);
-      return { status: response.status, body: await response.text() };
+      if (!response.body) {
+        const text = await response.text();
+        if (text.length > maxBytes) throw responseTooLarge(request.label, maxBytes);
+        return { status: response.status, body: text };
+      }
+      const reader = response.body.getReader();
+      const body = createBodyReader(request.label, maxBytes);
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        try {
+          if (value) body.push(value);
+        } catch (error) {
+          await reader.cancel().catch(() => undefined);
+          throw error;
+        }
+      }
+      return { status: response.status, body: body.text() };
     } catch (error) {
       throw classifyTransportFailure(error, request, timeout);
     }
@@ -53,7 +103,8 @@ export function createFetchTransport(fetchFn: FetchLike): Transport {
 
 /** Map a low-level failure to the library's error kinds (shared by every transport). */
 export function classifyTransportFailure(error: unknown, request: TransportRequest, timeoutSignal?: AbortSignal): Error {
-  if (error instanceof TimeoutError || error instanceof AbortedError || error instanceof TransportError) return error;
+  // Already one of the library's errors (a cap, a status): passed on as it is.
+  if (error instanceof WecomStatsError) return error;
   if (request.signal?.aborted) return new AbortedError(request.signal.reason);
   const code = (error as { code?: unknown } | null)?.code;
   // The pool was closed by its owner (a redeploy, a shutdown): nothing to retry.

@@ -299,7 +299,7 @@ describe('the day cache', () => {
     const second = await fake.client.getStatistics({ endpoint: 'component', last: 180 });
     expect(fake.requests.length).toBe(before);
     expect(second.days).toEqual(first.days);
-    expect(second.stats).toEqual({ chunks: 0, cachedDays: 180, fetchedDays: 0 });
+    expect(second.stats).toEqual({ chunks: 0, cachedDays: 180, fetchedDays: 0, sharedDays: 0 });
   });
 
   it('fetches only the missing days of an overlapping query, in the fewest chunks', async () => {

@@ -181,7 +181,61 @@ function sumActivities(activities: readonly Activity[]): Activity {
   return total;
 }
 
-/** Human-service and satisfaction fields shared by every endpoint, with WeCom's absence rules. */
+/**
+ * The official fields of each endpoint's `statistic`, in the order WeCom documents them. The three
+ * lists differ: corp statistics have no human reply or satisfaction fields, servicer statistics no
+ * bot fields. Rates and averages among them are left out on days they cannot be computed.
+ */
+export const STATISTIC_FIELDS: Readonly<Record<StatisticEndpoint, readonly string[]>> = {
+  // kf/get_statistic, page 99367
+  component: [
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'ai_session_reply_cnt',
+    'servicer_session_cnt',
+    'reply_rate',
+    'first_reply_average_sec',
+    'satisfaction_investgate_cnt',
+    'satisfaction_participation_rate',
+    'satisfied_rate',
+    'middling_rate',
+    'dissatisfied_rate',
+  ],
+  // kf/get_corp_statistic, pages 95489 and 95492
+  corp: [
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'ai_session_reply_cnt',
+    'ai_transfer_rate',
+    'ai_knowledge_hit_rate',
+    'msg_rejected_customer_cnt',
+  ],
+  // kf/get_servicer_statistic, pages 95490 and 96433
+  servicer: [
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'reply_rate',
+    'first_reply_average_sec',
+    'satisfaction_investgate_cnt',
+    'satisfaction_participation_rate',
+    'satisfied_rate',
+    'middling_rate',
+    'dissatisfied_rate',
+    'msg_rejected_customer_cnt',
+    'upgrade_service_member_invite_cnt',
+    'upgrade_service_member_customer_cnt',
+    'upgrade_service_groupchat_invite_cnt',
+    'upgrade_service_groupchat_customer_cnt',
+  ],
+};
+
+/** Human-service and satisfaction fields (component and servicer statistics), with WeCom's absence rules. */
 function humanFields(activity: Activity, humanSessionCount: number): Record<string, number> {
   const fields: Record<string, number> = {};
   if (humanSessionCount > 0) {
@@ -214,8 +268,15 @@ function componentStatistic(activity: Activity): Record<string, number> {
   };
 }
 
+/** Sessions and bot figures of one account; no human reply or satisfaction fields (page 95492). */
 function corpStatistic(activity: Activity): Record<string, number> {
-  const statistic = componentStatistic(activity);
+  const statistic: Record<string, number> = {
+    session_cnt: activity.sessions,
+    customer_cnt: activity.customers,
+    customer_msg_cnt: activity.customerMsgs,
+    upgrade_service_customer_cnt: activity.upgradeServiceCustomers,
+    ai_session_reply_cnt: activity.botSessions,
+  };
   if (activity.botSessions > 0) {
     statistic['ai_transfer_rate'] = round4(activity.transferredSessions / activity.botSessions);
     statistic['ai_knowledge_hit_rate'] = round4(activity.knowledgeHits / activity.botSessions);
@@ -224,19 +285,19 @@ function corpStatistic(activity: Activity): Record<string, number> {
   return statistic;
 }
 
-/** A servicer's sessions are all human sessions: `session_cnt` plays the part of servicer_session_cnt. */
+/** A servicer's sessions are all human sessions: `session_cnt` plays the part of servicer_session_cnt; no bot fields (page 96433). */
 function servicerStatistic(activity: Activity): Record<string, number> {
   return {
     session_cnt: activity.sessions,
     customer_cnt: activity.customers,
     customer_msg_cnt: activity.customerMsgs,
-    ...humanFields(activity, activity.sessions),
     upgrade_service_customer_cnt: activity.upgradeServiceCustomers,
+    ...humanFields(activity, activity.sessions),
+    msg_rejected_customer_cnt: activity.msgRejectedCustomers,
     upgrade_service_member_invite_cnt: activity.memberInvites,
     upgrade_service_member_customer_cnt: activity.memberCustomers,
     upgrade_service_groupchat_invite_cnt: activity.groupchatInvites,
     upgrade_service_groupchat_customer_cnt: activity.groupchatCustomers,
-    msg_rejected_customer_cnt: activity.msgRejectedCustomers,
   };
 }
 

@@ -13,3 +13,5 @@ export type {
   KfAccountFixture,
 } from './fixtures.js';
 export { MAX_SPAN_DAYS, OLDEST_DAY_OFFSET } from './api.js';
+export { STATISTIC_FIELDS } from './data.js';
+export type { StatisticEndpoint } from './data.js';

@@ -112,8 +112,7 @@ describe('synthetic data', () => {
   it('omits reply_rate and first_reply_average_sec on days without human sessions, and only then', async () => {
     const sim = await pool.start();
     const { corpId } = sim.fixtures.selfBuilt;
-    const openKfid = sim.fixtures.accounts[0]?.open_kfid ?? '';
-    const days = dataDays(sim, { endpoint: 'corp', corpId, openKfid }, manyDates(500));
+    const days = dataDays(sim, { endpoint: 'component', corpId }, manyDates(500));
     const humanless = days.filter((s) => s['servicer_session_cnt'] === 0);
     expect(humanless.length).toBeGreaterThan(20);
     for (const s of humanless) expect(s).not.toHaveProperty('reply_rate');

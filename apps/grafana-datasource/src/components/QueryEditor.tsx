@@ -10,8 +10,8 @@ import { DEFAULT_QUERY, type KfStatsOptions, type KfStatsQuery, type LabelLangua
 type Props = QueryEditorProps<DataSource, KfStatsQuery, KfStatsOptions>;
 
 const ENDPOINTS: Array<SelectableValue<StatisticsEndpoint>> = [
-  { label: 'Corp', value: 'corp', description: 'Per account: kf/get_corp_statistic (self-built app)' },
-  { label: 'Servicer', value: 'servicer', description: 'Per account and servicer: kf/get_servicer_statistic' },
+  { label: 'Corp', value: 'corp', description: 'Per account, sessions and the bot (no reply rate or satisfaction): kf/get_corp_statistic' },
+  { label: 'Servicer', value: 'servicer', description: 'Human service (reply rate, first reply, satisfaction) of one servicer, or of the whole account without one: kf/get_servicer_statistic' },
   { label: 'Component', value: 'component', description: 'Service provider component: kf/get_statistic' },
 ];
 const FORMATS: Array<SelectableValue<QueryFormat>> = [
@@ -135,7 +135,7 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
         </InlineField>
       )}
       {q.endpoint === 'servicer' && (
-        <InlineField label="Servicer" labelWidth={LABEL_WIDTH} tooltip="Empty: all servicers of the account together">
+        <InlineField label="Servicer" labelWidth={LABEL_WIDTH} tooltip="Empty: all servicers of the account together, the account's human service">
           <Select<string>
             inputId="query-editor-servicer"
             aria-label="Servicer"

@@ -12,6 +12,13 @@ export const STATISTICS_OPERATIONS: Record<string, StatisticsEndpoint> = {
   getServicerStatistics: 'servicer',
 };
 
+/** What each endpoint's metric list lacks (WeCom's pages 95492 and 96433), said beside its picker. */
+const METRIC_NOTES: Record<StatisticsEndpoint, string> = {
+  component: '',
+  corp: ' Corp statistics have no reply rate, first reply or satisfaction: get servicer statistics without a servicer for those.',
+  servicer: ' Servicer statistics have no bot fields; without a servicer they are the account\'s total of human service.',
+};
+
 const statisticsOnly = { resource: ['statistics'] };
 const needsAccount = ['getCorpStatistics', 'getServicerStatistics'];
 
@@ -81,13 +88,15 @@ export const nodeProperties: INodeProperties[] = [
         name: 'Get Corp Statistics',
         value: 'getCorpStatistics',
         action: 'Get corp statistics of an account',
-        description: 'Statistics of one customer-service account (kf/get_corp_statistic)',
+        description:
+          'Sessions, customers, messages and the bot of one customer-service account (kf/get_corp_statistic). No reply rate, first reply or satisfaction: get servicer statistics without a servicer for those.',
       },
       {
         name: 'Get Servicer Statistics',
         value: 'getServicerStatistics',
         action: 'Get servicer statistics of an account',
-        description: 'Statistics of the servicers of one account, or of one servicer (kf/get_servicer_statistic)',
+        description:
+          'Human service (reply rate, first reply, satisfaction) of one servicer, or of the whole account when no servicer is given (kf/get_servicer_statistic)',
       },
     ],
     default: 'getCorpStatistics',
@@ -140,7 +149,7 @@ export const nodeProperties: INodeProperties[] = [
     default: '',
     displayOptions: { show: { resource: ['statistics'], operation: ['getServicerStatistics'] } },
     description:
-      'One servicer (userid; open_userid for third-party apps), or empty for all servicers of the account. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+      'One servicer (userid; open_userid for third-party apps), or empty for all servicers of the account together: the account\'s total of human service. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
   },
   {
     displayName: 'Range',
@@ -189,7 +198,7 @@ export const nodeProperties: INodeProperties[] = [
     options: metricOptions(endpoint),
     default: [],
     displayOptions: { show: { ...statisticsOnly, operation: [operation] } },
-    description: 'Metrics to output; none selected means every metric (unknown new fields are kept too)',
+    description: `Metrics to output; none selected means every metric (unknown new fields are kept too).${METRIC_NOTES[endpoint]}`,
   })) satisfies INodeProperties[]),
   {
     displayName: 'Output',
