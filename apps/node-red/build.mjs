@@ -3,7 +3,7 @@
 // the published package has no runtime dependencies), and beside them the editor .html files,
 // locales/ and icons/.
 import { build } from 'esbuild';
-import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -41,7 +41,22 @@ await build({
   plugins: [sharedLib],
 });
 
-await cp(`${root}editor`, dist, { recursive: true });
+// The editor's defaults and bounds are core's (DEFAULTS, LIMITS), written in at build time.
+const core = await import('@wecom-kf-stats/core');
+const EDITOR_VALUES = {
+  __KF_DEFAULT_ENDPOINT__: core.DEFAULTS.endpoint,
+  __KF_DEFAULT_LAST_DAYS__: String(core.DEFAULTS.lastDays),
+  __KF_MAX_LAST_DAYS__: String(core.LIMITS.maxLastDays),
+  __KF_DEFAULT_WINDOW_POLICY__: core.DEFAULTS.windowPolicy,
+  __KF_DEFAULT_FILL_POLICY__: core.DEFAULTS.fillPolicy,
+  __KF_STATISTICS_ENDPOINTS__: JSON.stringify(core.STATISTICS_ENDPOINTS),
+};
+for (const file of await readdir(`${root}editor`)) {
+  let html = await readFile(`${root}editor/${file}`, 'utf8');
+  for (const [placeholder, value] of Object.entries(EDITOR_VALUES)) html = html.replaceAll(placeholder, value);
+  if (/__KF_[A-Z_]+__/.test(html)) throw new Error(`build: editor/${file} has a placeholder with no value`);
+  await writeFile(`${dist}/${file}`, html);
+}
 await mkdir(`${dist}/locales`, { recursive: true });
 await cp(`${root}locales`, `${dist}/locales`, { recursive: true });
 await cp(`${root}icons`, `${dist}/icons`, { recursive: true });

@@ -2,7 +2,7 @@
  * Core's cost per statistics response (errcode check, schema validation, China-day decoding,
  * null-filling, unknown-field keeping) against a bare JSON.parse of the same body.
  */
-import { chinaMidnightEpochSeconds, parseStatisticsBody, planRangeChunks, statsWindow } from '@wecom-kf-stats/core';
+import { chinaMidnightEpochSeconds, parseStatisticsBody, planRangeChunks, statsWindow } from '@wecom-kf-stats/core/internal';
 import { chinaClock, startSimulator } from '@wecom-kf-stats/simulator';
 import { median, type Figure } from './figures.js';
 

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { metricKeysFor, summarizeDays, type FetchProgress } from '@wecom-kf-stats/core';
+import { metricsFor, summarizeDays, type FetchProgress } from '@wecom-kf-stats/core';
 import { createNodeClient } from '@wecom-kf-stats/core/node';
 import { chinaClock, startSimulator } from '@wecom-kf-stats/simulator';
 import { columnsFor, renderStatistics, renderSummaryTable } from './format.js';
@@ -71,7 +71,7 @@ export async function runDemo(flags: Record<string, unknown>, io: CliIO): Promis
     say('Summary of all 180 days (counts summed, rates weighted by their denominators):');
     say(renderSummaryTable(summarizeDays('component', result.days), TABLE_METRICS));
 
-    const columns = columnsFor(result.days, metricKeysFor('component'), false);
+    const columns = columnsFor(result.days, metricsFor('component').map((m) => m.key), false);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, renderStatistics({ result, days: result.days, columns, warnings: [] }, 'csv'));
 

@@ -13,7 +13,7 @@ import {
   type StatisticsDay,
   type StatisticsResult,
   type StatisticsSummary,
-  type StatsWarning,
+  type StatisticsWarning,
 } from '@wecom-kf-stats/core';
 
 export const FORMATS = ['table', 'json', 'ndjson', 'csv'] as const;
@@ -30,7 +30,7 @@ export interface StatisticsOutput {
   days: StatisticsDay[];
   /** Columns in order: the picked metrics, then unknown fields seen. */
   columns: string[];
-  warnings: StatsWarning[];
+  warnings: StatisticsWarning[];
   summary?: StatisticsSummary;
   incomplete?: { missingDays: string[] };
 }

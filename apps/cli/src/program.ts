@@ -6,20 +6,21 @@ import { Command, CommanderError, Option } from 'commander';
 import {
   AbortedError,
   IncompleteFetchError,
-  OLDEST_DAY_OFFSET,
+  DEFAULTS,
+  LIMITS,
   getMetric,
   STATISTICS_ENDPOINTS,
   formatDuration,
   ValidationError,
   WecomStatsError,
   parseMetricSelection,
-  pickMetrics,
+  shapeDays,
   summarizeDays,
   type Sleep,
   type StatisticsEndpoint,
   type StatisticsQuery,
   type StatisticsResult,
-  type StatsWarning,
+  type StatisticsWarning,
 } from '@wecom-kf-stats/core';
 import { createNodeClient, type NodeClientOptions, type NodeKfStatsClient } from '@wecom-kf-stats/core/node';
 import { authFromEnv, CREDENTIAL_HELP, loadEnv, type Env } from './credentials.js';
@@ -70,9 +71,9 @@ const integerOrText = (value: string | undefined): number | string | undefined =
 
 function connectionOptions(cmd: Command): Command {
   return cmd
-    .option('--base-url <url>', 'API base URL (default: WECOM_BASE_URL or https://qyapi.weixin.qq.com)')
-    .option('--concurrency <n>', 'statistics calls in flight at once (1-32)', '3')
-    .option('--timeout <ms>', 'per-request timeout in milliseconds', '15000')
+    .option('--base-url <url>', `API base URL (default: WECOM_BASE_URL or ${DEFAULTS.baseUrl})`)
+    .option('--concurrency <n>', `statistics calls in flight at once (${LIMITS.concurrency.min}-${LIMITS.concurrency.max})`, String(DEFAULTS.concurrency))
+    .option('--timeout <ms>', `per-request timeout in milliseconds (${LIMITS.timeoutMs.min}-${LIMITS.timeoutMs.max})`, String(DEFAULTS.timeoutMs))
     .option('--dotenv <path>', 'read credentials from this dotenv file (shell variables win)')
     .option('--verbose', 'log retries and token renewals to stderr (secrets redacted)');
 }
@@ -109,7 +110,7 @@ function pickFormat(flag: Format | undefined, io: CliIO): Format {
   return flag ?? (io.stdout.isTTY ? 'table' : 'json');
 }
 
-function writeWarnings(io: CliIO, warnings: readonly StatsWarning[]): void {
+function writeWarnings(io: CliIO, warnings: readonly StatisticsWarning[]): void {
   for (const w of warnings) io.stderr.write(`${CLI_NAME}: warning: ${w.message}\n`);
 }
 
@@ -117,7 +118,7 @@ function rangeOf(flags: FetchFlags): Pick<StatisticsQuery, 'from' | 'to' | 'last
   if (flags.yesterday) {
     const clash = (['from', 'to', 'last'] as const).filter((k) => flags[k] !== undefined);
     if (clash.length) throw new UsageError(`Invalid --yesterday: it cannot be combined with ${clash.map((k) => `--${k}`).join(', ')}. Allowed: --yesterday alone, --last N, or --from/--to.`);
-    return { from: 'yesterday', to: 'yesterday' };
+    return { last: DEFAULTS.lastDays };
   }
   if (flags.from === undefined && flags.to === undefined && flags.last === undefined) {
     throw new UsageError('Invalid range: none given. Allowed: --from YYYY-MM-DD [--to YYYY-MM-DD], --last N, or --yesterday.');
@@ -133,7 +134,7 @@ async function runFetch(flags: FetchFlags, io: CliIO): Promise<void> {
   const format = pickFormat(flags.format, io);
   const picked = flags.metrics !== undefined;
   const metrics = parseMetricSelection(flags.endpoint, flags.metrics, 'metrics', { emptyMeansAll: !picked });
-  const query: StatisticsQuery = { endpoint: flags.endpoint, ...rangeOf(flags), policy: flags.strict ? 'strict' : 'clamp' };
+  const query: StatisticsQuery = { endpoint: flags.endpoint, ...rangeOf(flags), windowPolicy: flags.strict ? 'strict' : 'clamp' };
   if (flags.openKfid !== undefined) query.openKfid = flags.openKfid;
   if (flags.servicer !== undefined) query.servicerUserid = flags.servicer;
   const progress = createProgress(io.stderr, flags.progress);
@@ -141,19 +142,19 @@ async function runFetch(flags: FetchFlags, io: CliIO): Promise<void> {
   query.onProgress = (p) => progress.update(p);
   if (io.interrupt) query.signal = io.interrupt;
   let result: StatisticsResult;
-  let incomplete: IncompleteFetchError<StatisticsResult> | undefined;
+  let incomplete: IncompleteFetchError | undefined;
   try {
     result = await client.getStatistics(query);
   } catch (error) {
     if (!(error instanceof IncompleteFetchError)) throw error;
-    incomplete = error as IncompleteFetchError<StatisticsResult>;
+    incomplete = error;
     result = incomplete.partial;
   } finally {
     progress.stop();
     await client.close();
   }
   // Without --metrics every field WeCom sent is kept, those the catalog does not know included.
-  const days = picked ? pickMetrics(result.days, metrics) : result.days;
+  const days = shapeDays(result.endpoint, result.days, { metrics: picked ? metrics : undefined });
   const unseen = picked ? metrics.filter((key) => !getMetric(key) && !result.days.some((d) => d.statistic !== null && key in d.statistic)) : [];
   if (unseen.length) {
     io.stderr.write(`${CLI_NAME}: warning: --metrics ${unseen.join(', ')}: not a known metric, and no day carried it; check the spelling.\n`);
@@ -194,23 +195,23 @@ export function buildProgram(io: CliIO, run: { demo: (flags: Record<string, unkn
       .description('Fetch daily statistics for a range of China days (any length: split into 31-day calls)')
       .option('--from <day>', 'first day, YYYY-MM-DD China date (or "yesterday", "7 days ago")')
       .option('--to <day>', 'last day, inclusive (default: yesterday)')
-      .option('--last <days>', `the last N full days, ending yesterday (WeCom keeps ${OLDEST_DAY_OFFSET}; longer is clamped, or refused with --strict)`)
-      .option('--yesterday', "yesterday's statistics")
-      .addOption(new Option('--endpoint <name>', 'which statistics').choices(STATISTICS_ENDPOINTS).default('component'))
+      .option('--last <days>', `the last N full days, ending yesterday (1-${LIMITS.maxLastDays}; WeCom keeps ${LIMITS.windowDays}: longer is clamped, or refused with --strict)`)
+      .option('--yesterday', "yesterday's statistics (the same as --last 1)")
+      .addOption(new Option('--endpoint <name>', 'which statistics').choices(STATISTICS_ENDPOINTS).default(DEFAULTS.endpoint))
       .option('--open-kfid <id>', 'customer-service account (corp and servicer statistics)')
       .option('--servicer <userid>', 'one servicer (servicer statistics)')
       .addOption(formatOption())
       .option('--metrics <keys>', 'comma-separated metric keys to keep, new fields WeCom sends included (default: every field)')
       .option('--summary', 'add range totals (counts summed, rates weighted)')
-      .option('--strict', 'reject days outside [180 days ago, yesterday] instead of clamping')
+      .option('--strict', `reject days outside [${LIMITS.windowDays} days ago, yesterday] instead of clamping`)
       .option('--no-progress', 'no progress bar'),
   ).action(async (flags: FetchFlags) => runFetch(flags, io));
   addExamples(fetch, [
-    `${CLI_NAME} fetch --yesterday`,
-    `${CLI_NAME} fetch --last 180 --format csv > stats.csv`,
+    `${CLI_NAME} fetch --open-kfid wkXXXX --yesterday`,
+    `${CLI_NAME} fetch --endpoint component --last 180 --format csv > stats.csv`,
     `${CLI_NAME} fetch --endpoint corp --open-kfid wkXXXX --from 2026-10-01 --to 2026-10-31 --summary`,
     `${CLI_NAME} fetch --endpoint servicer --open-kfid wkXXXX --servicer zhangsan --last 7 --metrics session_cnt,reply_rate`,
-    `${CLI_NAME} fetch --last 30 --dotenv ./wecom.env --format ndjson`,
+    `${CLI_NAME} fetch --open-kfid wkXXXX --last 30 --dotenv ./wecom.env --format ndjson`,
   ]);
 
   const accounts = connectionOptions(

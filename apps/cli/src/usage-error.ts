@@ -13,7 +13,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   endpoint: '--endpoint',
   openKfid: '--open-kfid',
   servicerUserid: '--servicer',
-  policy: '--strict',
+  windowPolicy: '--strict',
   metrics: '--metrics',
   'options.concurrency': '--concurrency',
   'options.baseUrl': '--base-url (or WECOM_BASE_URL)',
@@ -29,8 +29,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   'options.auth.url': 'WECOM_TOKEN_SERVICE_URL',
 };
 
-/** A core ValidationError re-worded with the flag or variable the user typed. */
+/** A core ValidationError told with the flag or variable the user typed (core formats it). */
 export function usageErrorFrom(error: ValidationError): UsageError {
-  const flag = FLAG_OF_FIELD[error.field] ?? error.field;
-  return new UsageError(error.message.replace(`Invalid ${error.field}:`, `Invalid ${flag}:`));
+  return new UsageError(error.format(FLAG_OF_FIELD[error.field] ?? error.field));
 }

@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
-import { metricKeysFor, metricLabel } from '@wecom-kf-stats/core';
+import { metricKeysFor, metricLabel } from '@wecom-kf-stats/core/internal';
 import { runCli, runCliOnTerminal } from './run-cli.js';
 
 // 10:00 China time today on the simulator: yesterday is computed whatever the real hour.
@@ -69,7 +69,7 @@ describe('fetch', () => {
   });
 
   it('fetches component statistics with service-provider credentials in 6 calls for 180 days', async () => {
-    const run = await runCli(['fetch', '--last', '180', '--format', 'ndjson', '--concurrency', '6'], providerEnv);
+    const run = await runCli(['fetch', '--endpoint', 'component', '--last', '180', '--format', 'ndjson', '--concurrency', '6'], providerEnv);
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonDay);
     expect(lines).toHaveLength(180);
@@ -221,24 +221,24 @@ describe('bad invocations exit 2 with one line on stderr', () => {
   it.each<[string, () => string[], RegExp, 'creds' | 'none']>([
     ['unknown command', () => ['fecth'], /^wecom-kf-stats: unknown command 'fecth'/, 'none'],
     ['unknown option', () => ['fetch', '--lats', '7'], /^wecom-kf-stats: unknown option '--lats'/, 'creds'],
-    ['bad format', () => ['fetch', '--last', '1', '--format', 'xml'], /^wecom-kf-stats: option '--format <format>' argument 'xml' is invalid\. Allowed choices are table, json, ndjson, csv\./, 'creds'],
-    ['bad endpoint', () => ['fetch', '--last', '1', '--endpoint', 'kf'], /argument 'kf' is invalid\. Allowed choices are component, corp, servicer/, 'creds'],
+    ['bad format', () => ['fetch', '--endpoint', 'component', '--last', '1', '--format', 'xml'], /^wecom-kf-stats: option '--format <format>' argument 'xml' is invalid\. Allowed choices are table, json, ndjson, csv\./, 'creds'],
+    ['bad endpoint', () => ['fetch', '--endpoint', 'component', '--last', '1', '--endpoint', 'kf'], /argument 'kf' is invalid\. Allowed choices are component, corp, servicer/, 'creds'],
     ['missing range', () => ['fetch'], /^wecom-kf-stats: Invalid range: none given\. Allowed: --from YYYY-MM-DD/, 'creds'],
-    ['reversed range', () => ['fetch', '--from', '3 days ago', '--to', '9 days ago'], /^wecom-kf-stats: Invalid --to: "\d{4}-\d{2}-\d{2}" \(the range is reversed\)/, 'creds'],
-    ['not a date', () => ['fetch', '--from', '2026-02-30'], /^wecom-kf-stats: Invalid --from: "2026-02-30" \(no such calendar date\)/, 'creds'],
-    ['words for a date', () => ['fetch', '--from', 'last monday'], /^wecom-kf-stats: Invalid --from: "last monday"\. Allowed: YYYY-MM-DD/, 'creds'],
-    ['future only', () => ['fetch', '--from', 'today'], /^wecom-kf-stats: Invalid --from: "\d{4}-\d{2}-\d{2}" \(the range lies wholly after yesterday/, 'creds'],
-    ['too old only', () => ['fetch', '--from', '400 days ago', '--to', '300 days ago'], /^wecom-kf-stats: Invalid --to: .*wholly more than 180 days ago/, 'creds'],
-    ['last zero', () => ['fetch', '--last', '0'], /^wecom-kf-stats: Invalid --last: "0"\. Allowed: a whole number of days from 1 to 3660/, 'creds'],
-    ['last words', () => ['fetch', '--last', 'week'], /^wecom-kf-stats: Invalid --last: "week"/, 'creds'],
-    ['last with from', () => ['fetch', '--last', '3', '--from', 'yesterday'], /^wecom-kf-stats: Invalid --last: "3"\. Allowed: either last or from\/to, not both/, 'creds'],
-    ['yesterday with last', () => ['fetch', '--yesterday', '--last', '3'], /^wecom-kf-stats: Invalid --yesterday: it cannot be combined with --last/, 'creds'],
-    ['strict beyond the window', () => ['fetch', '--last', '181', '--strict'], /^wecom-kf-stats: Invalid --last: "181"\. Allowed: at most 180 days under the strict window policy \(days from/, 'creds'],
+    ['reversed range', () => ['fetch', '--endpoint', 'component', '--from', '3 days ago', '--to', '9 days ago'], /^wecom-kf-stats: Invalid --to: "\d{4}-\d{2}-\d{2}" \(the range is reversed\)/, 'creds'],
+    ['not a date', () => ['fetch', '--endpoint', 'component', '--from', '2026-02-30'], /^wecom-kf-stats: Invalid --from: "2026-02-30" \(no such calendar date\)/, 'creds'],
+    ['words for a date', () => ['fetch', '--endpoint', 'component', '--from', 'last monday'], /^wecom-kf-stats: Invalid --from: "last monday"\. Allowed: YYYY-MM-DD/, 'creds'],
+    ['future only', () => ['fetch', '--endpoint', 'component', '--from', 'today'], /^wecom-kf-stats: Invalid --from: "\d{4}-\d{2}-\d{2}" \(the range lies wholly after yesterday/, 'creds'],
+    ['too old only', () => ['fetch', '--endpoint', 'component', '--from', '400 days ago', '--to', '300 days ago'], /^wecom-kf-stats: Invalid --to: .*wholly more than 180 days ago/, 'creds'],
+    ['last zero', () => ['fetch', '--endpoint', 'component', '--last', '0'], /^wecom-kf-stats: Invalid --last: "0"\. Allowed: a whole number of days from 1 to 3660/, 'creds'],
+    ['last words', () => ['fetch', '--endpoint', 'component', '--last', 'week'], /^wecom-kf-stats: Invalid --last: "week"/, 'creds'],
+    ['last with from', () => ['fetch', '--endpoint', 'component', '--last', '3', '--from', 'yesterday'], /^wecom-kf-stats: Invalid --last: "3"\. Allowed: either last or from\/to, not both/, 'creds'],
+    ['yesterday with last', () => ['fetch', '--endpoint', 'component', '--yesterday', '--last', '3'], /^wecom-kf-stats: Invalid --yesterday: it cannot be combined with --last/, 'creds'],
+    ['strict beyond the window', () => ['fetch', '--endpoint', 'component', '--last', '181', '--strict'], /^wecom-kf-stats: Invalid --last: "181"\. Allowed: at most 180 days under the strict window policy \(days from/, 'creds'],
     ['corp without account', () => ['fetch', '--endpoint', 'corp', '--last', '1'], /^wecom-kf-stats: Invalid --open-kfid: missing\. Allowed: an open_kfid/, 'creds'],
-    ['component with account', () => ['fetch', '--open-kfid', 'wk1', '--last', '1'], /^wecom-kf-stats: Invalid --open-kfid: "wk1"\. Allowed: no open_kfid for component statistics/, 'creds'],
+    ['component with account', () => ['fetch', '--endpoint', 'component', '--open-kfid', 'wk1', '--last', '1'], /^wecom-kf-stats: Invalid --open-kfid: "wk1"\. Allowed: no open_kfid for component statistics/, 'creds'],
     ['servicer on corp', () => [...corp(), '--servicer', 'u1', '--last', '1'], /^wecom-kf-stats: Invalid --servicer: "u1"\. Allowed: a servicer only with endpoint "servicer"/, 'creds'],
     ['metric that is not a field name', () => [...corp(), '--last', '1', '--metrics', 'session_cnt,session-cnt'], /^wecom-kf-stats: Invalid --metrics: "session-cnt" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics \(session_cnt/, 'creds'],
-    ['servicer-only metric on component', () => ['fetch', '--last', '1', '--metrics', 'upgrade_service_member_invite_cnt'], /^wecom-kf-stats: Invalid --metrics: "upgrade_service_member_invite_cnt" \(a field of servicer statistics only\)\. Allowed: metrics of component statistics/, 'creds'],
+    ['servicer-only metric on component', () => ['fetch', '--endpoint', 'component', '--last', '1', '--metrics', 'upgrade_service_member_invite_cnt'], /^wecom-kf-stats: Invalid --metrics: "upgrade_service_member_invite_cnt" \(a field of servicer statistics only\)\. Allowed: metrics of component statistics/, 'creds'],
     ['concurrency zero', () => [...corp(), '--last', '1', '--concurrency', '0'], /^wecom-kf-stats: Invalid --concurrency: 0\. Allowed: concurrency: a whole number from 1 to 32/, 'creds'],
     ['concurrency words', () => [...corp(), '--last', '1', '--concurrency', 'many'], /^wecom-kf-stats: Invalid --concurrency: "many"\./, 'creds'],
     ['timeout too small', () => [...corp(), '--last', '1', '--timeout', '1'], /^wecom-kf-stats: Invalid --timeout: 1\. Allowed: timeout in ms: a whole number from 100/, 'creds'],

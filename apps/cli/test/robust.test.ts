@@ -41,7 +41,7 @@ describe('bad input that used to pass exits 2 with one line', () => {
     ],
     [
       'a token service beside a suite ticket',
-      () => ['fetch', '--last', '1'],
+      () => ['fetch', '--endpoint', 'component', '--last', '1'],
       /^wecom-kf-stats: Invalid credentials: more than one set is given: WECOM_SUITE_TICKET \(a service provider\) and WECOM_TOKEN_SERVICE_URL \(a token service\)/,
       () => ({ WECOM_BASE_URL: kf.sim.url, WECOM_SUITE_TICKET: 'ticket-abcdef', WECOM_TOKEN_SERVICE_URL: 'http://127.0.0.1:1/token' }),
     ],

@@ -16,6 +16,7 @@ import {
   parseChoice,
   IncompleteFetchError,
   parseMetricSelection,
+  servicerIdOf,
   STATISTICS_ENDPOINTS,
   ValidationError,
   WecomApiError,
@@ -50,10 +51,6 @@ export interface ResolvedQuery {
   language: KfStatsQuery['language'];
 }
 
-/** A servicer entry is a member (userid, or open_userid for third-party apps) or a department. */
-export function servicerId(servicer: Servicer): string | undefined {
-  return servicer.userid ?? servicer.open_userid;
-}
 
 function splitValues(text: string): string[] {
   return text
@@ -172,7 +169,7 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
             ...(resolved.servicerUserid ? { servicerUserid: resolved.servicerUserid } : {}),
             from,
             to,
-            policy: 'clamp',
+            windowPolicy: 'clamp',
           });
           return { frames: [buildFrame(result, options)], errors: [] };
         } catch (error) {
@@ -221,7 +218,7 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
     if (match) {
       const servicers = await this.client.listServicers(match[1]!);
       return servicers.flatMap((s) => {
-        const id = servicerId(s);
+        const id = servicerIdOf(s);
         return id ? [{ text: id, value: id }] : [];
       });
     }
@@ -257,7 +254,7 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
           };
         } catch (error) {
           // A service provider's token may not read corp statistics: component statistics are its data.
-          if (!(error instanceof WecomApiError && error.errcode === 48002)) throw error;
+          if (!(error instanceof WecomApiError && error.category === 'permission')) throw error;
         }
       }
       const result = await client.getStatistics({ endpoint: 'component', last: 1, useCache: false });

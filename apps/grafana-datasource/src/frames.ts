@@ -5,14 +5,14 @@
  */
 import { createDataFrame, FieldType, type DataFrame, type FieldConfig, type QueryResultMetaNotice } from '@grafana/data';
 import {
-  applyFillPolicy,
+
   getMetric,
   metricLabel,
-  pickMetrics,
+  shapeDays,
   summarizeDays,
   type FillPolicy,
   type StatisticsResult,
-  type StatsWarning,
+  type StatisticsWarning,
 } from '@wecom-kf-stats/core';
 import type { LabelLanguage, QueryAggregation, QueryFormat } from './types';
 
@@ -29,7 +29,7 @@ export interface FrameOptions {
   notices?: QueryResultMetaNotice[];
 }
 
-const WARNING_SEVERITY: Record<StatsWarning['code'], QueryResultMetaNotice['severity']> = {
+const WARNING_SEVERITY: Record<StatisticsWarning['code'], QueryResultMetaNotice['severity']> = {
   RANGE_CLAMPED: 'info',
   DAY_NOT_READY: 'info',
   RATE_ABOVE_ONE: 'warning',
@@ -39,7 +39,7 @@ const WARNING_SEVERITY: Record<StatsWarning['code'], QueryResultMetaNotice['seve
   UNEXPECTED_DAY: 'warning',
 };
 
-export function warningNotices(warnings: readonly StatsWarning[]): QueryResultMetaNotice[] {
+export function warningNotices(warnings: readonly StatisticsWarning[]): QueryResultMetaNotice[] {
   return warnings.map((w) => ({ severity: WARNING_SEVERITY[w.code] ?? 'warning', text: w.message }));
 }
 
@@ -51,7 +51,7 @@ function metricField(key: string, values: (number | null)[], options: FrameOptio
     displayName: options.series ? `${label} · ${options.series.name ?? options.series.openKfid}` : label,
   };
   if (definition) config.description = definition.description[options.language];
-  // Ratios are shares 0..1 (WECOM-API.md §3): fix the axis so panels compare at a glance.
+  // Ratios are shares 0..1 (docs/wecom-api.md §3): fix the axis so panels compare at a glance.
   if (definition?.kind === 'ratio') Object.assign(config, { min: 0, max: 1 });
   return {
     name: key,
@@ -71,8 +71,8 @@ export function buildFrame(result: StatisticsResult, options: FrameOptions): Dat
   const custom = { from: result.from, to: result.to, requested: result.requested, stats: result.stats };
   const fields = [];
   if (options.aggregation === 'total') {
-    const summary = summarizeDays(result.endpoint, result.days);
-    notices.push(...summary.notes.map((text) => ({ severity: 'info' as const, text })));
+    const summary = summarizeDays(result.endpoint, result.days, { metrics: options.metrics });
+    notices.push(...summary.notes.map((note) => ({ severity: 'info' as const, text: note.message })));
     const start = result.days[0]?.stat_time;
     fields.push({ name: 'Time', type: FieldType.time, values: start === undefined ? [] : [start * 1000] });
     if (options.format === 'table') {
@@ -83,7 +83,7 @@ export function buildFrame(result: StatisticsResult, options: FrameOptions): Dat
     }
     for (const key of options.metrics) fields.push(metricField(key, start === undefined ? [] : [numberOrNull(summary.metrics[key])], options));
   } else {
-    const days = pickMetrics(applyFillPolicy(result.endpoint, result.days, options.fillPolicy), options.metrics);
+    const days = shapeDays(result.endpoint, result.days, { metrics: options.metrics, fillPolicy: options.fillPolicy });
     fields.push({ name: 'Time', type: FieldType.time, values: days.map((d) => d.stat_time * 1000) });
     if (options.format === 'table') fields.push({ name: 'Date', type: FieldType.string, values: days.map((d) => d.date) });
     for (const key of options.metrics) fields.push(metricField(key, days.map((d) => numberOrNull(d.statistic?.[key])), options));

@@ -8,23 +8,23 @@ import {
   isWecomStatsError,
   redactText,
   WecomApiError,
+  type ErrcodeCategory,
 } from '@wecom-kf-stats/core';
 
-/** Setting-specific advice for errcodes whose fix lives on the data source page. */
-const SETTINGS_ADVICE: Record<number, string> = {
-  40001: 'Enter the app Secret again in this data source\'s settings (Secret is wrong).',
-  40013: 'Check the Corp ID in this data source\'s settings.',
-  60020:
+/** Setting-specific advice for the kinds of WeCom failure whose fix lives on the data source page. */
+const SETTINGS_ADVICE: Partial<Record<ErrcodeCategory, string>> = {
+  credentials: 'Check the Corp ID and enter the app Secret again in this data source\'s settings.',
+  ip_not_trusted:
     'WeCom sees the Grafana server\'s address (the data proxy calls WeCom from the server, not the browser): add that IP to the app\'s trusted IPs (企业可信IP).',
-  48002:
+  permission:
     'Self-built app: add it under 微信客服 → 可调用接口的应用. Component statistics need a service provider\'s token (use a token service that hands one out).',
 };
 
 export function settingsAdvice(error: unknown): string | undefined {
   if (error instanceof IncompleteFetchError) return settingsAdvice(error.cause);
-  if (error instanceof WecomApiError) return SETTINGS_ADVICE[error.errcode];
+  if (error instanceof WecomApiError) return SETTINGS_ADVICE[error.category];
   if (error instanceof HttpStatusError) {
-    if (error.endpoint.startsWith('/token-service')) {
+    if (error.path.startsWith('/token-service')) {
       // Grafana's data proxy answers 400 "Authentication to data source failed" for an upstream 401.
       if (error.status === 400 || error.status === 401 || error.status === 403) return 'The token service refused the secret header: check the token service secret and header name.';
       if (error.status === 404) return 'Check the token service URL.';

@@ -4,7 +4,7 @@
  * secureJsonData on the Grafana server.
  */
 import { createKfStatsClient, type AuthOptions, type KfStatsClient } from '@wecom-kf-stats/core';
-import { browserSleep, createDataProxyTransport, PROXY_ORIGIN } from './proxy-transport';
+import { createDataProxyTransport, PROXY_ORIGIN } from './proxy-transport';
 import type { KfStatsOptions } from './types';
 
 /** The data proxy route that answers `{access_token, expires_in}` for these settings. */
@@ -28,7 +28,6 @@ export function createProxyClient(settings: ProxyClientSettings, overrides: { ca
     auth,
     baseUrl: PROXY_ORIGIN,
     transport: createDataProxyTransport(settings.url),
-    sleep: browserSleep,
     ...overrides,
   });
 }

@@ -5,7 +5,7 @@
  * the Grafana server. Nothing leaves the browser except towards Grafana.
  */
 import { getBackendSrv, type BackendSrvRequest, type FetchError, type FetchResponse } from '@grafana/runtime';
-import { AbortedError, TimeoutError, TransportError, type Sleep, type Transport } from '@wecom-kf-stats/core';
+import { AbortedError, TimeoutError, TransportError, type Transport } from '@wecom-kf-stats/core';
 
 /** Placeholder origin given to core as its base URL (`.invalid` never resolves: RFC 2606). */
 export const PROXY_ORIGIN = 'https://grafana-data-proxy.invalid';
@@ -76,20 +76,3 @@ export function createDataProxyTransport(proxyUrl: string): Transport {
     });
 }
 
-/** Waits with the browser's timers (core's retries and backoff). */
-export const browserSleep: Sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new AbortedError(signal.reason));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError(signal?.reason));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });

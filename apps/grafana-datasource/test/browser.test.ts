@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chinaMidnightEpochSeconds } from '@wecom-kf-stats/core';
+import { chinaMidnightEpochSeconds } from '@wecom-kf-stats/core/internal';
 import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
-import { addDays, statsWindow } from '@wecom-kf-stats/core';
+import { addDays, statsWindow } from '@wecom-kf-stats/core/internal';
 import { createDataProxyHandler, pluginJson, type UpstreamRequest } from './data-proxy';
 
 const ACCOUNT = 'wkSIM0001presales';

@@ -13,7 +13,7 @@ import * as grafanaRuntime from '@grafana/runtime';
 import * as grafanaUi from '@grafana/ui';
 import * as React from 'react';
 import * as jsxRuntime from 'react/jsx-runtime';
-import { parseMetricSelection, type StatisticsEndpoint } from '@wecom-kf-stats/core';
+import { parseMetricSelection, type StatisticsEndpoint } from '@wecom-kf-stats/core/internal';
 import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
 import { startGrafanaHost } from './grafana-host';
 import { ACCOUNT, lastDays, request } from './helpers';

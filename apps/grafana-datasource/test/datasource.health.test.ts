@@ -54,7 +54,7 @@ describe('testDatasource', () => {
     const answer = await host.datasource.testDatasource();
     expect(answer.status).toBe('error');
     expect(answer.message).toMatch(/^Token call failed\. WeCom \/cgi-bin\/gettoken answered errcode 40001/);
-    expect(answer.message).toContain('Enter the app Secret again');
+    expect(answer.message).toContain('enter the app Secret again');
     expect(answer.message).not.toContain(canary);
   });
 

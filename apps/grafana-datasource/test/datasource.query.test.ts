@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
-import { addDays, applyFillPolicy, chinaToday, listDays, metricKeysFor, summarizeDays } from '@wecom-kf-stats/core';
+import { addDays, applyFillPolicy, chinaToday, listDays, metricKeysFor, summarizeDays } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { startGrafanaHost, type GrafanaHost } from './grafana-host';

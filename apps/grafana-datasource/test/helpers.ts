@@ -1,5 +1,5 @@
 import { dateTime, type DataFrame, type DataQueryRequest, type DataQueryResponse, type ScopedVars } from '@grafana/data';
-import { addDays, chinaMidnightEpochSeconds, listDays, statsWindow } from '@wecom-kf-stats/core';
+import { addDays, chinaMidnightEpochSeconds, listDays, statsWindow } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import type { KfStatsQuery } from '../src/types';
 import { DEFAULT_QUERY } from '../src/types';

@@ -2,7 +2,7 @@
  * The example workflow shipped in the package, imported as a user would import it, its
  * credential pointed at the simulator, executed headless in n8n's execution engine.
  */
-import { summarizeDays, type StatisticsDay } from '@wecom-kf-stats/core';
+import { summarizeDays, type StatisticsDay } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { readFileSync } from 'node:fs';

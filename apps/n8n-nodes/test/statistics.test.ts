@@ -1,7 +1,7 @@
 /**
  * The node's execute() inside n8n's execution engine, against the simulator over real HTTP.
  */
-import { METRICS, metricKeysFor, summarizeDays, type StatisticsDay } from '@wecom-kf-stats/core';
+import { METRICS, metricKeysFor, summarizeDays, type StatisticsDay } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';

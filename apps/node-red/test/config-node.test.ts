@@ -1,4 +1,4 @@
-import { addDays, chinaDayOfEpochMs, listDays } from '@wecom-kf-stats/core';
+import { addDays, chinaDayOfEpochMs, listDays } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { metricKeysFor, STATISTICS_ENDPOINTS } from '@wecom-kf-stats/core';
+import { metricKeysFor, STATISTICS_ENDPOINTS } from '@wecom-kf-stats/core/internal';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));

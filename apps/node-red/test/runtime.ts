@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StatisticsDay } from '@wecom-kf-stats/core';
+import type { StatisticsDay } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { expect } from 'vitest';
 import { hostRequire, nodeRedMain, nodeRedRequire } from './host.js';

@@ -18,15 +18,23 @@ export interface StatisticsSummary {
   daysWithData: number;
   /** Catalog metrics: the range total or weighted mean; null when no day had the metric. */
   metrics: Record<string, number | null>;
-  /** How approximate values were computed. */
-  notes: string[];
+  /** How values were computed where that is not a plain total or an exact weighted mean. */
+  notes: SummaryNote[];
+}
+
+/** A note about one metric of a summary, as data: hosts filter and show them without parsing. */
+export interface SummaryNote {
+  metric: string;
+  /** `approximate`: weighted by a stand-in for the true denominator; `unweighted`: no day had a weight, so a plain mean. */
+  kind: 'approximate' | 'unweighted';
+  message: string;
 }
 
 function aggregateMetric(
   endpoint: StatisticsEndpoint,
   metric: MetricDefinition,
   statistics: readonly Record<string, unknown>[],
-  notes: string[],
+  notes: SummaryNote[],
 ): number | null {
   const values = statistics.filter((s) => typeof s[metric.key] === 'number');
   if (values.length === 0) return null;
@@ -41,18 +49,26 @@ function aggregateMetric(
     totalWeight += w;
   }
   if (totalWeight > 0) {
-    if (approximate) notes.push(`${metric.key}: weighted by ${weightDescription}.`);
+    if (approximate) notes.push({ metric: metric.key, kind: 'approximate', message: `${metric.key}: weighted by ${weightDescription}.` });
     return weighted / totalWeight;
   }
-  notes.push(`${metric.key}: no day had a weight (${weightDescription}); plain mean of ${values.length} days.`);
+  notes.push({ metric: metric.key, kind: 'unweighted', message: `${metric.key}: no day had a weight (${weightDescription}); plain mean of ${values.length} days.` });
   return values.reduce((sum, s) => sum + (s[metric.key] as number), 0) / values.length;
 }
 
-export function summarizeDays(endpoint: StatisticsEndpoint, days: readonly StatisticsDay[]): StatisticsSummary {
+/**
+ * Totals and weighted means of the endpoint's metrics over `days`; with `metrics`, only those
+ * (fields the catalog does not know have no rule to aggregate by and are left out).
+ */
+export function summarizeDays(endpoint: StatisticsEndpoint, days: readonly StatisticsDay[], options: { metrics?: readonly string[] } = {}): StatisticsSummary {
   const statistics = days.flatMap((d) => (d.statistic ? [d.statistic] : []));
-  const notes: string[] = [];
+  const notes: SummaryNote[] = [];
   const metrics: Record<string, number | null> = {};
-  for (const metric of metricsFor(endpoint)) metrics[metric.key] = aggregateMetric(endpoint, metric, statistics, notes);
+  const keep = options.metrics ? new Set(options.metrics) : undefined;
+  for (const metric of metricsFor(endpoint)) {
+    if (keep && !keep.has(metric.key)) continue;
+    metrics[metric.key] = aggregateMetric(endpoint, metric, statistics, notes);
+  }
   return {
     endpoint,
     from: days[0]?.date ?? null,

@@ -1,5 +1,5 @@
 /**
- * Authentication as a strategy (WECOM-API.md §4): a static token or a function returning one; a
+ * Authentication as a strategy (docs/wecom-api.md §4): a static token or a function returning one; a
  * self-built app (corpid + secret -> gettoken, page 91039); a service provider (suite token ->
  * corp token, pages 97162 and 90605); a token service URL. Each strategy registers its secrets
  * for redaction and exposes a cache key that contains no secret.

@@ -1,9 +1,8 @@
 /**
  * China days: calendar days in UTC+8 (China has no daylight saving time), computed by arithmetic on
  * the fixed offset and never from the host's time zone. WeCom's statistics are keyed by the unix
- * second of a China midnight (WECOM-API.md §2, page 99367).
+ * second of a China midnight (docs/wecom-api.md §2, page 99367).
  */
-import { ValidationError } from './errors.js';
 
 /** A China calendar day as `YYYY-MM-DD`. */
 export type ChinaDay = string;
@@ -13,9 +12,6 @@ export const SECONDS_PER_DAY = 86_400;
 const MS_PER_DAY = SECONDS_PER_DAY * 1000;
 
 const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** Epoch seconds below this are taken as seconds, above as milliseconds (1e11 s is the year 5138). */
-const EPOCH_SECONDS_LIMIT = 1e11;
 
 /** Days since 1970-01-01 of a China day (its ordinal); NaN when the text is not a real date. */
 function ordinalOf(day: string): number {
@@ -70,7 +66,8 @@ export function chinaDayOfEpochSeconds(epochSeconds: number): ChinaDay {
 /** Unix seconds of the day's 00:00 China time: the `start_time` / `stat_time` WeCom uses. */
 export function chinaMidnightEpochSeconds(day: ChinaDay): number {
   const ordinal = ordinalOf(day);
-  if (Number.isNaN(ordinal)) throw new ValidationError('day', day, 'a real calendar date as YYYY-MM-DD');
+  // Days reaching here were checked where they were read (day-input.ts): this is a bug, not input.
+  if (Number.isNaN(ordinal)) throw new RangeError(`not a China day as YYYY-MM-DD: ${JSON.stringify(day)}`);
   return ordinal * SECONDS_PER_DAY - CHINA_UTC_OFFSET_SECONDS;
 }
 
@@ -111,66 +108,20 @@ export function chinaMinuteOfDay(nowMs: number): number {
   return Math.floor((ms < 0 ? ms + MS_PER_DAY : ms) / 60_000);
 }
 
-/** What a user may pass as a day. */
-export type DayInput = ChinaDay | Date | number | string;
-
-export const DAY_INPUT_ALLOWED =
-  'YYYY-MM-DD (China date), a Date, epoch seconds, epoch milliseconds, an ISO date-time with offset, "today", "yesterday" or "N days ago"';
-
-const RELATIVE_DAYS = /^(?:(\d{1,4})\s*days?\s*ago|today\s*-\s*(\d{1,4})|-(\d{1,4})d?)$/i;
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
-/**
- * Turn any accepted day input into a China day. `field` names the input in errors.
- * A Date or epoch value means the China day containing that instant.
- */
-export function parseDayInput(input: unknown, field: string, nowMs: number): ChinaDay {
-  if (input instanceof Date) {
-    const ms = input.getTime();
-    if (Number.isNaN(ms)) throw new ValidationError(field, input, DAY_INPUT_ALLOWED, 'the Date is invalid');
-    return chinaDayOfEpochMs(ms);
+/** Compact day list for messages: runs of consecutive days as `a..b`. */
+export function describeDays(days: readonly string[]): string {
+  if (days.length === 0) return 'none';
+  const runs: string[] = [];
+  let start = days[0]!;
+  let prev = start;
+  const flush = (end: string) => runs.push(start === end ? start : `${start}..${end}`);
+  for (const day of days.slice(1)) {
+    if (daysBetween(prev, day) !== 1) {
+      flush(prev);
+      start = day;
+    }
+    prev = day;
   }
-  if (typeof input === 'number') return dayOfEpochNumber(input, field);
-  if (typeof input !== 'string') throw new ValidationError(field, input, DAY_INPUT_ALLOWED);
-  const text = input.trim();
-  if (text === '') throw new ValidationError(field, input, DAY_INPUT_ALLOWED, 'it is empty');
-  if (DAY_PATTERN.test(text)) {
-    if (!isChinaDay(text)) throw new ValidationError(field, input, DAY_INPUT_ALLOWED, 'no such calendar date');
-    return text;
-  }
-  const lower = text.toLowerCase();
-  const today = chinaToday(nowMs);
-  if (lower === 'today') return today;
-  if (lower === 'yesterday') return addDays(today, -1);
-  const relative = RELATIVE_DAYS.exec(lower);
-  if (relative) return addDays(today, -Number(relative[1] ?? relative[2] ?? relative[3]));
-  if (/^\d+$/.test(text)) {
-    // Epoch seconds have 9-10 digits and milliseconds 12-13 for any day this century; other digit
-    // strings are not epochs (20261101 would be 1970-08-23), so they are refused, not guessed.
-    if (/^\d{9,10}$|^\d{12,13}$/.test(text)) return dayOfEpochNumber(Number(text), field, input);
-    const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(text);
-    const dashed = compact ? `${compact[1]}-${compact[2]}-${compact[3]}` : undefined;
-    throw new ValidationError(
-      field,
-      input,
-      DAY_INPUT_ALLOWED,
-      dashed !== undefined && isChinaDay(dashed)
-        ? `a date without dashes is ambiguous with epoch seconds: write ${dashed}`
-        : 'digits only, but not epoch seconds (10 digits) or milliseconds (13 digits)',
-    );
-  }
-  if (ISO_DATE_TIME.test(text)) {
-    const ms = Date.parse(text.replace(' ', 'T'));
-    if (!Number.isNaN(ms)) return chinaDayOfEpochMs(ms);
-  }
-  throw new ValidationError(field, input, DAY_INPUT_ALLOWED);
-}
-
-function dayOfEpochNumber(value: number, field: string, original: unknown = value): ChinaDay {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new ValidationError(field, original, DAY_INPUT_ALLOWED, 'not a valid epoch value');
-  }
-  const ms = value < EPOCH_SECONDS_LIMIT ? value * 1000 : value;
-  if (ms > 8.64e15) throw new ValidationError(field, original, DAY_INPUT_ALLOWED, 'too far in the future');
-  return chinaDayOfEpochMs(ms);
+  flush(prev);
+  return runs.join(', ');
 }

@@ -5,7 +5,9 @@
  */
 import { daysBetween, listDays, type ChinaDay } from './china-day.js';
 
-export const MAX_DAYS_PER_CALL = 31;
+import { LIMITS } from './limits.js';
+
+const MAX_DAYS_PER_CALL = LIMITS.maxDaysPerCall;
 
 export interface Chunk {
   from: ChinaDay;

@@ -9,15 +9,15 @@ import { executeCall, type CallContext, type Logger, type RetryWait } from './ca
 import { createMemoryDayCache, type DayCacheStore } from './day-cache.js';
 import { ResponseFormatError, ValidationError } from './errors.js';
 import { STATISTICS_ENDPOINTS, type StatisticsEndpoint } from './metrics.js';
-import { resolveRange, type RangeInput, type WindowPolicy } from './range.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { LIMITS, DEFAULTS } from './limits.js';
+import { resolveRange, WINDOW_POLICIES, type RangeInput, type WindowPolicy } from './range.js';
+import { DEFAULT_RETRY_POLICY, retryPolicySchema, type RetryPolicy } from './retry.js';
 import { accountListResponseSchema, servicerListResponseSchema, type KfAccount, type Servicer } from './schemas.js';
 import { fetchStatisticsDays, type FetchProgress, type InFlightDays, type StatisticsResult } from './statistics.js';
 import { createMemoryTokenStore, createTokenCache, type TokenStore } from './token-store.js';
-import type { Sleep, Transport } from './transport.js';
+import { timerSleep, type Sleep, type Transport } from './transport.js';
 import { parseOrThrow } from './validate.js';
 
-export const DEFAULT_BASE_URL = 'https://qyapi.weixin.qq.com';
 
 const fn = <T>(allowed: string) => z.custom<T>((v) => typeof v === 'function', { error: allowed });
 const objectWith = <T>(methods: string[], allowed: string) =>
@@ -25,45 +25,38 @@ const objectWith = <T>(methods: string[], allowed: string) =>
     (v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
     { error: allowed },
   );
-const intIn = (min: number, max: number, what: string) =>
-  z
-    .number({ error: `${what}: a whole number from ${min} to ${max}` })
-    .int({ error: `${what}: a whole number from ${min} to ${max}` })
-    .min(min, { error: `${what}: a whole number from ${min} to ${max}` })
-    .max(max, { error: `${what}: a whole number from ${min} to ${max}` });
+const intIn = (bounds: { min: number; max: number }, what: string) => {
+  const allowed = `${what}: a whole number from ${bounds.min} to ${bounds.max}`;
+  return z.number({ error: allowed }).int({ error: allowed }).min(bounds.min, { error: allowed }).max(bounds.max, { error: allowed });
+};
+
+const BASE_URL_ALLOWED = `an http(s) URL such as ${DEFAULTS.baseUrl}`;
+const baseUrlSchema = z.string({ error: BASE_URL_ALLOWED }).regex(/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i, { error: BASE_URL_ALLOWED });
+
+/** Check an API base URL as the client would (a host's settings form checks it on blur). */
+export function validateBaseUrl(value: unknown, field = 'baseUrl'): string {
+  return parseOrThrow(baseUrlSchema, value, field);
+}
 
 export const clientOptionsSchema = z.strictObject({
   /** How to get an access_token. */
   auth: authOptionsSchema,
   /** Sends one HTTP request. Node: `createNodeClient` supplies undici; browsers: `createFetchTransport(fetch)`. */
   transport: fn<Transport>('a transport function (request) => Promise<{status, body}>'),
-  /** Waits between retries. Node: real timers; tests: a fake clock. */
-  sleep: fn<Sleep>('a sleep function (ms, signal?) => Promise<void>'),
+  /** Waits between retries. @default timers (`setTimeout`), cancelled by the AbortSignal; tests pass a fake clock's. */
+  sleep: fn<Sleep>('a sleep function (ms, signal?) => Promise<void>').optional(),
   /** Clock in epoch ms. @default Date.now */
   now: fn<() => number>('a function returning epoch milliseconds').optional(),
   /** @default "https://qyapi.weixin.qq.com" */
-  baseUrl: z
-    .string({ error: 'an http(s) URL such as https://qyapi.weixin.qq.com' })
-    .regex(/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i, { error: 'an http(s) URL such as https://qyapi.weixin.qq.com' })
-    .optional(),
+  baseUrl: baseUrlSchema.optional(),
   /** Statistics chunks in flight at once. @default 3 */
-  concurrency: intIn(1, 32, 'concurrency').optional(),
+  concurrency: intIn(LIMITS.concurrency, 'concurrency').optional(),
   /** Per-request timeout. @default 15000 */
-  timeoutMs: intIn(100, 600_000, 'timeout in ms').optional(),
-  /** Retry policy overrides (WECOM-API.md §5). */
-  retry: z
-    .strictObject({
-      maxRetries: intIn(0, 10, 'retries').optional(),
-      baseDelayMs: intIn(0, 600_000, 'delay in ms').optional(),
-      maxDelayMs: intIn(0, 3_600_000, 'delay in ms').optional(),
-      rateLimitDelayMs: intIn(0, 3_600_000, 'delay in ms').optional(),
-      retryErrcodes: z.array(z.number().int(), { error: 'a list of errcodes' }).optional(),
-      retryHttpStatuses: z.array(intIn(100, 599, 'HTTP status'), { error: 'a list of HTTP statuses' }).optional(),
-      retryNetworkErrors: z.boolean({ error: 'true or false' }).optional(),
-    }, { error: 'an object of retry settings' })
-    .optional(),
+  timeoutMs: intIn(LIMITS.timeoutMs, 'timeout in ms').optional(),
+  /** Retry policy overrides (docs/wecom-api.md §5). */
+  retry: retryPolicySchema.optional(),
   /** What to do with days outside [today−180, yesterday]. @default "clamp" */
-  windowPolicy: z.enum(['clamp', 'strict'], { error: '"clamp" or "strict"' }).optional(),
+  windowPolicy: z.enum(WINDOW_POLICIES, { error: '"clamp" or "strict"' }).optional(),
   /** Day cache for finished days; false turns it off. @default an in-memory LRU */
   cache: z.union([z.literal(false), objectWith<DayCacheStore>(['get', 'set'], 'false or a store with get/set')], {
     error: 'false or a store with get/set',
@@ -95,7 +88,8 @@ export const statisticsQuerySchema = z
     from: z.unknown().optional(),
     to: z.unknown().optional(),
     last: z.unknown().optional(),
-    policy: z.enum(['clamp', 'strict'], { error: '"clamp" or "strict"' }).optional(),
+    /** @default the client's `windowPolicy` */
+    windowPolicy: z.enum(WINDOW_POLICIES, { error: '"clamp" or "strict"' }).optional(),
     signal: z.custom<AbortSignal>((v) => typeof v === 'object' && v !== null && 'aborted' in v, { error: 'an AbortSignal' }).optional(),
     onProgress: fn<(p: FetchProgress) => void>('a function receiving progress').optional(),
     useCache: z.boolean({ error: 'true or false' }).optional(),
@@ -126,11 +120,8 @@ export interface KfStatsClient {
   checkAuth(options?: { signal?: AbortSignal }): Promise<void>;
 }
 
-/** kf/account/list answers at most 100 per page (page 94661). */
-export const ACCOUNT_PAGE_SIZE = 100;
-
-/** A corp has at most 5,000 customer-service accounts (page 94661): paging never goes further. */
-export const MAX_ACCOUNTS = 5000;
+const ACCOUNT_PAGE_SIZE = LIMITS.accountPageSize;
+const MAX_ACCOUNTS = LIMITS.maxAccounts;
 
 export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClient {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -138,15 +129,15 @@ export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClien
   }
   const opts = parseOrThrow(clientOptionsSchema, options, 'options');
   const now = opts.now ?? Date.now;
-  const limit = pLimit(opts.concurrency ?? 3);
+  const limit = pLimit(opts.concurrency ?? DEFAULTS.concurrency);
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
   const ctx: CallContext = {
-    baseUrl: opts.baseUrl ?? DEFAULT_BASE_URL,
+    baseUrl: opts.baseUrl ?? DEFAULTS.baseUrl,
     now,
     onWait: opts.onWait,
     transport: opts.transport,
-    sleep: opts.sleep,
-    timeoutMs: opts.timeoutMs ?? 15_000,
+    sleep: opts.sleep ?? timerSleep,
+    timeoutMs: opts.timeoutMs ?? DEFAULTS.timeoutMs,
     retry,
     random: opts.random ?? Math.random,
     logger: opts.logger,
@@ -158,7 +149,7 @@ export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClien
   const tokenCache = createTokenCache(opts.tokenStore ?? createMemoryTokenStore(), now);
   const auth = createTokenProvider(opts.auth, ctx, tokenCache);
   const cache = opts.cache === false ? undefined : (opts.cache ?? createMemoryDayCache());
-  const defaultPolicy: WindowPolicy = opts.windowPolicy ?? 'clamp';
+  const defaultPolicy: WindowPolicy = opts.windowPolicy ?? DEFAULTS.windowPolicy;
   const inFlight: InFlightDays = new Map();
 
   return {
@@ -168,7 +159,7 @@ export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClien
         throw new ValidationError('query', query, 'an object such as { endpoint: "corp", openKfid: "wk...", last: 7 }');
       }
       const q = parseOrThrow(statisticsQuerySchema, query, '');
-      const range = resolveRange({ from: q.from as RangeInput['from'], to: q.to as RangeInput['to'], last: q.last as RangeInput['last'] }, now(), q.policy ?? defaultPolicy);
+      const range = resolveRange({ from: q.from as RangeInput['from'], to: q.to as RangeInput['to'], last: q.last as RangeInput['last'] }, now(), q.windowPolicy ?? defaultPolicy);
       return fetchStatisticsDays(
         { ctx, auth, limit, cache, now, inFlight },
         { endpoint: q.endpoint, openKfid: q.openKfid, servicerUserid: q.servicerUserid, range, signal: q.signal, onProgress: q.onProgress, useCache: q.useCache },

@@ -5,6 +5,7 @@
  * China time (page 99367). A day without data is trusted only a day later.
  */
 import { addDays, chinaMidnightEpochSeconds, type ChinaDay } from './china-day.js';
+import { LIMITS } from './limits.js';
 import type { Statistic } from './normalize.js';
 
 export interface CachedDay {
@@ -46,7 +47,7 @@ export function createMemoryDayCache(options: { maxEntries?: number } = {}): Day
 }
 
 /** Hours after a day's end (China time) when WeCom has computed it (page 99367: after 06:00). */
-export const READY_HOUR_CHINA = 6;
+export const READY_HOUR_CHINA = LIMITS.readyHourChina;
 
 /** Whether a fetched day can be cached for good. */
 export function isFinishedDay(day: ChinaDay, hasData: boolean, nowMs: number): boolean {

@@ -1,6 +1,6 @@
 /**
  * What each WeCom errcode means for a caller, in English and Chinese, and how the client treats
- * it. Source: WECOM-API.md §5 (global error codes, developer.work.weixin.qq.com/document/path/90313;
+ * it. Source: docs/wecom-api.md §5 (global error codes, developer.work.weixin.qq.com/document/path/90313;
  * frequency limits, page 90454; token rules, page 91039).
  */
 

@@ -6,7 +6,8 @@
  */
 import { DOOMING_CATEGORIES, errcodeCategory, hintFor, type ErrcodeCategory, type ErrcodeHint } from './errcodes.js';
 import { isSecretField, REDACTED, redactText } from './redact.js';
-import { daysBetween, type ChinaDay } from './china-day.js';
+import { describeDays, type ChinaDay } from './china-day.js';
+import type { StatisticsResult } from './statistics.js';
 
 export type ErrorCode =
   | 'VALIDATION'
@@ -27,81 +28,116 @@ export class WecomStatsError extends Error {
   }
 }
 
-/** Bad input: names the field, the value and what is allowed. */
+/**
+ * Bad input: names the field, the value and what is allowed, as data. Hosts show it under their
+ * own name for the field with `format` or `relabel`, never by editing the message.
+ */
 export class ValidationError extends WecomStatsError {
+  /** Core's name for the field (`from`, `options.auth.corpSecret`, `metrics`). */
   readonly field: string;
+  /** The value found there (redacted when the field holds a secret). */
   readonly value: unknown;
+  /** What is allowed instead. */
   readonly allowed: string;
+  /** Why the value is wrong, when that says more than the value itself. */
+  readonly detail: string | undefined;
+  /** The value as shown in the message. */
+  readonly shownValue: string;
   constructor(field: string, value: unknown, allowed: string, detail?: string) {
     const shown = isSecretField(field) && value !== undefined && value !== '' ? REDACTED : describeValue(value);
-    super('VALIDATION', `Invalid ${field}: ${shown}${detail ? ` (${detail})` : ''}. Allowed: ${allowed}.`);
+    super('VALIDATION', formatInvalid(field, shown, allowed, detail));
     this.name = 'ValidationError';
     this.field = field;
     this.value = shown === REDACTED ? REDACTED : typeof value === 'string' ? redactText(value) : value;
     this.allowed = allowed;
+    this.detail = detail;
+    this.shownValue = shown;
   }
+
+  /** The message with the field called what the host calls it: `format('--from')`, `format('msg.from')`. */
+  format(fieldName: string): string {
+    return redactText(formatInvalid(fieldName, this.shownValue, this.allowed, this.detail));
+  }
+
+  /** The same error about the host's name for the field (a flag, a msg property, a parameter). */
+  relabel(fieldName: string): ValidationError {
+    const relabelled = new ValidationError(fieldName, this.value, this.allowed, this.detail);
+    (relabelled as { shownValue: string }).shownValue = this.shownValue;
+    (relabelled as { message: string }).message = this.format(fieldName);
+    return relabelled;
+  }
+}
+
+function formatInvalid(field: string, shown: string, allowed: string, detail: string | undefined): string {
+  return `Invalid ${field}: ${shown}${detail ? ` (${detail})` : ''}. Allowed: ${allowed}.`;
 }
 
 /** WeCom answered with a non-zero errcode (inside an HTTP 200 body). */
 export class WecomApiError extends WecomStatsError {
   readonly errcode: number;
   readonly errmsg: string;
-  readonly endpoint: string;
+  /** The API path that answered (`/cgi-bin/kf/get_corp_statistic`). */
+  readonly path: string;
   readonly hint: ErrcodeHint;
   /** What kind of failure this is, from core's errcode table. */
   readonly category: ErrcodeCategory;
-  constructor(endpoint: string, errcode: number, errmsg: string) {
+  constructor(path: string, errcode: number, errmsg: string) {
     const hint = hintFor(errcode);
-    super('WECOM_API', `WeCom ${endpoint} answered errcode ${errcode} (${errmsg}). ${hint.en} / ${hint.zh}`);
+    super('WECOM_API', `WeCom ${path} answered errcode ${errcode} (${errmsg}). ${hint.en} / ${hint.zh}`);
     this.name = 'WecomApiError';
     this.errcode = errcode;
     this.errmsg = redactText(errmsg);
-    this.endpoint = endpoint;
+    this.path = path;
     this.hint = hint;
     this.category = errcodeCategory(errcode);
   }
 }
 
-/** The connection failed (refused, reset, dropped) before an answer arrived. */
+/**
+ * No answer arrived: the connection failed (refused, reset, dropped), or, as `TimeoutError`, took
+ * too long.
+ */
 export class TransportError extends WecomStatsError {
-  readonly endpoint: string;
-  constructor(endpoint: string, message: string, options?: { cause?: unknown }) {
-    super('TRANSPORT', `Request to ${endpoint} failed: ${message}`, options);
+  /** The API path that was asked. */
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown; code?: 'TRANSPORT' | 'TIMEOUT'; fullMessage?: boolean }) {
+    super(options?.code ?? 'TRANSPORT', options?.fullMessage ? message : `Request to ${path} failed: ${message}`, options);
     this.name = 'TransportError';
-    this.endpoint = endpoint;
+    this.path = path;
   }
 }
 
 /** An HTTP status other than 200 (WeCom itself always answers 200; proxies and gateways do not). */
 export class HttpStatusError extends WecomStatsError {
-  readonly endpoint: string;
+  /** The API path that was asked. */
+  readonly path: string;
   readonly status: number;
-  constructor(endpoint: string, status: number) {
-    super('HTTP_STATUS', `Request to ${endpoint} answered HTTP ${status}; WeCom answers 200, so a proxy or gateway failed.`);
+  constructor(path: string, status: number) {
+    super('HTTP_STATUS', `Request to ${path} answered HTTP ${status}; WeCom answers 200, so a proxy or gateway failed.`);
     this.name = 'HttpStatusError';
-    this.endpoint = endpoint;
+    this.path = path;
     this.status = status;
   }
 }
 
-export class TimeoutError extends WecomStatsError {
-  readonly endpoint: string;
+/** No answer in time: a kind of transport failure, code `TIMEOUT`. */
+export class TimeoutError extends TransportError {
   readonly timeoutMs: number;
   /** Tries made before giving up (1 when it was not retried). */
   readonly attempts: number;
   /** Time spent on this call across all tries and the waits between them, in ms. */
   readonly elapsedMs: number;
-  constructor(endpoint: string, timeoutMs: number, spent?: { attempts: number; elapsedMs: number }) {
+  constructor(path: string, timeoutMs: number, spent?: { attempts: number; elapsedMs: number }) {
     const attempts = spent?.attempts ?? 1;
     const elapsedMs = spent?.elapsedMs ?? timeoutMs;
     super(
-      'TIMEOUT',
+      path,
       attempts > 1
-        ? `Request to ${endpoint} timed out after ${timeoutMs} ms on each of ${attempts} tries (${formatDuration(elapsedMs)} in all).`
-        : `Request to ${endpoint} timed out after ${timeoutMs} ms.`,
+        ? `Request to ${path} timed out after ${timeoutMs} ms on each of ${attempts} tries (${formatDuration(elapsedMs)} in all).`
+        : `Request to ${path} timed out after ${timeoutMs} ms.`,
+      { code: 'TIMEOUT', fullMessage: true },
     );
     this.name = 'TimeoutError';
-    this.endpoint = endpoint;
     this.timeoutMs = timeoutMs;
     this.attempts = attempts;
     this.elapsedMs = elapsedMs;
@@ -127,12 +163,13 @@ export class AbortedError extends WecomStatsError {
 
 /** The body was not JSON, or JSON that breaks the documented shape. */
 export class ResponseFormatError extends WecomStatsError {
-  readonly endpoint: string;
+  /** The API path that answered. */
+  readonly path: string;
   readonly field: string | undefined;
-  constructor(endpoint: string, message: string, field?: string) {
-    super('RESPONSE_FORMAT', `Unexpected answer from ${endpoint}: ${message}`);
+  constructor(path: string, message: string, field?: string) {
+    super('RESPONSE_FORMAT', `Unexpected answer from ${path}: ${message}`);
     this.name = 'ResponseFormatError';
-    this.endpoint = endpoint;
+    this.path = path;
     this.field = field;
   }
 }
@@ -148,12 +185,13 @@ export interface DayFailure {
  * holds every day that did arrive, `missingDays` the ones that did not, `failures` which days
  * failed for which reason, `cause` the first failure.
  */
-export class IncompleteFetchError<TPartial = unknown> extends WecomStatsError {
-  readonly partial: TPartial;
+export class IncompleteFetchError extends WecomStatsError {
+  /** Every day that did arrive, with the range, warnings and costs, as a complete result would have. */
+  readonly partial: StatisticsResult;
   readonly fetchedDays: ChinaDay[];
   readonly missingDays: ChinaDay[];
   readonly failures: DayFailure[];
-  constructor(partial: TPartial, fetchedDays: ChinaDay[], missingDays: ChinaDay[], failures: DayFailure[]) {
+  constructor(partial: StatisticsResult, fetchedDays: ChinaDay[], missingDays: ChinaDay[], failures: DayFailure[]) {
     const cause = failures[0]?.error;
     const reasons = failures.length === 1 ? [failures[0]!.error.message] : failures.map((f) => `${describeDays(f.days)}: ${f.error.message}`);
     const shown = reasons.slice(0, 3).join(' | ') + (reasons.length > 3 ? ` | and ${reasons.length - 3} more` : '');
@@ -179,24 +217,6 @@ export class IncompleteFetchError<TPartial = unknown> extends WecomStatsError {
 export function doomsEveryCall(error: unknown): boolean {
   if (error instanceof WecomApiError) return DOOMING_CATEGORIES.has(error.category);
   return error instanceof AbortedError || error instanceof ValidationError;
-}
-
-/** Compact day list for messages: runs of consecutive days as `a..b`. */
-export function describeDays(days: readonly string[]): string {
-  if (days.length === 0) return 'none';
-  const runs: string[] = [];
-  let start = days[0]!;
-  let prev = start;
-  const flush = (end: string) => runs.push(start === end ? start : `${start}..${end}`);
-  for (const day of days.slice(1)) {
-    if (daysBetween(prev, day) !== 1) {
-      flush(prev);
-      start = day;
-    }
-    prev = day;
-  }
-  flush(prev);
-  return runs.join(', ');
 }
 
 export function describeValue(value: unknown): string {

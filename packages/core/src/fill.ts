@@ -6,8 +6,8 @@
 import { metricsFor, type StatisticsEndpoint } from './metrics.js';
 import type { StatisticsDay } from './normalize.js';
 
-export type FillPolicy = 'null' | 'zero' | 'omit';
-export const FILL_POLICIES: readonly FillPolicy[] = ['null', 'zero', 'omit'];
+export const FILL_POLICIES = ['null', 'zero', 'omit'] as const;
+export type FillPolicy = (typeof FILL_POLICIES)[number];
 
 export function applyFillPolicy(endpoint: StatisticsEndpoint, days: readonly StatisticsDay[], policy: FillPolicy): StatisticsDay[] {
   if (policy === 'omit') return days.filter((d) => d.statistic !== null);
@@ -25,4 +25,18 @@ export function pickMetrics(days: readonly StatisticsDay[], keys: readonly strin
   return days.map((day) =>
     day.statistic === null ? day : { ...day, statistic: Object.fromEntries(keys.map((k) => [k, day.statistic![k] ?? null])) },
   );
+}
+
+/**
+ * Days as a host shows them, in the one order every host uses: fill days without data first (so
+ * `zero` fills only the endpoint's counts), then keep the picked metrics. Without `metrics` every
+ * field WeCom sent is kept, fields the catalog does not know included.
+ */
+export function shapeDays(
+  endpoint: StatisticsEndpoint,
+  days: readonly StatisticsDay[],
+  options: { metrics?: readonly string[] | undefined; fillPolicy?: FillPolicy | undefined } = {},
+): StatisticsDay[] {
+  const filled = applyFillPolicy(endpoint, days, options.fillPolicy ?? 'null');
+  return options.metrics ? pickMetrics(filled, options.metrics) : filled;
 }

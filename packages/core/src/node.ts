@@ -5,7 +5,7 @@
 import { Agent, request } from 'undici';
 import { createKfStatsClient, type KfStatsClient, type KfStatsClientOptions } from './client.js';
 import { AbortedError, ValidationError } from './errors.js';
-import { classifyTransportFailure, createBodyReader, MAX_RESPONSE_BYTES, responseTooLarge, type Sleep, type Transport } from './transport.js';
+import { classifyTransportFailure, createBodyReader, MAX_RESPONSE_BYTES, responseTooLarge, type Transport } from './transport.js';
 
 export interface UndiciTransportOptions {
   /** Connections per origin. @default 8 */
@@ -65,23 +65,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Nod
   return transport;
 }
 
-/** setTimeout-based sleep that rejects with AbortedError when the signal aborts. */
-export const nodeSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError(signal.reason));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError(signal?.reason));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
-export type NodeClientOptions = Omit<KfStatsClientOptions, 'transport' | 'sleep'> &
-  Partial<Pick<KfStatsClientOptions, 'transport' | 'sleep'>> & { undici?: UndiciTransportOptions };
+export type NodeClientOptions = Omit<KfStatsClientOptions, 'transport'> & Partial<Pick<KfStatsClientOptions, 'transport'>> & { undici?: UndiciTransportOptions };
 
 export interface NodeKfStatsClient extends KfStatsClient {
   /** Close the connection pool. */
@@ -95,7 +79,7 @@ export function createNodeClient(options: NodeClientOptions): NodeKfStatsClient 
   }
   const { undici, ...rest } = options;
   const transport = createUndiciTransport(undici);
-  const client = createKfStatsClient({ transport, sleep: nodeSleep, ...rest });
+  const client = createKfStatsClient({ transport, ...rest });
   return { ...client, close: () => transport.close() };
 }
 

@@ -6,7 +6,7 @@
 import type { ChinaDay } from './china-day.js';
 import { ResponseFormatError } from './errors.js';
 import { getMetric, metricKeysView, type StatisticsEndpoint } from './metrics.js';
-import type { StatsWarning, WarningCode } from './warnings.js';
+import type { StatisticsWarning, WarningCode } from './warnings.js';
 
 /** A day's metrics: catalog keys as number or null, unknown fields as WeCom sent them. */
 export type Statistic = Record<string, unknown>;
@@ -23,7 +23,7 @@ export interface StatisticsDay {
 /** Collects odd values seen while decoding, by kind and field, for one warning each. */
 export interface Oddities {
   add(code: Exclude<WarningCode, 'RANGE_CLAMPED' | 'DAY_NOT_READY' | 'RATE_ABOVE_ONE' | 'NEGATIVE_VALUE'>, field: string, day: ChinaDay): void;
-  warnings(): StatsWarning[];
+  warnings(): StatisticsWarning[];
 }
 
 const ODDITY_TEXT: Record<'NOT_FINITE' | 'DUPLICATE_DAY' | 'UNEXPECTED_DAY', (field: string, days: string) => string> = {
@@ -83,7 +83,7 @@ export function normalizeStatistic(
  * Values that are numbers but look wrong, flagged and passed on unchanged: ratios above 1 (shares
  * are 0..1, page 99367) and negative values of any metric.
  */
-export function valueWarnings(days: readonly StatisticsDay[]): StatsWarning[] {
+export function valueWarnings(days: readonly StatisticsDay[]): StatisticsWarning[] {
   const above = new Map<string, ChinaDay[]>();
   const negative = new Map<string, ChinaDay[]>();
   const push = (map: Map<string, ChinaDay[]>, key: string, day: ChinaDay) => {

@@ -1,22 +1,18 @@
 /**
  * Turning what a user asked for into a China-day range inside WeCom's window.
- * Window (WECOM-API.md §2, page 99367): both ends between 180 days ago and yesterday, China time.
+ * Window (docs/wecom-api.md §2, page 99367): both ends between 180 days ago and yesterday, China time.
  */
-import {
-  addDays,
-  chinaToday,
-  daysBetween,
-  parseDayInput,
-  type ChinaDay,
-  type DayInput,
-} from './china-day.js';
+import { addDays, chinaToday, daysBetween, type ChinaDay } from './china-day.js';
+import { parseDayInput, type DayInput } from './day-input.js';
+import { LIMITS } from './limits.js';
 import { ValidationError } from './errors.js';
-import type { StatsWarning } from './warnings.js';
+import type { StatisticsWarning } from './warnings.js';
 
-/** How far back WeCom answers: today − 180 (page 99367). */
-export const OLDEST_DAY_OFFSET = 180;
+const OLDEST_DAY_OFFSET = LIMITS.windowDays;
 
-export type WindowPolicy = 'clamp' | 'strict';
+/** What to do with days outside WeCom's window: cut them off with a warning, or refuse. */
+export const WINDOW_POLICIES = ['clamp', 'strict'] as const;
+export type WindowPolicy = (typeof WINDOW_POLICIES)[number];
 
 export interface RangeInput {
   /** First day, inclusive. */
@@ -27,7 +23,7 @@ export interface RangeInput {
   last?: number | string;
 }
 
-export interface StatsWindow {
+export interface StatisticsWindow {
   oldest: ChinaDay;
   newest: ChinaDay;
 }
@@ -38,19 +34,15 @@ export interface ResolvedRange {
   /** The range as asked, before clamping. */
   requested: { from: ChinaDay; to: ChinaDay };
   dayCount: number;
-  warnings: StatsWarning[];
+  warnings: StatisticsWarning[];
 }
 
-export function statsWindow(nowMs: number): StatsWindow {
+export function statsWindow(nowMs: number): StatisticsWindow {
   const today = chinaToday(nowMs);
   return { oldest: addDays(today, -OLDEST_DAY_OFFSET), newest: addDays(today, -1) };
 }
 
-/**
- * The longest `last` accepted: ten years. WeCom itself keeps 180 days (longer ranges are clamped,
- * or refused under the strict policy); an archive may keep more.
- */
-export const MAX_LAST_DAYS = 3660;
+const MAX_LAST_DAYS = LIMITS.maxLastDays;
 
 const LAST_ALLOWED = `a whole number of days from 1 to ${MAX_LAST_DAYS} (e.g. 7 or "7d"); WeCom keeps the last ${OLDEST_DAY_OFFSET}`;
 
@@ -98,7 +90,7 @@ export function resolveRange(input: RangeInput, nowMs: number, policy: WindowPol
     throw new ValidationError('to', to, windowText, 'the range lies wholly more than 180 days ago');
   }
   const requested = { from, to };
-  const warnings: StatsWarning[] = [];
+  const warnings: StatisticsWarning[] = [];
   const cutFrom = daysBetween(from, window.oldest) > 0;
   const cutTo = daysBetween(window.newest, to) > 0;
   if (cutFrom || cutTo) {

@@ -1,24 +1,39 @@
 /**
- * Retry as policy data (WECOM-API.md §5). Which failures are worth another try, and how long to wait.
+ * Retry as policy data (docs/wecom-api.md §5). Which failures are worth another try, and how long to wait.
  */
+import { z } from 'zod';
 import { HttpStatusError, TimeoutError, TransportError, WecomApiError } from './errors.js';
 
-export interface RetryPolicy {
-  /** Retries after the first try. WeCom's advice for -1 (system busy) is at most 3. @default 3 */
-  maxRetries: number;
-  /** First backoff; doubles each retry, with jitter. @default 500 */
-  baseDelayMs: number;
-  /** Cap for one backoff. @default 30000 */
-  maxDelayMs: number;
-  /** Wait after 45009: per-minute frequency blocks last 60 s (page 90454). @default 60000 */
-  rateLimitDelayMs: number;
-  /** errcodes that mean "try again later": -1 busy, 45009 frequency, 45033 concurrency. */
-  retryErrcodes: readonly number[];
-  /** HTTP statuses from proxies and gateways worth retrying (WeCom itself answers 200). */
-  retryHttpStatuses: readonly number[];
-  /** Retry connection failures and timeouts. @default true */
-  retryNetworkErrors: boolean;
-}
+const wholeIn = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `${what}: a whole number from ${min} to ${max}` })
+    .int({ error: `${what}: a whole number from ${min} to ${max}` })
+    .min(min, { error: `${what}: a whole number from ${min} to ${max}` })
+    .max(max, { error: `${what}: a whole number from ${min} to ${max}` });
+
+/** The retry settings a user may override; the one declaration of the policy's fields. */
+export const retryPolicySchema = z.strictObject(
+  {
+    /** Retries after the first try. WeCom's advice for -1 (system busy) is at most 3. @default 3 */
+    maxRetries: wholeIn(0, 10, 'retries').optional(),
+    /** First backoff; doubles each retry, with jitter. @default 500 */
+    baseDelayMs: wholeIn(0, 600_000, 'delay in ms').optional(),
+    /** Cap for one backoff. @default 30000 */
+    maxDelayMs: wholeIn(0, 3_600_000, 'delay in ms').optional(),
+    /** Wait after 45009: per-minute frequency blocks last 60 s (page 90454). @default 60000 */
+    rateLimitDelayMs: wholeIn(0, 3_600_000, 'delay in ms').optional(),
+    /** errcodes that mean "try again later": -1 busy, 45009 frequency, 45033 concurrency. */
+    retryErrcodes: z.array(z.number().int(), { error: 'a list of errcodes' }).readonly().optional(),
+    /** HTTP statuses from proxies and gateways worth retrying (WeCom itself answers 200). */
+    retryHttpStatuses: z.array(wholeIn(100, 599, 'HTTP status'), { error: 'a list of HTTP statuses' }).readonly().optional(),
+    /** Retry connection failures and timeouts. @default true */
+    retryNetworkErrors: z.boolean({ error: 'true or false' }).optional(),
+  },
+  { error: 'an object of retry settings' },
+);
+
+/** How the client retries: every field of `retryPolicySchema`, set. */
+export type RetryPolicy = Required<z.output<typeof retryPolicySchema>>;
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetries: 3,

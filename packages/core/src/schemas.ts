@@ -1,5 +1,5 @@
 /**
- * zod schemas for WeCom's requests and responses (WECOM-API.md §1, §3, §4). Public types are
+ * zod schemas for WeCom's requests and responses (docs/wecom-api.md §1, §3, §4). Public types are
  * inferred from them. Unknown fields are kept (`looseObject`): WeCom adds fields over time.
  */
 import { z } from 'zod';
@@ -28,17 +28,6 @@ export const statisticsResponseSchema = z.looseObject({
 });
 export type StatisticsResponse = z.infer<typeof statisticsResponseSchema>;
 
-export const componentStatisticsRequestSchema = z.object({
-  start_time: z.number().int(),
-  end_time: z.number().int(),
-});
-export const corpStatisticsRequestSchema = componentStatisticsRequestSchema.extend({
-  open_kfid: z.string().min(1),
-});
-export const servicerStatisticsRequestSchema = corpStatisticsRequestSchema.extend({
-  servicer_userid: z.string().min(1).optional(),
-});
-
 export const kfAccountSchema = z.looseObject({
   open_kfid: z.string({ error: 'open_kfid as a string' }),
   name: z.string().optional(),
@@ -58,6 +47,14 @@ export const servicerSchema = z.looseObject({
   stop_type: z.number().optional(),
 });
 export type Servicer = z.infer<typeof servicerSchema>;
+
+/**
+ * The id to ask statistics for: a self-built app sees `userid`, a third-party app the encrypted
+ * `open_userid` (page 96420).
+ */
+export function servicerIdOf(servicer: Servicer): string | undefined {
+  return servicer.userid ?? servicer.open_userid;
+}
 export const servicerListResponseSchema = z.looseObject({
   servicer_list: z.array(servicerSchema, { error: 'servicer_list as an array of servicers' }),
 });

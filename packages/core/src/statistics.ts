@@ -25,7 +25,7 @@ import { createOddities, normalizeStatistic, valueWarnings, type Oddities, type 
 import type { ResolvedRange } from './range.js';
 import { statisticsResponseSchema, type StatisticsResponse } from './schemas.js';
 import type { TokenProvider } from './auth.js';
-import type { StatsWarning } from './warnings.js';
+import type { StatisticsWarning } from './warnings.js';
 
 /** WeCom's paths for the three statistics (pages 99367, 95492, 96433). */
 export const STATISTICS_PATHS: Record<StatisticsEndpoint, string> = {
@@ -51,7 +51,7 @@ export interface StatisticsResult {
   to: ChinaDay;
   requested: { from: ChinaDay; to: ChinaDay };
   days: StatisticsDay[];
-  warnings: StatsWarning[];
+  warnings: StatisticsWarning[];
   /**
    * What it cost: statistics calls made by this query (chunks), days answered from the cache, days
    * fetched by this query, days taken from an identical request already in flight.
@@ -99,7 +99,7 @@ function requestBody(request: EngineRequest, chunk: Chunk): Record<string, unkno
 export interface DecodedChunk {
   days: StatisticsDay[];
   failures: DayFailure[];
-  warnings: StatsWarning[];
+  warnings: StatisticsWarning[];
 }
 
 /**
@@ -172,7 +172,7 @@ async function fetchChunk(deps: EngineDeps, request: EngineRequest, chunk: Chunk
   return decodeInto(request.endpoint, chunk, answer, path, oddities);
 }
 
-function notReadyWarning(days: readonly StatisticsDay[], nowMs: number): StatsWarning[] {
+function notReadyWarning(days: readonly StatisticsDay[], nowMs: number): StatisticsWarning[] {
   const yesterday = addDays(chinaToday(nowMs), -1);
   const early = chinaMinuteOfDay(nowMs) < READY_HOUR_CHINA * 60;
   const notReady = days.filter((d) => d.date === yesterday && d.statistic === null && early).map((d) => d.date);
@@ -322,7 +322,7 @@ export async function fetchStatisticsDays(deps: EngineDeps, request: EngineReque
     const merged = mergeFailures(failures, missingDays);
     // Nothing at all: the failure itself (the dooming one first) says more than "0 of N days".
     if (days.length === 0) throw stopped ?? merged[0]!.error;
-    throw new IncompleteFetchError<StatisticsResult>(result, days.map((d) => d.date), missingDays, merged);
+    throw new IncompleteFetchError(result, days.map((d) => d.date), missingDays, merged);
   }
   return result;
 }

@@ -5,6 +5,7 @@
  * A store shared between clients (or a custom one over Redis, a database…) shares the token.
  */
 import { ValidationError } from './errors.js';
+import { LIMITS } from './limits.js';
 import { registerSecret, releaseSecret } from './redact.js';
 
 export interface StoredToken {
@@ -38,7 +39,7 @@ export function createMemoryTokenStore(): TokenStore {
 export const DEFAULT_RENEW_BEFORE_MS = 5 * 60_000;
 
 /** WeCom's tokens live 7200 s (page 91039); used when an answer omits `expires_in`. */
-export const DEFAULT_TOKEN_LIFETIME_SECONDS = 7200;
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = LIMITS.tokenLifetimeSeconds;
 
 /** Sweep released tokens at most this often (cache clock). */
 const SWEEP_INTERVAL_MS = 60_000;

@@ -6,6 +6,7 @@
  * `TransportError` for anything else that prevented an answer.
  */
 import { AbortedError, ResponseFormatError, TimeoutError, TransportError, WecomStatsError } from './errors.js';
+import { LIMITS } from './limits.js';
 
 export interface TransportRequest {
   method: 'GET' | 'POST';
@@ -29,11 +30,26 @@ export type Transport = (request: TransportRequest) => Promise<TransportResponse
 /** Waits `ms`, or rejects with AbortedError when `signal` aborts first. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
+/** The default sleep: a timer every runtime has (browsers, Node, workers), cancelled by the signal. */
+export const timerSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError(signal.reason));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError(signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
 /**
  * The most one answer may hold. A statistics answer for 31 days is a few KB and an account list
  * page of 100 accounts a few tens: anything near this is not WeCom's answer. @default 8 MiB
  */
-export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+export const MAX_RESPONSE_BYTES = LIMITS.maxResponseBytes;
 
 /**
  * Collects a body chunk by chunk and stops as soon as it grows past the cap, so a huge or

@@ -18,7 +18,7 @@ export type WarningCode =
   /** Yesterday without data before WeCom has computed it (06:00 China time). */
   | 'DAY_NOT_READY';
 
-export interface StatsWarning {
+export interface StatisticsWarning {
   code: WarningCode;
   message: string;
   /** Days the warning is about, where it is about days. */

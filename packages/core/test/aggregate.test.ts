@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyFillPolicy, METRICS, metricsFor, summarizeDays, type StatisticsDay } from '../src/index.js';
+import { applyFillPolicy, METRICS, metricsFor, summarizeDays, type StatisticsDay } from '../src/internal.js';
 
 const day = (date: string, statistic: Record<string, number | null> | null): StatisticsDay => ({ date, stat_time: 0, statistic });
 
@@ -43,12 +43,12 @@ describe('summaries over a range', () => {
   it('falls back to the plain mean, and says so, when no day has a weight', () => {
     const s = summarizeDays('component', [day('2026-11-01', { reply_rate: 0.2 }), day('2026-11-02', { reply_rate: 0.4 })]);
     expect(s.metrics.reply_rate).toBeCloseTo(0.3);
-    expect(s.notes).toEqual([expect.stringMatching(/^reply_rate: no day had a weight/)]);
+    expect(s.notes).toEqual([{ metric: 'reply_rate', kind: 'unweighted', message: expect.stringMatching(/^reply_rate: no day had a weight/) }]);
   });
 
   it('documents the approximate knowledge hit rate', () => {
     const s = summarizeDays('corp', [day('2026-11-01', { ai_knowledge_hit_rate: 0.5, ai_session_reply_cnt: 4 })]);
-    expect(s.notes).toEqual([expect.stringMatching(/^ai_knowledge_hit_rate: weighted by ai_session_reply_cnt/)]);
+    expect(s.notes).toEqual([{ metric: 'ai_knowledge_hit_rate', kind: 'approximate', message: expect.stringMatching(/^ai_knowledge_hit_rate: weighted by ai_session_reply_cnt/) }]);
   });
 });
 

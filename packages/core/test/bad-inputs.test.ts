@@ -3,7 +3,7 @@
  * naming the field, the value and what is allowed.
  */
 import { describe, expect, it } from 'vitest';
-import { createKfStatsClient, parseDayInput, ValidationError, type KfStatsClientOptions } from '../src/index.js';
+import { createKfStatsClient, parseDayInput, ValidationError, type KfStatsClientOptions } from '../src/internal.js';
 import { makeClient, standardHandler } from './support/fake-wecom.js';
 
 const NOW = Date.parse('2026-11-24T10:00:00+08:00'); // window: 2026-05-28 .. 2026-11-23
@@ -36,7 +36,7 @@ describe('queries', () => {
     ['last of -5 days', { endpoint: 'component', last: -5 }, /^Invalid last: -5\. Allowed: a whole number of days/],
     ['last as weeks', { endpoint: 'component', last: '2 weeks' }, /^Invalid last: "2 weeks"\. Allowed: a whole number of days/],
     ['last as Infinity', { endpoint: 'component', last: Infinity }, /^Invalid last: Infinity\. Allowed: a whole number of days/],
-    ['last 700000 under the strict policy', { endpoint: 'component', last: 700_000, policy: 'strict' }, /^Invalid last: 700000\. Allowed: a whole number of days from 1 to 3660/],
+    ['last 700000 under the strict policy', { endpoint: 'component', last: 700_000, windowPolicy: 'strict' }, /^Invalid last: 700000\. Allowed: a whole number of days from 1 to 3660/],
     ['a compact date for from', { endpoint: 'component', from: '20261101' }, /^Invalid from: "20261101" \(a date without dashes is ambiguous with epoch seconds: write 2026-11-01\)\. Allowed: YYYY-MM-DD/],
     ['a compact date for to', { endpoint: 'component', from: '2026-11-01', to: '20261110' }, /^Invalid to: "20261110" \(a date without dashes is ambiguous with epoch seconds: write 2026-11-10\)/],
     ['an impossible compact date', { endpoint: 'component', from: '20261131' }, /^Invalid from: "20261131" \(digits only, but not epoch seconds \(10 digits\) or milliseconds \(13 digits\)\)/],

@@ -5,18 +5,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
+import { createNodeClient, type NodeClientOptions, type NodeKfStatsClient } from '../src/node.js';
 import {
   createMemoryTokenStore,
-  createNodeClient,
   HttpStatusError,
   ResponseFormatError,
   TimeoutError,
   TransportError,
   WecomApiError,
-  type NodeClientOptions,
-  type NodeKfStatsClient,
   type StatisticsDay,
-} from '../src/node.js';
+} from '../src/internal.js';
 
 // Simulator and clients share its clock, 10:00 China time today: yesterday is final whatever the real hour.
 const kf = useSimulator();

@@ -6,7 +6,7 @@ import {
   WecomApiError,
   createMemoryTokenStore,
   type StatisticsResult,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { OK, makeClient, standardHandler, statisticsAnswer } from './support/fake-wecom.js';
 
 const STAT = '/cgi-bin/kf/get_statistic';
@@ -258,7 +258,7 @@ describe('partial failures and cancellation', () => {
       standardHandler({ [STAT]: (req) => (++calls === 2 ? { errcode: 48002, errmsg: 'api forbidden' } : statisticsAnswer(req.body)) }),
       { concurrency: 1 },
     );
-    const error = (await client.getStatistics({ endpoint: 'component', last: 62 }).catch((e: unknown) => e)) as IncompleteFetchError<StatisticsResult>;
+    const error = (await client.getStatistics({ endpoint: 'component', last: 62 }).catch((e: unknown) => e)) as IncompleteFetchError;
     expect(error).toBeInstanceOf(IncompleteFetchError);
     expect(error.partial.days).toHaveLength(31);
     expect(error.missingDays).toHaveLength(31);

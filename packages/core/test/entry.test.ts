@@ -31,14 +31,42 @@ describe('the runtime-neutral main entry', () => {
     }
   });
 
-  it('uses no timers and no process', () => {
+  it('uses no process, no require and no Node-only timers', () => {
+    // Timers every runtime has (setTimeout for the default sleep, AbortSignal.timeout) are fine.
     for (const [file, source] of graph) {
       const code = source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
-      expect(code, file).not.toMatch(/\b(setTimeout|setInterval|setImmediate|process\.|require\()/);
+      expect(code, file).not.toMatch(/\b(setImmediate|process\.|require\()/);
     }
   });
 
   it('leaves undici to the Node entry', () => {
     expect(readFileSync(join(dist, 'node.js'), 'utf8')).toMatch(/from 'undici'/);
+  });
+});
+
+describe('the public surface', () => {
+  it('is the curated list of runtime names, and no more', async () => {
+    const index = await import(join(dist, 'index.js'));
+    expect(Object.keys(index).sort()).toEqual(
+      [
+        'AbortedError', 'DEFAULTS', 'FILL_POLICIES', 'HttpStatusError', 'IncompleteFetchError', 'LIMITS', 'METRICS', 'ResponseFormatError',
+        'STATISTICS_ENDPOINTS', 'TimeoutError', 'TransportError', 'ValidationError', 'WINDOW_POLICIES', 'WecomApiError', 'WecomStatsError',
+        'chinaDayOfEpochMs', 'chinaMidnightEpochSeconds', 'classifyTransportFailure', 'createFetchTransport', 'createKfStatsClient', 'createMemoryDayCache',
+        'createMemoryTokenStore', 'formatDuration', 'getMetric', 'isWecomStatsError', 'metricLabel', 'metricsFor', 'parseChoice',
+        'parseMetricSelection', 'redactText', 'servicerIdOf', 'shapeDays', 'statsWindow', 'summarizeDays', 'validateBaseUrl',
+      ].sort(),
+    );
+    expect(Object.keys(index).length).toBeLessThanOrEqual(35);
+  });
+
+  it('adds only the Node client and transport in the Node entry', async () => {
+    const index = await import(join(dist, 'index.js'));
+    const node = await import(join(dist, 'node.js'));
+    expect(Object.keys(node).filter((name) => !(name in index)).sort()).toEqual(['createNodeClient', 'createUndiciTransport']);
+  });
+
+  it('exposes no zod schema', async () => {
+    const index = await import(join(dist, 'index.js'));
+    for (const [name, value] of Object.entries(index)) expect(typeof (value as { safeParse?: unknown })?.safeParse, name).not.toBe('function');
   });
 });

@@ -3,7 +3,7 @@
  * malformed day costs only that day.
  */
 import { describe, expect, it } from 'vitest';
-import { IncompleteFetchError, parseStatisticsBody, ResponseFormatError, type StatisticsResult } from '../src/index.js';
+import { IncompleteFetchError, parseStatisticsBody, ResponseFormatError, type StatisticsResult } from '../src/internal.js';
 import { OK, makeClient, standardHandler, statisticsAnswer } from './support/fake-wecom.js';
 
 const STAT = '/cgi-bin/kf/get_statistic';
@@ -62,7 +62,7 @@ describe('one malformed day costs only that day', () => {
     );
     const error = await client.getStatistics({ endpoint: 'component', from: '2026-11-18', to: '2026-11-22' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IncompleteFetchError);
-    const incomplete = error as IncompleteFetchError<StatisticsResult>;
+    const incomplete = error as IncompleteFetchError;
     expect(incomplete.partial.days.map((d) => d.date)).toEqual(['2026-11-18', '2026-11-19', '2026-11-21', '2026-11-22']);
     expect(incomplete.missingDays).toEqual(['2026-11-20']);
     expect(incomplete.failures).toEqual([{ days: ['2026-11-20'], error: expect.any(ResponseFormatError) }]);

@@ -7,7 +7,7 @@ import {
   type StatisticsDay,
   type StatisticsResult,
   type WecomApiError,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { createNodeClient, type NodeKfStatsClient } from '../src/node.js';
 
 describe('public types', () => {

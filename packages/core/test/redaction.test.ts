@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKfStatsClient, redactText, type KfStatsClientOptions } from '../src/index.js';
+import { createKfStatsClient, redactText, type KfStatsClientOptions } from '../src/internal.js';
 import { OK, fakeClock, fakeTransport, makeClient, standardHandler, statisticsAnswer } from './support/fake-wecom.js';
 
 /** Canary values: if any of these shows up in output, a secret leaked. */

@@ -15,7 +15,7 @@ import {
   WecomApiError,
   type RetryWait,
   type StatisticsResult,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { OK, makeClient, standardHandler, statisticsAnswer } from './support/fake-wecom.js';
 
 const STAT = '/cgi-bin/kf/get_statistic';
@@ -56,7 +56,7 @@ describe('a failing chunk costs only its own days', () => {
     );
     const error = await fake.client.getStatistics({ endpoint: 'component', last: 180 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IncompleteFetchError);
-    const incomplete = error as IncompleteFetchError<StatisticsResult>;
+    const incomplete = error as IncompleteFetchError;
     expect(fake.count(STAT)).toBe(6);
     expect(incomplete.partial.days).toHaveLength(149);
     expect(incomplete.missingDays).toHaveLength(31);
@@ -68,7 +68,7 @@ describe('a failing chunk costs only its own days', () => {
   it('keeps going after an HTTP error that retries could not cure', async () => {
     let calls = 0;
     const fake = makeClient(standardHandler({ [STAT]: (req) => (++calls <= 4 ? { status: 502, raw: 'bad gateway' } : statisticsAnswer(req.body)) }), { concurrency: 1 });
-    const error = (await fake.client.getStatistics({ endpoint: 'component', last: 62 }).catch((e: unknown) => e)) as IncompleteFetchError<StatisticsResult>;
+    const error = (await fake.client.getStatistics({ endpoint: 'component', last: 62 }).catch((e: unknown) => e)) as IncompleteFetchError;
     expect(error.failures[0]!.error).toBeInstanceOf(HttpStatusError);
     expect(error.partial.days).toHaveLength(31);
     expect(fake.count(STAT)).toBe(5);

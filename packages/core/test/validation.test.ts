@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKfStatsClient, parseChoice, resolveRange, ValidationError, type KfStatsClientOptions } from '../src/index.js';
+import { createKfStatsClient, parseChoice, resolveRange, ValidationError, type KfStatsClientOptions } from '../src/internal.js';
 import { makeClient, standardHandler } from './support/fake-wecom.js';
 
 const NOW = Date.parse('2026-11-24T10:00:00+08:00'); // window: 2026-05-28 .. 2026-11-23
@@ -24,7 +24,7 @@ describe('bad client options are rejected with one message naming the field', ()
     ['token service with numeric header', { auth: { type: 'tokenService', url: '/t', headers: { k: 1 } } }, /Invalid options\.auth\.headers\.k: \[redacted\]\./],
     ['missing transport', { transport: undefined }, /Invalid options\.transport: missing\. Allowed: a transport function/],
     ['transport not a function', { transport: 'undici' }, /Invalid options\.transport: "undici"\. Allowed: a transport function/],
-    ['missing sleep', { sleep: undefined }, /Invalid options\.sleep: missing\. Allowed: a sleep function/],
+    ['sleep not a function', { sleep: 500 }, /Invalid options\.sleep: 500\. Allowed: a sleep function/],
     ['base URL without scheme', { baseUrl: 'qyapi.weixin.qq.com' }, /Invalid options\.baseUrl: "qyapi\.weixin\.qq\.com"\. Allowed: an http\(s\) URL/],
     ['base URL with query', { baseUrl: 'https://x.test/?a=1' }, /Invalid options\.baseUrl: "https:\/\/x\.test\/\?a=1"/],
     ['concurrency 0', { concurrency: 0 }, /Invalid options\.concurrency: 0\. Allowed: concurrency: a whole number from 1 to 32/],
@@ -63,9 +63,9 @@ describe('bad statistics queries are rejected before any call', () => {
     ['last words', { endpoint: 'component', last: 'a week' }, /Invalid last: "a week"\. Allowed: a whole number of days/],
     ['last with from', { endpoint: 'component', last: 7, from: '2026-11-01' }, /Invalid last: 7\. Allowed: either last or from\/to, not both/],
     ['to without from', { endpoint: 'component', to: '2026-11-01' }, /Invalid from: missing\. Allowed: a start day when a "to" day is given/],
-    ['strict and too old', { endpoint: 'component', from: '2026-05-01', to: '2026-06-01', policy: 'strict' }, /Invalid from: "2026-05-01"\. Allowed: days from 2026-05-28 to 2026-11-23/],
-    ['strict and last 200', { endpoint: 'component', last: 200, policy: 'strict' }, /Invalid last: 200\. Allowed: at most 180 days under the strict window policy \(days from 2026-05-28/],
-    ['policy typo', { endpoint: 'component', last: 1, policy: 'loose' }, /Invalid policy: "loose"\. Allowed: "clamp" or "strict"/],
+    ['strict and too old', { endpoint: 'component', from: '2026-05-01', to: '2026-06-01', windowPolicy: 'strict' }, /Invalid from: "2026-05-01"\. Allowed: days from 2026-05-28 to 2026-11-23/],
+    ['strict and last 200', { endpoint: 'component', last: 200, windowPolicy: 'strict' }, /Invalid last: 200\. Allowed: at most 180 days under the strict window policy \(days from 2026-05-28/],
+    ['window policy typo', { endpoint: 'component', last: 1, windowPolicy: 'loose' }, /Invalid windowPolicy: "loose"\. Allowed: "clamp" or "strict"/],
     ['progress not a function', { endpoint: 'component', last: 1, onProgress: 'bar' }, /Invalid onProgress: "bar"\. Allowed: a function receiving progress/],
     ['signal not a signal', { endpoint: 'component', last: 1, signal: 'stop' }, /Invalid signal: "stop"\. Allowed: an AbortSignal/],
     ['unknown query option', { endpoint: 'component', last: 1, days: 7 }, /Invalid days: 7 \(unknown option\)/],

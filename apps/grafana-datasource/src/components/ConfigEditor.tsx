@@ -1,7 +1,7 @@
 import type { ChangeEvent } from 'react';
 import type { DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { Alert, InlineField, Input, RadioButtonGroup, SecretInput, Stack } from '@grafana/ui';
-import { clientOptionsSchema, DEFAULT_BASE_URL } from '@wecom-kf-stats/core';
+import { DEFAULTS, validateBaseUrl, ValidationError } from '@wecom-kf-stats/core';
 import type { AuthMode, KfStatsOptions, KfStatsSecureJsonData, TokenServiceHeader } from '../types';
 
 type Props = DataSourcePluginOptionsEditorProps<KfStatsOptions, KfStatsSecureJsonData>;
@@ -20,8 +20,13 @@ const LABEL_WIDTH = 22;
 /** Core's own rule for a base URL; the message names what is allowed. */
 function baseUrlProblem(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const parsed = clientOptionsSchema.shape.baseUrl.safeParse(value);
-  return parsed.success ? undefined : `Invalid API base URL: ${JSON.stringify(value)}. Allowed: an http(s) URL such as ${DEFAULT_BASE_URL}.`;
+  try {
+    validateBaseUrl(value, 'API base URL');
+    return undefined;
+  } catch (error) {
+    if (error instanceof ValidationError) return error.message;
+    throw error;
+  }
 }
 
 export function ConfigEditor({ options, onOptionsChange }: Props) {
@@ -132,11 +137,11 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       <InlineField
         label="API base URL"
         labelWidth={LABEL_WIDTH}
-        tooltip={`Leave empty for ${DEFAULT_BASE_URL}; point it at a test server or an egress proxy`}
+        tooltip={`Leave empty for ${DEFAULTS.baseUrl}; point it at a test server or an egress proxy`}
         invalid={Boolean(baseUrlError)}
         error={baseUrlError}
       >
-        <Input id="config-api-base-url" width={40} value={jsonData.apiBaseUrl ?? ''} placeholder={DEFAULT_BASE_URL} onChange={text('apiBaseUrl')} onBlur={tidy('apiBaseUrl')} />
+        <Input id="config-api-base-url" width={40} value={jsonData.apiBaseUrl ?? ''} placeholder={DEFAULTS.baseUrl} onChange={text('apiBaseUrl')} onBlur={tidy('apiBaseUrl')} />
       </InlineField>
     </Stack>
   );

@@ -3,7 +3,8 @@ import type { QueryEditorProps, SelectableValue } from '@grafana/data';
 import { getTemplateSrv } from '@grafana/runtime';
 import { Alert, InlineField, MultiSelect, RadioButtonGroup, Select, Stack } from '@grafana/ui';
 import { metricsFor, FILL_POLICIES, type FillPolicy, type StatisticsEndpoint } from '@wecom-kf-stats/core';
-import { servicerId, type DataSource } from '../datasource';
+import { servicerIdOf } from '@wecom-kf-stats/core';
+import type { DataSource } from '../datasource';
 import { describeError } from '../messages';
 import { DEFAULT_QUERY, type KfStatsOptions, type KfStatsQuery, type LabelLanguage, type QueryAggregation, type QueryFormat } from '../types';
 
@@ -76,7 +77,7 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
       .then((list) =>
         live &&
         setServicers(list.flatMap((s) => {
-          const id = servicerId(s);
+          const id = servicerIdOf(s);
           return id ? [{ label: id, value: id }] : [];
         })),
       )

@@ -1,4 +1,4 @@
-import { IncompleteFetchError, type KfStatsClient, type StatisticsResult } from '@wecom-kf-stats/core';
+import { IncompleteFetchError, type KfStatsClient } from '@wecom-kf-stats/core';
 import {
   NodeConnectionTypes,
   NodeOperationError,
@@ -105,7 +105,7 @@ export class WecomKfStats implements INodeType {
         if (!this.continueOnFail()) throw nodeError;
         // Keep every day that did arrive before the failure, then say what is missing.
         if (error instanceof IncompleteFetchError && request !== undefined) {
-          push(statisticsItems(request, error.partial as StatisticsResult, error.missingDays), itemIndex);
+          push(statisticsItems(request, error.partial, error.missingDays), itemIndex);
         }
         output.push({ json: errorJson(nodeError, error), pairedItem: { item: itemIndex } });
       }

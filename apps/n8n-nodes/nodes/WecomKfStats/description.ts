@@ -2,7 +2,7 @@
  * The node's parameters, resource -> operation style. Metric pickers are built from core's
  * catalog (nothing re-lists metrics by hand); account and servicer pickers load from the API.
  */
-import { metricsFor, metricLabel, type StatisticsEndpoint } from '@wecom-kf-stats/core';
+import { LIMITS, metricsFor, metricLabel, type StatisticsEndpoint } from '@wecom-kf-stats/core';
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 /** Statistics operations and the core endpoint each one reads. */
@@ -167,10 +167,10 @@ export const nodeProperties: INodeProperties[] = [
     displayName: 'Last N Days',
     name: 'lastDays',
     type: 'number',
-    typeOptions: { minValue: 1, maxValue: 180 },
+    typeOptions: { minValue: 1, maxValue: LIMITS.windowDays },
     default: 7,
     displayOptions: { show: { ...statisticsOnly, range: ['lastDays'] } },
-    description: 'How many full days, ending yesterday (WeCom keeps 180 days)',
+    description: `How many full days, ending yesterday (WeCom keeps ${LIMITS.windowDays} days)`,
   },
   {
     displayName: 'From Date',

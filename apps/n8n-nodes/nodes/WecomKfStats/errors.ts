@@ -10,6 +10,7 @@ import {
   WecomApiError,
   isWecomStatsError,
   redactText,
+  type ErrcodeCategory,
 } from '@wecom-kf-stats/core';
 import { NodeApiError, NodeOperationError, type Failure, type IDataObject, type INode, type JsonObject } from 'n8n-workflow';
 import { PARAMETER_LABELS } from './description';
@@ -22,21 +23,24 @@ const CORE_FIELD_TO_PARAMETER: Record<string, string> = {
   openKfid: 'openKfid',
   servicerUserid: 'servicerUserid',
   metrics: 'metrics',
-  policy: 'options.windowPolicy',
+  windowPolicy: 'options.windowPolicy',
   range: 'range',
   output: 'output',
   'options.fillPolicy': 'options.fillPolicy',
   'options.fieldNames': 'options.fieldNames',
 };
 
-/** Why it failed, for n8n's retry and alerting logic (WECOM-API.md §5). */
-function failureOf(errcode: number): Failure | undefined {
-  if (errcode === 45009 || errcode === 45033) return { cause: 'rate-limited' };
-  if (errcode === -1) return { cause: 'temporarily-unavailable' };
-  if ([40001, 40013, 40014, 42001, 40082, 42009, 40084, 40085, 48004].includes(errcode)) return { cause: 'credential-invalid' };
-  if ([48002, 60020, 60111, 95000, 95004, 95017].includes(errcode)) return { cause: 'configuration-invalid' };
-  return undefined;
-}
+/** Why it failed, for n8n's retry and alerting logic, from core's errcode category (docs/wecom-api.md §5). */
+const FAILURE_OF_CATEGORY: Partial<Record<ErrcodeCategory, Failure>> = {
+  rate_limit: { cause: 'rate-limited' },
+  transient: { cause: 'temporarily-unavailable' },
+  credentials: { cause: 'credential-invalid' },
+  token: { cause: 'credential-invalid' },
+  authorization: { cause: 'credential-invalid' },
+  permission: { cause: 'configuration-invalid' },
+  ip_not_trusted: { cause: 'configuration-invalid' },
+  account: { cause: 'configuration-invalid' },
+};
 
 /** Core's client option paths for what the user set in the credential. */
 const CREDENTIAL_FIELD_LABELS: Record<string, string> = {
@@ -57,15 +61,15 @@ export function parameterOfField(field: string): { name: string; label: string }
   return { name, label: PARAMETER_LABELS[name] ?? name };
 }
 
-/** "Invalid from: …" -> "Invalid parameter "From Date" (fromDate): …" */
+/** Core's message with the field called as n8n shows it: `Invalid parameter "From Date" (fromDate): …`. */
 export function validationMessage(error: ValidationError): string {
   const parameter = parameterOfField(error.field);
-  if (parameter) return error.message.replace(`Invalid ${error.field}:`, `Invalid parameter "${parameter.label}" (${parameter.name}):`);
-  const option = error.field.replace(/^options\./, '');
+  if (parameter) return error.format(`parameter "${parameter.label}" (${parameter.name})`);
+  const option = error.field.startsWith('options.') ? error.field.slice('options.'.length) : error.field;
   const credentialLabel = CREDENTIAL_FIELD_LABELS[option];
   if (credentialLabel !== undefined) {
-    const name = option.replace(/^auth\./, '');
-    return error.message.replace(`Invalid ${error.field}:`, `Invalid credential field "${credentialLabel}" (${name}):`);
+    const name = option.startsWith('auth.') ? option.slice('auth.'.length) : option;
+    return error.format(`credential field "${credentialLabel}" (${name})`);
   }
   return error.message;
 }
@@ -82,7 +86,7 @@ export function toNodeError(node: INode, error: unknown, itemIndex: number): Nod
   }
   if (cause instanceof WecomApiError) {
     const response: JsonObject = { errcode: cause.errcode, errmsg: cause.errmsg };
-    const failure = failureOf(cause.errcode);
+    const failure = FAILURE_OF_CATEGORY[cause.category];
     return new NodeApiError(node, response, {
       itemIndex,
       message: (error as Error).message,

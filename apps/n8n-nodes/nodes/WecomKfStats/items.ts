@@ -2,7 +2,7 @@
  * Shaping core results into n8n items: flat JSON, one item per day or one summary item, with the
  * field names the user chose. Values are core's: absent metrics stay null, never 0.
  */
-import { metricLabel, type StatisticsDay, type StatisticsSummary, type StatsWarning } from '@wecom-kf-stats/core';
+import { metricLabel, type StatisticsDay, type StatisticsSummary, type StatisticsWarning } from '@wecom-kf-stats/core';
 import type { IDataObject } from 'n8n-workflow';
 
 export type FieldNames = 'key' | 'en' | 'zh';
@@ -24,7 +24,7 @@ function scopeFields(scope: Scope): IDataObject {
 }
 
 /** Warnings about this day, plus range-wide ones (those without days). */
-export function warningsForDay(warnings: readonly StatsWarning[], date: string): string[] {
+export function warningsForDay(warnings: readonly StatisticsWarning[], date: string): string[] {
   return warnings.filter((w) => w.days === undefined || w.days.includes(date)).map((w) => w.message);
 }
 
@@ -60,7 +60,7 @@ export function summaryItem(summary: StatisticsSummary, metricKeys: readonly str
     days_with_data: summary.daysWithData,
   };
   for (const key of metricKeys) item[fieldName(key, names)] = summary.metrics[key] ?? null;
-  // Notes about how a metric was computed, for the metrics shown.
-  const notes = summary.notes.filter((note) => metricKeys.some((key) => note.startsWith(`${key}:`)));
+  // Notes about how a metric was computed (the summary holds only the metrics shown).
+  const notes = summary.notes.map((note) => note.message);
   return { ...item, ...scopeFields(scope), notes };
 }

@@ -2,7 +2,7 @@
  * Account and servicer dropdowns (loadOptions) and the credential tests, all through core with
  * n8n's request helpers.
  */
-import { WecomApiError, redactText, type KfStatsClient } from '@wecom-kf-stats/core';
+import { WecomApiError, redactText, servicerIdOf, type KfStatsClient } from '@wecom-kf-stats/core';
 import {
   NodeOperationError,
   type ICredentialsDecrypted,
@@ -45,7 +45,7 @@ export const loadOptions = {
     try {
       const servicers = await (await loadOptionsClient(this)).listServicers(openKfid);
       const options = servicers
-        .map((s) => s.userid ?? s.open_userid)
+        .map(servicerIdOf)
         .filter((id): id is string => typeof id === 'string' && id !== '')
         .map((id) => ({ name: id, value: id }));
       return [{ name: 'All Servicers of the Account', value: '' }, ...options];

@@ -3,12 +3,14 @@
  * Ranges, windows, metric names and summaries are core's; this module only translates.
  */
 import {
+  DEFAULTS,
   FILL_POLICIES,
+  WINDOW_POLICIES,
   parseChoice,
   ValidationError,
-  applyFillPolicy,
-  metricKeysFor,
+  metricsFor,
   parseMetricSelection,
+  shapeDays,
   summarizeDays,
   type FillPolicy,
   type KfStatsClient,
@@ -31,7 +33,7 @@ export interface StatisticsRequest {
   fillPolicy: FillPolicy;
   fieldNames: FieldNames;
   includeWarnings: boolean;
-  policy: WindowPolicy;
+  windowPolicy: WindowPolicy;
 }
 
 function optionalText(value: unknown): string | undefined {
@@ -49,7 +51,7 @@ export function readStatisticsRequest(fx: IExecuteFunctions, itemIndex: number, 
 
   const rangeKind = fx.getNodeParameter('range', itemIndex, 'yesterday') as string;
   let range: RangeInput;
-  if (rangeKind === 'yesterday') range = {};
+  if (rangeKind === 'yesterday') range = { last: DEFAULTS.lastDays };
   else if (rangeKind === 'lastDays') range = { last: fx.getNodeParameter('lastDays', itemIndex, 7) as number };
   else if (rangeKind === 'dates') {
     const from = optionalText(fx.getNodeParameter('fromDate', itemIndex, ''));
@@ -60,8 +62,9 @@ export function readStatisticsRequest(fx: IExecuteFunctions, itemIndex: number, 
 
   const picked = fx.getNodeParameter('metrics', itemIndex, []) as string | string[];
   const pickedKeys = parseMetricSelection(endpoint, picked, 'metrics');
-  // Columns in catalog order, whatever order they were picked in.
-  const metricKeys = metricKeysFor(endpoint).filter((key) => pickedKeys.includes(key));
+  // Columns in catalog order, whatever order they were picked in; fields WeCom added since last.
+  const catalog = metricsFor(endpoint).map((m) => m.key);
+  const metricKeys = [...catalog.filter((key) => pickedKeys.includes(key)), ...pickedKeys.filter((key) => !catalog.includes(key))];
   const nothingPicked = (typeof picked === 'string' ? picked.trim() : picked).length === 0;
 
   const options = fx.getNodeParameter('options', itemIndex, {}) as IDataObject;
@@ -72,10 +75,10 @@ export function readStatisticsRequest(fx: IExecuteFunctions, itemIndex: number, 
     metricKeys,
     keepUnknown: nothingPicked,
     output: parseChoice('output', fx.getNodeParameter('output', itemIndex, 'days'), ['days', 'summary'] as const, 'days'),
-    fillPolicy: parseChoice('options.fillPolicy', options.fillPolicy, FILL_POLICIES, 'null'),
+    fillPolicy: parseChoice('options.fillPolicy', options.fillPolicy, FILL_POLICIES, DEFAULTS.fillPolicy),
     fieldNames: parseChoice('options.fieldNames', options.fieldNames, ['key', 'en', 'zh'] as const, 'key'),
     includeWarnings: options.includeWarnings !== false,
-    policy: parseChoice('policy', options.windowPolicy, ['clamp', 'strict'] as const, 'clamp'),
+    windowPolicy: parseChoice('windowPolicy', options.windowPolicy, WINDOW_POLICIES, DEFAULTS.windowPolicy),
   };
 }
 
@@ -85,7 +88,7 @@ export async function fetchStatistics(client: KfStatsClient, request: Statistics
     ...(request.scope.openKfid !== undefined ? { openKfid: request.scope.openKfid } : {}),
     ...(request.scope.servicerUserid !== undefined ? { servicerUserid: request.scope.servicerUserid } : {}),
     ...request.range,
-    policy: request.policy,
+    windowPolicy: request.windowPolicy,
     ...(signal ? { signal } : {}),
   });
 }
@@ -94,13 +97,14 @@ export async function fetchStatistics(client: KfStatsClient, request: Statistics
 export function statisticsItems(request: StatisticsRequest, result: StatisticsResult, missingDays?: readonly string[]): IDataObject[] {
   const warnings = result.warnings;
   if (request.output === 'summary') {
-    const item = summaryItem(summarizeDays(request.endpoint, result.days), request.metricKeys, request.fieldNames, request.scope);
+    const item = summaryItem(summarizeDays(request.endpoint, result.days, { metrics: request.metricKeys }), request.metricKeys, request.fieldNames, request.scope);
     if (missingDays !== undefined) item.missing_days = [...missingDays];
     if (request.includeWarnings) item.warnings = warnings.map((w) => w.message);
     return [item];
   }
   const hasData = new Map(result.days.map((d) => [d.date, d.statistic !== null]));
-  return applyFillPolicy(request.endpoint, result.days, request.fillPolicy).map((day) => {
+  const days = shapeDays(request.endpoint, result.days, { metrics: request.keepUnknown ? undefined : request.metricKeys, fillPolicy: request.fillPolicy });
+  return days.map((day) => {
     const item = dayItem(day, hasData.get(day.date) ?? false, request.metricKeys, request.keepUnknown, request.fieldNames, request.scope);
     if (request.includeWarnings) item.warnings = warningsForDay(warnings, day.date);
     return item;

@@ -24,7 +24,7 @@ export function failureDetail(error: unknown): FailureDetail {
     detail.errcode = inner.errcode;
     detail.hint = inner.hint;
   }
-  if (error instanceof ValidationError) detail.field = error.message.match(/^Invalid ([^:]+):/)?.[1] ?? error.field;
+  if (error instanceof ValidationError) detail.field = error.field;
   if (error instanceof IncompleteFetchError) detail.missingDays = error.missingDays;
   return detail;
 }

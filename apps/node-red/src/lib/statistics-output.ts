@@ -3,8 +3,7 @@
  * carrying `msg.parts` so a join node can rebuild the array.
  */
 import {
-  applyFillPolicy,
-  pickMetrics,
+  shapeDays,
   summarizeDays,
   type StatisticsResult,
   type StatisticsSummary,
@@ -19,15 +18,7 @@ export function describeResult(result: StatisticsResult) {
 }
 
 function summaryOf(plan: StatisticsPlan, result: StatisticsResult): StatisticsSummary {
-  const summary = summarizeDays(result.endpoint, result.days);
-  if (!plan.metrics) return summary;
-  const keep = new Set(plan.metrics);
-  return {
-    ...summary,
-    metrics: Object.fromEntries(Object.entries(summary.metrics).filter(([key]) => keep.has(key))),
-    // Notes start with the metric they are about.
-    notes: summary.notes.filter((note) => keep.has(note.split(':')[0]!)),
-  };
+  return summarizeDays(result.endpoint, result.days, plan.metrics ? { metrics: plan.metrics } : {});
 }
 
 /**
@@ -40,8 +31,7 @@ export function statisticsMessages(
   clone: <T>(value: T) => T,
   extra: Record<string, unknown> = {},
 ): NodeMessage[] {
-  const picked = plan.metrics ? pickMetrics(result.days, plan.metrics) : result.days;
-  const days = applyFillPolicy(result.endpoint, picked, plan.fill);
+  const days = shapeDays(result.endpoint, result.days, { metrics: plan.metrics, fillPolicy: plan.fill });
   const common = {
     statistics: describeResult(result),
     warnings: result.warnings,

@@ -5,6 +5,7 @@
  * flow author sees where to look.
  */
 import {
+  DEFAULTS,
   FILL_POLICIES,
   parseChoice,
   STATISTICS_ENDPOINTS,
@@ -54,7 +55,7 @@ export const MSG_PROPERTIES = {
   from: 'from',
   to: 'to',
   last: 'last',
-  policy: 'policy',
+  policy: 'windowPolicy',
   metrics: 'metrics',
   fill: 'fill',
 } as const;
@@ -72,7 +73,7 @@ export function planStatistics(settings: StatisticsSettings, msg: NodeMessage): 
     return setting(fallback);
   };
 
-  const endpoint = pick('endpoint', settings.endpoint ?? 'corp');
+  const endpoint = pick('endpoint', settings.endpoint ?? DEFAULTS.endpoint);
   // The node's account and servicer apply only to the endpoints that take them, so one node can
   // serve msg.endpoint overrides; ids sent in the msg are always passed on (and checked by core).
   const accountFallback = endpoint === 'component' ? undefined : settings.openKfid;
@@ -88,9 +89,9 @@ export function planStatistics(settings: StatisticsSettings, msg: NodeMessage): 
   } else if (settings.rangeType === 'range') {
     range = { from: setting(settings.from), to: setting(settings.to) };
   } else {
-    range = { last: setting(settings.last) ?? 1 };
+    range = { last: setting(settings.last) ?? DEFAULTS.lastDays };
   }
-  const policy = pick('policy', settings.policy ?? 'clamp');
+  const windowPolicy = pick('policy', settings.policy ?? DEFAULTS.windowPolicy);
 
   const query = {
     endpoint,
@@ -99,11 +100,11 @@ export function planStatistics(settings: StatisticsSettings, msg: NodeMessage): 
     ...(range.from !== undefined ? { from: range.from } : {}),
     ...(range.to !== undefined ? { to: range.to } : {}),
     ...(range.last !== undefined ? { last: range.last } : {}),
-    policy,
+    windowPolicy,
   } as StatisticsQuery;
 
   const fillInput = pick('fill', settings.fill);
-  const fill = parseChoice(sources.fill ?? 'fill', fillInput, FILL_POLICIES, 'null');
+  const fill = parseChoice(sources.fill ?? 'fill', fillInput, FILL_POLICIES, DEFAULTS.fillPolicy);
   const metricsInput = pick('metrics', settings.metrics);
   let metrics: string[] | undefined;
   if (metricsInput !== undefined) {
@@ -122,16 +123,13 @@ export function planStatistics(settings: StatisticsSettings, msg: NodeMessage): 
 }
 
 /**
- * Re-label a core ValidationError about a value that came from the msg: "Invalid from: ..."
- * becomes "Invalid msg.from: ...". Other errors pass unchanged.
+ * A core ValidationError about a value that came from the msg, told about the msg property
+ * (`msg.from` instead of `from`) by core's own relabelling. Other errors pass unchanged.
  */
 export function attributeToMsg(error: unknown, sources: Record<string, string>): unknown {
   if (error instanceof ValidationError) {
-    const root = error.field.split(/[.[]/)[0] ?? error.field;
-    const source = sources[root];
-    if (source && !error.field.startsWith('msg.')) {
-      error.message = error.message.replace(`Invalid ${root}`, `Invalid ${source}`);
-    }
+    const source = sources[error.field];
+    if (source) return error.relabel(source);
   }
   return error;
 }

@@ -2,7 +2,7 @@
  * A fake transport and clock for unit tests: requests are answered by a handler in-process, the
  * clock only moves when sleep is called, and every request is recorded.
  */
-import { createKfStatsClient, type KfStatsClientOptions, type Transport, type TransportRequest } from '../../src/index.js';
+import { createKfStatsClient, type KfStatsClientOptions, type Transport, type TransportRequest } from '../../src/internal.js';
 
 export interface RecordedRequest {
   method: string;

@@ -10,7 +10,7 @@ import {
   listDays,
   parseDayInput,
   ValidationError,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 
 const at = (iso: string) => Date.parse(iso);
 

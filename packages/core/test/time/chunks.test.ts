@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, daysBetween, listDays, planChunks, planRangeChunks, resolveRange } from '../../src/index.js';
+import { addDays, daysBetween, listDays, planChunks, planRangeChunks, resolveRange } from '../../src/internal.js';
 
 /** A small deterministic PRNG so the property checks are repeatable. */
 function mulberry32(seed: number) {
