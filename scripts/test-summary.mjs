@@ -7,7 +7,11 @@ import { join } from 'node:path';
 const REPORT = '.vitest-report.json';
 const root = join(import.meta.dirname, '..');
 const packages = ['packages', 'apps', '.'].flatMap((dir) =>
-  dir === '.' ? ['bench'] : readdirSync(join(root, dir), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(dir, d.name)),
+  dir === '.'
+    ? ['bench']
+    : readdirSync(join(root, dir), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => join(dir, d.name)),
 );
 const reports = packages.map((dir) => join(root, dir, REPORT)).filter((file) => existsSync(file));
 

@@ -15,10 +15,18 @@ const now = chinaClock({ hour: 10 });
 
 function client(sim: Simulator, concurrency: number): NodeKfStatsClient {
   const { selfBuilt } = sim.fixtures;
-  return createNodeClient({ baseUrl: sim.url, now, auth: { type: 'selfBuilt', corpId: selfBuilt.corpId, corpSecret: selfBuilt.corpSecret }, concurrency });
+  return createNodeClient({
+    baseUrl: sim.url,
+    now,
+    auth: { type: 'selfBuilt', corpId: selfBuilt.corpId, corpSecret: selfBuilt.corpSecret },
+    concurrency,
+  });
 }
 
-async function coldFetch(sim: Simulator, concurrency: number): Promise<{ ms: number; calls: number; days: number; warmMs: number; warmCalls: number }> {
+async function coldFetch(
+  sim: Simulator,
+  concurrency: number,
+): Promise<{ ms: number; calls: number; days: number; warmMs: number; warmCalls: number }> {
   const c = client(sim, concurrency);
   const openKfid = sim.fixtures.accounts[0]!.open_kfid;
   try {

@@ -41,7 +41,14 @@ export async function benchManyCorps(): Promise<Figure[]> {
             concurrency: 6,
             // 45009 blocks last one (simulated) minute; retry generously: no day may be lost.
             retry: { rateLimitDelayMs: 60_000 / SPEEDUP, baseDelayMs: 20, maxDelayMs: 200, maxRetries: 8 },
-            auth: { type: 'serviceProvider', suiteId: suite.suiteId, suiteSecret: suite.suiteSecret, suiteTicket: suite.suiteTicket, authCorpId: corp.authCorpId, permanentCode: corp.permanentCode },
+            auth: {
+              type: 'serviceProvider',
+              suiteId: suite.suiteId,
+              suiteSecret: suite.suiteSecret,
+              suiteTicket: suite.suiteTicket,
+              authCorpId: corp.authCorpId,
+              permanentCode: corp.permanentCode,
+            },
           });
           try {
             const result = await client.getStatistics({ endpoint: 'component', last: DAYS });

@@ -24,12 +24,18 @@ export async function benchProcessing(): Promise<Figure[]> {
   const sim = await startSimulator({ port: 0, now });
   try {
     const { selfBuilt, accounts } = sim.fixtures;
-    const { access_token } = (await (await fetch(`${sim.url}/cgi-bin/gettoken?corpid=${selfBuilt.corpId}&corpsecret=${selfBuilt.corpSecret}`)).json()) as { access_token: string };
+    const { access_token } = (await (
+      await fetch(`${sim.url}/cgi-bin/gettoken?corpid=${selfBuilt.corpId}&corpsecret=${selfBuilt.corpSecret}`)
+    ).json()) as { access_token: string };
     const window = statsWindow(now());
     const chunk = planRangeChunks(window.oldest, window.newest)[0]!;
     const response = await fetch(`${sim.url}/cgi-bin/kf/get_corp_statistic?access_token=${access_token}`, {
       method: 'POST',
-      body: JSON.stringify({ open_kfid: accounts[0]!.open_kfid, start_time: chinaMidnightEpochSeconds(chunk.from), end_time: chinaMidnightEpochSeconds(chunk.to) }),
+      body: JSON.stringify({
+        open_kfid: accounts[0]!.open_kfid,
+        start_time: chinaMidnightEpochSeconds(chunk.from),
+        end_time: chinaMidnightEpochSeconds(chunk.to),
+      }),
     });
     const body = await response.text();
     const { days } = parseStatisticsBody('corp', chunk, body);

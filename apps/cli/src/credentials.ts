@@ -24,7 +24,9 @@ export function loadEnv(processEnv: Env, dotenv: string | undefined): Env {
   try {
     text = readFileSync(dotenv, 'utf8');
   } catch (error) {
-    throw new UsageError(`Invalid --dotenv: ${JSON.stringify(dotenv)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Allowed: a path to a readable dotenv file.`);
+    throw new UsageError(
+      `Invalid --dotenv: ${JSON.stringify(dotenv)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Allowed: a path to a readable dotenv file.`,
+    );
   }
   return { ...parseEnv(text), ...processEnv };
 }
@@ -46,17 +48,21 @@ export function authFromEnv(env: Env): AuthOptions {
   const given = CREDENTIAL_SETS.filter((set) => set.vars.some(has));
   if (given.length > 1) {
     const named = given.map((set) => `${set.vars.filter(has).join(' + ')} (${set.name})`);
-    throw new UsageError(`Invalid credentials: more than one set is given: ${named.join(' and ')}. Allowed: exactly one set; unset the others.`);
+    throw new UsageError(
+      `Invalid credentials: more than one set is given: ${named.join(' and ')}. Allowed: exactly one set; unset the others.`,
+    );
   }
   if (has('WECOM_ACCESS_TOKEN')) return { type: 'token', accessToken: get('WECOM_ACCESS_TOKEN') };
   if (has('WECOM_CORP_ID') || has('WECOM_CORP_SECRET')) {
     const missing = ['WECOM_CORP_ID', 'WECOM_CORP_SECRET'].filter((n) => !has(n));
-    if (missing.length) throw new UsageError(`Invalid credentials: ${missing.join(' and ')} missing. Allowed: WECOM_CORP_ID and WECOM_CORP_SECRET together.`);
+    if (missing.length)
+      throw new UsageError(`Invalid credentials: ${missing.join(' and ')} missing. Allowed: WECOM_CORP_ID and WECOM_CORP_SECRET together.`);
     return { type: 'selfBuilt', corpId: get('WECOM_CORP_ID'), corpSecret: get('WECOM_CORP_SECRET') };
   }
   if (SUITE_VARS.some(has)) {
     const missing = SUITE_VARS.filter((n) => !has(n));
-    if (missing.length) throw new UsageError(`Invalid credentials: ${missing.join(', ')} missing. Allowed: all of ${SUITE_VARS.join(', ')}.`);
+    if (missing.length)
+      throw new UsageError(`Invalid credentials: ${missing.join(', ')} missing. Allowed: all of ${SUITE_VARS.join(', ')}.`);
     return {
       type: 'serviceProvider',
       suiteId: get('WECOM_SUITE_ID'),

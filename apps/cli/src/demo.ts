@@ -53,7 +53,8 @@ export async function runDemo(flags: Record<string, unknown>, io: CliIO): Promis
     const bar = createProgress(io.stderr, true);
     const onProgress = (p: FetchProgress) => {
       bar.update(p);
-      if (!io.stderr.isTTY && p.completedChunks > 0) io.stderr.write(`  chunk ${p.completedChunks}/${p.totalChunks} (${p.completedDays}/${p.totalDays} days)\n`);
+      if (!io.stderr.isTTY && p.completedChunks > 0)
+        io.stderr.write(`  chunk ${p.completedChunks}/${p.totalChunks} (${p.completedDays}/${p.totalDays} days)\n`);
     };
     const started = performance.now();
     const result = await client.getStatistics({ endpoint: 'component', last: 180, onProgress });
@@ -71,7 +72,11 @@ export async function runDemo(flags: Record<string, unknown>, io: CliIO): Promis
     say('Summary of all 180 days (counts summed, rates weighted by their denominators):');
     say(renderSummaryTable(summarizeDays('component', result.days), TABLE_METRICS));
 
-    const columns = columnsFor(result.days, metricsFor('component').map((m) => m.key), false);
+    const columns = columnsFor(
+      result.days,
+      metricsFor('component').map((m) => m.key),
+      false,
+    );
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, renderStatistics({ result, days: result.days, columns, warnings: [] }, 'csv'));
 

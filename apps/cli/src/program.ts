@@ -72,8 +72,16 @@ const integerOrText = (value: string | undefined): number | string | undefined =
 function connectionOptions(cmd: Command): Command {
   return cmd
     .option('--base-url <url>', `API base URL (default: WECOM_BASE_URL or ${DEFAULTS.baseUrl})`)
-    .option('--concurrency <n>', `statistics calls in flight at once (${LIMITS.concurrency.min}-${LIMITS.concurrency.max})`, String(DEFAULTS.concurrency))
-    .option('--timeout <ms>', `per-request timeout in milliseconds (${LIMITS.timeoutMs.min}-${LIMITS.timeoutMs.max})`, String(DEFAULTS.timeoutMs))
+    .option(
+      '--concurrency <n>',
+      `statistics calls in flight at once (${LIMITS.concurrency.min}-${LIMITS.concurrency.max})`,
+      String(DEFAULTS.concurrency),
+    )
+    .option(
+      '--timeout <ms>',
+      `per-request timeout in milliseconds (${LIMITS.timeoutMs.min}-${LIMITS.timeoutMs.max})`,
+      String(DEFAULTS.timeoutMs),
+    )
     .option('--dotenv <path>', 'read credentials from this dotenv file (shell variables win)')
     .option('--verbose', 'log retries and token renewals to stderr (secrets redacted)');
 }
@@ -117,7 +125,10 @@ function writeWarnings(io: CliIO, warnings: readonly StatisticsWarning[]): void 
 function rangeOf(flags: FetchFlags): Pick<StatisticsQuery, 'from' | 'to' | 'last'> {
   if (flags.yesterday) {
     const clash = (['from', 'to', 'last'] as const).filter((k) => flags[k] !== undefined);
-    if (clash.length) throw new UsageError(`Invalid --yesterday: it cannot be combined with ${clash.map((k) => `--${k}`).join(', ')}. Allowed: --yesterday alone, --last N, or --from/--to.`);
+    if (clash.length)
+      throw new UsageError(
+        `Invalid --yesterday: it cannot be combined with ${clash.map((k) => `--${k}`).join(', ')}. Allowed: --yesterday alone, --last N, or --from/--to.`,
+      );
     return { last: DEFAULTS.lastDays };
   }
   if (flags.from === undefined && flags.to === undefined && flags.last === undefined) {
@@ -155,9 +166,13 @@ async function runFetch(flags: FetchFlags, io: CliIO): Promise<void> {
   }
   // Without --metrics every field WeCom sent is kept, those the catalog does not know included.
   const days = shapeDays(result.endpoint, result.days, { metrics: picked ? metrics : undefined });
-  const unseen = picked ? metrics.filter((key) => !getMetric(key) && !result.days.some((d) => d.statistic !== null && key in d.statistic)) : [];
+  const unseen = picked
+    ? metrics.filter((key) => !getMetric(key) && !result.days.some((d) => d.statistic !== null && key in d.statistic))
+    : [];
   if (unseen.length) {
-    io.stderr.write(`${CLI_NAME}: warning: --metrics ${unseen.join(', ')}: not a known metric, and no day carried it; check the spelling.\n`);
+    io.stderr.write(
+      `${CLI_NAME}: warning: --metrics ${unseen.join(', ')}: not a known metric, and no day carried it; check the spelling.\n`,
+    );
   }
   const output: StatisticsOutput = {
     result,
@@ -186,7 +201,13 @@ export function buildProgram(io: CliIO, run: { demo: (flags: Record<string, unkn
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(`${CLI_NAME}: ${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
+      outputError: (s, write) =>
+        write(
+          `${CLI_NAME}: ${s
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')}\n`,
+        ),
     });
 
   const fetch = connectionOptions(
@@ -195,7 +216,10 @@ export function buildProgram(io: CliIO, run: { demo: (flags: Record<string, unkn
       .description('Fetch daily statistics for a range of China days (any length: split into 31-day calls)')
       .option('--from <day>', 'first day, YYYY-MM-DD China date (or "yesterday", "7 days ago")')
       .option('--to <day>', 'last day, inclusive (default: yesterday)')
-      .option('--last <days>', `the last N full days, ending yesterday (1-${LIMITS.maxLastDays}; WeCom keeps ${LIMITS.windowDays}: longer is clamped, or refused with --strict)`)
+      .option(
+        '--last <days>',
+        `the last N full days, ending yesterday (1-${LIMITS.maxLastDays}; WeCom keeps ${LIMITS.windowDays}: longer is clamped, or refused with --strict)`,
+      )
       .option('--yesterday', "yesterday's statistics (the same as --last 1)")
       .addOption(new Option('--endpoint <name>', 'which statistics').choices(STATISTICS_ENDPOINTS).default(DEFAULTS.endpoint))
       .option('--open-kfid <id>', 'customer-service account (corp and servicer statistics)')
@@ -269,12 +293,17 @@ const EXIT_INTERRUPTED = 130;
 
 function interrupted(error: unknown, io: CliIO): boolean {
   if (!io.interrupt?.aborted) return false;
-  return error instanceof AbortedError || (error instanceof IncompleteFetchError && error.failures.some((f) => f.error instanceof AbortedError));
+  return (
+    error instanceof AbortedError || (error instanceof IncompleteFetchError && error.failures.some((f) => f.error instanceof AbortedError))
+  );
 }
 
 function reportFailure(error: unknown, io: CliIO): number {
   if (interrupted(error, io)) {
-    const kept = error instanceof IncompleteFetchError ? `; wrote the ${error.fetchedDays.length} days fetched, marked incomplete (missing ${error.missingDays.length})` : '';
+    const kept =
+      error instanceof IncompleteFetchError
+        ? `; wrote the ${error.fetchedDays.length} days fetched, marked incomplete (missing ${error.missingDays.length})`
+        : '';
     io.stderr.write(`${CLI_NAME}: interrupted${kept}\n`);
     return EXIT_INTERRUPTED;
   }

@@ -1,4 +1,4 @@
-import { ValidationError } from '@wecom-kf-stats/core';
+import { type ValidationError } from '@wecom-kf-stats/core';
 
 /** Bad usage or input: exit code 2. */
 export class UsageError extends Error {

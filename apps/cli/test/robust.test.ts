@@ -25,14 +25,49 @@ const corp = () => ['fetch', '--endpoint', 'corp', '--open-kfid', openKfid];
 
 describe('bad input that used to pass exits 2 with one line', () => {
   it.each<[string, () => string[], RegExp, () => Record<string, string>]>([
-    ['a last of 700000 days', () => [...corp(), '--last', '700000'], /^wecom-kf-stats: Invalid --last: "700000"\. Allowed: a whole number of days from 1 to 3660/, () => env],
-    ['a last of 700000 days with --strict', () => [...corp(), '--last', '700000', '--strict'], /^wecom-kf-stats: Invalid --last: "700000"\. Allowed: a whole number of days from 1 to 3660/, () => env],
+    [
+      'a last of 700000 days',
+      () => [...corp(), '--last', '700000'],
+      /^wecom-kf-stats: Invalid --last: "700000"\. Allowed: a whole number of days from 1 to 3660/,
+      () => env,
+    ],
+    [
+      'a last of 700000 days with --strict',
+      () => [...corp(), '--last', '700000', '--strict'],
+      /^wecom-kf-stats: Invalid --last: "700000"\. Allowed: a whole number of days from 1 to 3660/,
+      () => env,
+    ],
     ['a last of 375000 days', () => [...corp(), '--last', '375000'], /^wecom-kf-stats: Invalid --last: "375000"\./, () => env],
-    ['a date without dashes', () => [...corp(), '--from', '20261101'], /^wecom-kf-stats: Invalid --from: "20261101" \(a date without dashes is ambiguous with epoch seconds: write 2026-11-01\)/, () => env],
-    ['a date without dashes for --to', () => [...corp(), '--from', '2026-11-01', '--to', '20261105'], /^wecom-kf-stats: Invalid --to: "20261105" \(a date without dashes/, () => env],
-    ['an empty --metrics', () => [...corp(), '--last', '1', '--metrics', ''], /^wecom-kf-stats: Invalid --metrics: ""\. Allowed: comma-separated metric keys/, () => env],
-    ['a --metrics of commas', () => [...corp(), '--last', '1', '--metrics', ' , ,'], /^wecom-kf-stats: Invalid --metrics: " , ,"\. Allowed: comma-separated metric keys/, () => env],
-    ['a metric key that is not a field name', () => [...corp(), '--last', '1', '--metrics', 'session count'], /^wecom-kf-stats: Invalid --metrics: "session count" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics/, () => env],
+    [
+      'a date without dashes',
+      () => [...corp(), '--from', '20261101'],
+      /^wecom-kf-stats: Invalid --from: "20261101" \(a date without dashes is ambiguous with epoch seconds: write 2026-11-01\)/,
+      () => env,
+    ],
+    [
+      'a date without dashes for --to',
+      () => [...corp(), '--from', '2026-11-01', '--to', '20261105'],
+      /^wecom-kf-stats: Invalid --to: "20261105" \(a date without dashes/,
+      () => env,
+    ],
+    [
+      'an empty --metrics',
+      () => [...corp(), '--last', '1', '--metrics', ''],
+      /^wecom-kf-stats: Invalid --metrics: ""\. Allowed: comma-separated metric keys/,
+      () => env,
+    ],
+    [
+      'a --metrics of commas',
+      () => [...corp(), '--last', '1', '--metrics', ' , ,'],
+      /^wecom-kf-stats: Invalid --metrics: " , ,"\. Allowed: comma-separated metric keys/,
+      () => env,
+    ],
+    [
+      'a metric key that is not a field name',
+      () => [...corp(), '--last', '1', '--metrics', 'session count'],
+      /^wecom-kf-stats: Invalid --metrics: "session count" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics/,
+      () => env,
+    ],
     [
       'an access token beside corp credentials',
       () => [...corp(), '--last', '1'],
@@ -94,7 +129,9 @@ describe('waits are said', () => {
     expect(lines).toHaveLength(3);
     lines.forEach((line, i) =>
       expect(line).toMatch(
-        new RegExp(`^wecom-kf-stats: waiting 1 min( \\d+ s)? before retry ${i + 1}/3 of /cgi-bin/kf/get_corp_statistic: WeCom's call-frequency limit \\(errcode 45009; a minute block lasts 60 s, page 90454\\)$`),
+        new RegExp(
+          `^wecom-kf-stats: waiting 1 min( \\d+ s)? before retry ${i + 1}/3 of /cgi-bin/kf/get_corp_statistic: WeCom's call-frequency limit \\(errcode 45009; a minute block lasts 60 s, page 90454\\)$`,
+        ),
       ),
     );
     expect(JSON.parse(run.stdout).days).toHaveLength(3);
@@ -109,7 +146,13 @@ describe('waits are said', () => {
 
   it('shows the wait in the progress bar on a terminal', () => {
     let text = '';
-    const tty = Object.assign(new Writable({ write: (chunk: Buffer, _e, done) => ((text += chunk.toString()), done()) }), { isTTY: true, columns: 200, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    const tty = Object.assign(new Writable({ write: (chunk: Buffer, _e, done) => ((text += chunk.toString()), done()) }), {
+      isTTY: true,
+      columns: 200,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+    });
     const progress = createProgress(tty, true);
     progress.update({ completedChunks: 1, totalChunks: 6, completedDays: 31, totalDays: 180, cachedDays: 0 });
     expect(progress.active()).toBe(true);
@@ -140,7 +183,11 @@ describe('Ctrl+C', () => {
       expect(out.days.length).toBeGreaterThanOrEqual(31);
       expect(out.days.length).toBeLessThan(180);
       expect(out.days.length + out.incomplete.missingDays.length).toBe(180);
-      expect(stderr).toMatch(new RegExp(`^wecom-kf-stats: interrupted; wrote the ${out.days.length} days fetched, marked incomplete \\(missing ${180 - out.days.length}\\)\\n$`));
+      expect(stderr).toMatch(
+        new RegExp(
+          `^wecom-kf-stats: interrupted; wrote the ${out.days.length} days fetched, marked incomplete \\(missing ${180 - out.days.length}\\)\\n$`,
+        ),
+      );
     } finally {
       kf.sim.setLatency(0);
     }
@@ -156,7 +203,13 @@ describe('fields WeCom added that the catalog does not know yet', () => {
       const rows = parse(run.stdout, { columns: true }) as Record<string, string>[];
       expect(rows.filter((r) => r.session_cnt !== '').every((r) => r.brand_new_cnt === '7')).toBe(true);
     } else {
-      const days = format === 'json' ? (JSON.parse(run.stdout) as { days: { statistic: Record<string, unknown> | null }[] }).days : run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const days =
+        format === 'json'
+          ? (JSON.parse(run.stdout) as { days: { statistic: Record<string, unknown> | null }[] }).days
+          : run.stdout
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l));
       const withData = days.filter((d: { statistic: unknown }) => d.statistic !== null);
       expect(withData.length).toBeGreaterThan(0);
       for (const day of withData) expect(day.statistic.brand_new_cnt).toBe(7);

@@ -29,8 +29,13 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd?: s
 export function runCliOnTerminal(args: string[], env: Record<string, string>): Promise<CliRun> {
   const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve) => {
-    execFile('script', ['-qec', quoted, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env }, timeout: 60_000 }, (error, stdout) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr: '' });
-    });
+    execFile(
+      'script',
+      ['-qec', quoted, '/dev/null'],
+      { env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env }, timeout: 60_000 },
+      (error, stdout) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr: '' });
+      },
+    );
   });
 }

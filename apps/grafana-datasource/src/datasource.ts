@@ -51,7 +51,6 @@ export interface ResolvedQuery {
   language: KfStatsQuery['language'];
 }
 
-
 function splitValues(text: string): string[] {
   return text
     .split(',')
@@ -209,7 +208,9 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
   override async metricFindQuery(query: string | { query?: string }, options?: { scopedVars?: ScopedVars }): Promise<MetricFindValue[]> {
     // Saved variables hold the text itself, or an object with it (newer dashboards).
     const raw = typeof query === 'object' && query !== null ? query.query : query;
-    const text = getTemplateSrv().replace(String(raw ?? ''), options?.scopedVars ?? {}).trim();
+    const text = getTemplateSrv()
+      .replace(String(raw ?? ''), options?.scopedVars ?? {})
+      .trim();
     if (/^accounts$/i.test(text)) {
       const accounts = await this.client.listAccounts();
       return accounts.map((a) => ({ text: a.name || a.open_kfid, value: a.open_kfid }));
@@ -263,7 +264,9 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
         message: `Connected. Token OK, ${accounts.length} customer-service account(s); ${result.from} component statistics answered.`,
       };
     } catch (error) {
-      const what = first ? 'a one-day statistics query failed' : 'the corp has no customer-service accounts and component statistics failed';
+      const what = first
+        ? 'a one-day statistics query failed'
+        : 'the corp has no customer-service accounts and component statistics failed';
       return { status: 'error', message: `Token OK, but ${what}. ${describeError(error)}` };
     }
   }

@@ -5,7 +5,6 @@
  */
 import { createDataFrame, FieldType, type DataFrame, type FieldConfig, type QueryResultMetaNotice } from '@grafana/data';
 import {
-
   getMetric,
   metricLabel,
   shapeDays,
@@ -81,12 +80,20 @@ export function buildFrame(result: StatisticsResult, options: FrameOptions): Dat
       fields.push({ name: 'Days', type: FieldType.number, values: [summary.dayCount] });
       fields.push({ name: 'Days with data', type: FieldType.number, values: [summary.daysWithData] });
     }
-    for (const key of options.metrics) fields.push(metricField(key, start === undefined ? [] : [numberOrNull(summary.metrics[key])], options));
+    for (const key of options.metrics)
+      fields.push(metricField(key, start === undefined ? [] : [numberOrNull(summary.metrics[key])], options));
   } else {
     const days = shapeDays(result.endpoint, result.days, { metrics: options.metrics, fillPolicy: options.fillPolicy });
     fields.push({ name: 'Time', type: FieldType.time, values: days.map((d) => d.stat_time * 1000) });
     if (options.format === 'table') fields.push({ name: 'Date', type: FieldType.string, values: days.map((d) => d.date) });
-    for (const key of options.metrics) fields.push(metricField(key, days.map((d) => numberOrNull(d.statistic?.[key])), options));
+    for (const key of options.metrics)
+      fields.push(
+        metricField(
+          key,
+          days.map((d) => numberOrNull(d.statistic?.[key])),
+          options,
+        ),
+      );
   }
   return createDataFrame({
     refId: options.refId,

@@ -75,4 +75,3 @@ export function createDataProxyTransport(proxyUrl: string): Transport {
       request.signal?.addEventListener('abort', onAbort, { once: true });
     });
 }
-

@@ -38,7 +38,9 @@ async function bundleGrafanaHost(): Promise<string> {
       lib: { entry: resolve(here, 'browser/host-entry.ts'), formats: ['iife'], name: 'grafanaHostBundle', fileName: () => 'host.js' },
     },
   });
-  const outputs = (Array.isArray(output) ? output : [output]) as Array<{ output: Array<{ fileName: string; type: string; code?: string }> }>;
+  const outputs = (Array.isArray(output) ? output : [output]) as Array<{
+    output: Array<{ fileName: string; type: string; code?: string }>;
+  }>;
   const chunk = outputs.flatMap((o) => o.output).find((o) => o.fileName === 'host.js');
   if (!chunk?.code) throw new Error('the Grafana host bundle was not built');
   return chunk.code;
@@ -58,8 +60,23 @@ describe.skipIf(!existsSync(chromiumPath))('in Chromium', () => {
     sim = simulator;
     const jsonData = { authMode: 'selfBuilt' as const, corpId: sim.fixtures.selfBuilt.corpId, apiBaseUrl: sim.url };
     const prefix = `/api/datasources/proxy/uid/${UID}`;
-    const proxy = createDataProxyHandler({ jsonData, secureJsonData: { corpSecret: sim.fixtures.selfBuilt.corpSecret }, prefix, upstreamRequests });
-    const instanceSettings = { id: 1, uid: UID, type: pluginJson.id, name: 'WeCom KF', access: 'proxy', url: prefix, jsonData, meta: { id: pluginJson.id }, readOnly: false };
+    const proxy = createDataProxyHandler({
+      jsonData,
+      secureJsonData: { corpSecret: sim.fixtures.selfBuilt.corpSecret },
+      prefix,
+      upstreamRequests,
+    });
+    const instanceSettings = {
+      id: 1,
+      uid: UID,
+      type: pluginJson.id,
+      name: 'WeCom KF',
+      access: 'proxy',
+      url: prefix,
+      jsonData,
+      meta: { id: pluginJson.id },
+      readOnly: false,
+    };
     const html = `<!doctype html><html><head><meta charset="utf-8"></head><body style="background:#111217;color:#ccccdc;font-family:Inter,Helvetica,Arial,sans-serif;margin:16px">
 <div id="config-editor"></div><div id="query-editor"></div>
 <script src="/host.js"></script>
@@ -99,9 +116,11 @@ window.define.amd = true;</script>
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 20_000 }).catch(() => {
-      throw new Error(`the page did not start: ${pageErrors.join('; ')}`);
-    });
+    await page
+      .waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 20_000 })
+      .catch(() => {
+        throw new Error(`the page did not start: ${pageErrors.join('; ')}`);
+      });
   }, 90_000);
 
   afterAll(async () => {
@@ -115,8 +134,22 @@ window.define.amd = true;</script>
     const days = { from: addDays(newest, -4), to: newest };
     const fromMs = chinaMidnightEpochSeconds(days.from) * 1000;
     const toMs = chinaMidnightEpochSeconds(days.to) * 1000 + 3_600_000;
-    const targets = [{ refId: 'A', endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'ai_transfer_rate'], format: 'time_series', aggregation: 'daily', fillPolicy: 'null', language: 'zh' }];
-    type Answer = { errors: unknown[]; frames: Array<{ fields: Array<{ name: string; unit?: string; displayName?: string; values: unknown[] }> }> };
+    const targets = [
+      {
+        refId: 'A',
+        endpoint: 'corp',
+        openKfid: ACCOUNT,
+        metrics: ['session_cnt', 'ai_transfer_rate'],
+        format: 'time_series',
+        aggregation: 'daily',
+        fillPolicy: 'null',
+        language: 'zh',
+      },
+    ];
+    type Answer = {
+      errors: unknown[];
+      frames: Array<{ fields: Array<{ name: string; unit?: string; displayName?: string; values: unknown[] }> }>;
+    };
     const answer = (await page.evaluate(
       ([t, f, to]) => (window as unknown as { runQuery: (...a: unknown[]) => Promise<unknown> }).runQuery(t, f, to),
       [targets, fromMs, toMs] as const,
@@ -124,8 +157,10 @@ window.define.amd = true;</script>
     expect(answer.errors).toEqual([]);
     const [time, sessions, rate] = answer.frames[0]!.fields;
     expect(time!.values).toEqual([0, 1, 2, 3, 4].map((i) => fromMs + i * 86_400_000));
-    const expected = time!.values.map((_, i) =>
-      sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: ACCOUNT, date: addDays(days.from, i) })?.session_cnt ?? null,
+    const expected = time!.values.map(
+      (_, i) =>
+        sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: ACCOUNT, date: addDays(days.from, i) })
+          ?.session_cnt ?? null,
     );
     expect(sessions!.values).toEqual(expected);
     expect(sessions!.displayName).toBe('咨询会话数');
@@ -137,7 +172,10 @@ window.define.amd = true;</script>
   });
 
   test('Save & test answers from the browser', async () => {
-    const answer = (await page.evaluate(() => (window as unknown as { testDatasource: () => Promise<unknown> }).testDatasource())) as { status: string; message: string };
+    const answer = (await page.evaluate(() => (window as unknown as { testDatasource: () => Promise<unknown> }).testDatasource())) as {
+      status: string;
+      message: string;
+    };
     expect(answer.status).toBe('success');
     expect(answer.message).toMatch(/^Connected\. Token OK, 3 customer-service account\(s\)/);
   });
@@ -146,7 +184,9 @@ window.define.amd = true;</script>
     await expect(page.getByText('The access_token passes through the browser').isVisible()).resolves.toBe(true);
     await page.getByRole('combobox', { name: 'Account' }).click();
     await page.getByText('会员中心', { exact: true }).click();
-    const changes = (await page.evaluate(() => (window as unknown as { queryChanges: Array<{ openKfid?: string }> }).queryChanges)) as Array<{ openKfid?: string }>;
+    const changes = (await page.evaluate(
+      () => (window as unknown as { queryChanges: Array<{ openKfid?: string }> }).queryChanges,
+    )) as Array<{ openKfid?: string }>;
     expect(changes.at(-1)?.openKfid).toBe('wkSIM0003membership');
     // KF_SCREENSHOT=path keeps a picture of the editors (the README's screenshot is made this way).
     if (process.env.KF_SCREENSHOT) await page.screenshot({ path: process.env.KF_SCREENSHOT, fullPage: true });

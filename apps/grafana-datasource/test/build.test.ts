@@ -52,12 +52,20 @@ describe('plugin.json in dist', () => {
   });
 
   test('routes inject the secrets from secureJsonData, server-side', () => {
-    const routes = plugin().routes as Array<{ path: string; url: string; urlParams?: Array<{ name: string; content: string }>; headers?: Array<{ name: string; content: string }> }>;
+    const routes = plugin().routes as Array<{
+      path: string;
+      url: string;
+      urlParams?: Array<{ name: string; content: string }>;
+      headers?: Array<{ name: string; content: string }>;
+    }>;
     const byPath = new Map(routes.map((r) => [r.path, r]));
     expect([...byPath.keys()]).toEqual(['cgi-bin/gettoken', 'cgi-bin/kf', 'token-service/authorization', 'token-service/key']);
     expect(byPath.get('cgi-bin/gettoken')!.urlParams).toContainEqual({ name: 'corpsecret', content: '{{ .SecureJsonData.corpSecret }}' });
-    expect(byPath.get('token-service/key')!.headers).toEqual([{ name: 'X-Token-Service-Key', content: '{{ .SecureJsonData.tokenServiceSecret }}' }]);
-    for (const r of routes) expect(r.url).toMatch(/^(\{\{ if \.JsonData\.apiBaseUrl \}\}.*\{\{ end \}\}\/cgi-bin\/|\{\{ \.JsonData\.tokenServiceUrl \}\}$)/);
+    expect(byPath.get('token-service/key')!.headers).toEqual([
+      { name: 'X-Token-Service-Key', content: '{{ .SecureJsonData.tokenServiceSecret }}' },
+    ]);
+    for (const r of routes)
+      expect(r.url).toMatch(/^(\{\{ if \.JsonData\.apiBaseUrl \}\}.*\{\{ end \}\}\/cgi-bin\/|\{\{ \.JsonData\.tokenServiceUrl \}\}$)/);
     // No route path is a prefix of another one: Grafana takes the first route whose path prefixes the request.
     for (const a of routes) for (const b of routes) if (a !== b) expect(b.path.startsWith(a.path)).toBe(false);
   });

@@ -75,7 +75,6 @@ export interface DataSourceSettingsForProxy {
   uid?: string;
 }
 
-
 function hopByHop(name: string): boolean {
   return ['host', 'connection', 'content-length'].includes(name.toLowerCase());
 }
@@ -91,7 +90,10 @@ export interface ProxyAnswer {
  * matched to a plugin.json route and forwarded, with the route's secrets added.
  */
 export function createDataProxyHandler(options: DataSourceSettingsForProxy & { prefix: string; upstreamRequests: UpstreamRequest[] }) {
-  const data: TemplateData = { JsonData: { ...options.jsonData }, SecureJsonData: { ...(options.secureJsonData as Record<string, string>) } };
+  const data: TemplateData = {
+    JsonData: { ...options.jsonData },
+    SecureJsonData: { ...(options.secureJsonData as Record<string, string>) },
+  };
   return async (request: BrowserRequest, signal?: AbortSignal): Promise<ProxyAnswer | undefined> => {
     const answer = (status: number, body: string, statusText = '') => ({ status, statusText, body });
     if (!request.url.startsWith(`${options.prefix}/`)) return answer(404, '{"message":"Not found"}', 'Not Found');
@@ -125,4 +127,3 @@ export function createDataProxyHandler(options: DataSourceSettingsForProxy & { p
     return answer(upstream.status, text, upstream.statusText);
   };
 }
-

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { startGrafanaHost } from './grafana-host';
@@ -36,7 +36,9 @@ describe('testDatasource', () => {
     const host = selfBuilt();
     const answer = await host.datasource.testDatasource();
     expect(answer.status).toBe('success');
-    expect(answer.message).toMatch(/^Connected\. Token OK, 3 customer-service account\(s\); \d{4}-\d\d-\d\d statistics of 售前咨询 answered( \(no data for that day yet\))?\.$/);
+    expect(answer.message).toMatch(
+      /^Connected\. Token OK, 3 customer-service account\(s\); \d{4}-\d\d-\d\d statistics of 售前咨询 answered( \(no data for that day yet\))?\.$/,
+    );
     expect(sim.callCount('/cgi-bin/gettoken')).toBe(1);
     expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(1);
   });
@@ -66,7 +68,12 @@ describe('testDatasource', () => {
   });
 
   test('an untrusted IP (60020) says the Grafana server address must be trusted', async () => {
-    sim.inject({ kind: 'errcode', errcode: 60020, errmsg: 'not allow to access from your ip, from ip: 203.0.113.7', path: '/cgi-bin/gettoken' });
+    sim.inject({
+      kind: 'errcode',
+      errcode: 60020,
+      errmsg: 'not allow to access from your ip, from ip: 203.0.113.7',
+      path: '/cgi-bin/gettoken',
+    });
     const answer = await selfBuilt().datasource.testDatasource();
     expect(answer.status).toBe('error');
     expect(answer.message).toContain('errcode 60020');

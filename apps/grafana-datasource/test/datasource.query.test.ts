@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
 import { addDays, applyFillPolicy, chinaToday, listDays, metricKeysFor, summarizeDays } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
@@ -59,7 +59,9 @@ describe('query: frames', () => {
   test('days without data and rates that cannot be computed stay null, never 0', async () => {
     const days = lastDays(120);
     const servicerUserid = sim.fixtures.servicers[ACCOUNT]![0]!;
-    const response = await host.datasource.query(request([{ endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid, metrics: ['session_cnt', 'reply_rate'] }], days));
+    const response = await host.datasource.query(
+      request([{ endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid, metrics: ['session_cnt', 'reply_rate'] }], days),
+    );
     const expected = expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid }, days.from, days.to);
     const quiet = expected.flatMap((d, i) => (d.statistic === null ? [i] : []));
     const noRate = expected.flatMap((d, i) => (d.statistic !== null && d.statistic.reply_rate === undefined ? [i] : []));
@@ -76,7 +78,9 @@ describe('query: frames', () => {
     const expected = expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
     const [zero, omit] = await Promise.all(
       (['zero', 'omit'] as const).map((fillPolicy) =>
-        host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'ai_transfer_rate'], fillPolicy }], days)),
+        host.datasource.query(
+          request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'ai_transfer_rate'], fillPolicy }], days),
+        ),
       ),
     );
     const filled = applyFillPolicy('corp', expected, 'zero');
@@ -90,7 +94,9 @@ describe('query: frames', () => {
 
   test('table format adds the China date and asks for a table', async () => {
     const days = lastDays(3);
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['customer_cnt'], format: 'table' }], days));
+    const response = await host.datasource.query(
+      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['customer_cnt'], format: 'table' }], days),
+    );
     const frame = response.data[0];
     expect(field(frame, 'Date').values).toEqual(listDays(days.from, days.to));
     expect(frame.meta?.preferredVisualisationType).toBe('table');
@@ -99,7 +105,10 @@ describe('query: frames', () => {
   test('range total is one row computed by core: counts summed, rates weighted', async () => {
     const days = lastDays(30);
     const response = await host.datasource.query(
-      request([{ endpoint: 'servicer', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'], aggregation: 'total', format: 'table' }], days),
+      request(
+        [{ endpoint: 'servicer', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'], aggregation: 'total', format: 'table' }],
+        days,
+      ),
     );
     const summary = summarizeDays('servicer', expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT }, days.from, days.to));
     const frame = response.data[0];
@@ -115,7 +124,17 @@ describe('query: frames', () => {
     const servicer = sim.fixtures.servicers[ACCOUNT]![1]!;
     const days = lastDays(5);
     const response = await host.datasource.query(
-      request([{ endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid: servicer, metrics: ['session_cnt', 'upgrade_service_member_invite_cnt'] }], days),
+      request(
+        [
+          {
+            endpoint: 'servicer',
+            openKfid: ACCOUNT,
+            servicerUserid: servicer,
+            metrics: ['session_cnt', 'upgrade_service_member_invite_cnt'],
+          },
+        ],
+        days,
+      ),
     );
     const expected = expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid: servicer }, days.from, days.to);
     expect(field(response.data[0], 'upgrade_service_member_invite_cnt').values).toEqual(
@@ -128,7 +147,20 @@ describe('query: template variables', () => {
   test('choices can come from variables too (endpoint, format, rows, fill, labels)', async () => {
     host.variables = { ep: 'corp', fmt: 'table', rows: 'total', fill: 'zero', lang: 'zh' };
     const response = await host.datasource.query(
-      request([{ endpoint: '$ep' as 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'], format: '$fmt' as 'table', aggregation: '$rows' as 'total', fillPolicy: '$fill' as 'zero', language: '$lang' as 'zh' }], lastDays(5)),
+      request(
+        [
+          {
+            endpoint: '$ep' as 'corp',
+            openKfid: ACCOUNT,
+            metrics: ['session_cnt'],
+            format: '$fmt' as 'table',
+            aggregation: '$rows' as 'total',
+            fillPolicy: '$fill' as 'zero',
+            language: '$lang' as 'zh',
+          },
+        ],
+        lastDays(5),
+      ),
     );
     expect(response.errors).toBeUndefined();
     const frame = response.data[0];
@@ -170,7 +202,9 @@ describe('query: template variables', () => {
   test('a multi-value account variable gives one labelled frame per account', async () => {
     const second = 'wkSIM0003membership';
     host.variables = { account: [ACCOUNT, second] };
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: '$account', metrics: ['session_cnt'] }], lastDays(2)));
+    const response = await host.datasource.query(
+      request([{ endpoint: 'corp', openKfid: '$account', metrics: ['session_cnt'] }], lastDays(2)),
+    );
     expect(response.data).toHaveLength(2);
     expect(response.data.map((f: DataFrame) => field(f, 'session_cnt').labels?.open_kfid)).toEqual([ACCOUNT, second]);
     expect(field(response.data[1], 'session_cnt').config.displayName).toBe(`Sessions · ${second}`);
@@ -179,8 +213,12 @@ describe('query: template variables', () => {
 
 describe('the shipped dashboard', () => {
   test('asks each endpoint only for its own fields: human service from servicer statistics without a servicer', () => {
-    const dashboard = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../src/dashboards/kf-overview.json'), 'utf8'));
-    const targets: Array<{ endpoint: 'corp' | 'servicer'; metrics: string[]; servicerUserid?: string }> = dashboard.panels.flatMap((p: { targets: unknown[] }) => p.targets);
+    const dashboard = JSON.parse(
+      readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../src/dashboards/kf-overview.json'), 'utf8'),
+    );
+    const targets: Array<{ endpoint: 'corp' | 'servicer'; metrics: string[]; servicerUserid?: string }> = dashboard.panels.flatMap(
+      (p: { targets: unknown[] }) => p.targets,
+    );
     const human = ['reply_rate', 'first_reply_average_sec', 'satisfaction_participation_rate', 'satisfied_rate', 'dissatisfied_rate'];
     for (const t of targets) {
       for (const metric of t.metrics) expect(metricKeysFor(t.endpoint), `${t.endpoint} ${metric}`).toContain(metric);
@@ -191,9 +229,10 @@ describe('the shipped dashboard', () => {
     for (const metric of human) expect(shown, metric).toContain(metric);
   });
 
-
   test('every panel of dashboards/kf-overview.json answers from the simulator with its variables set', async () => {
-    const dashboard = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../src/dashboards/kf-overview.json'), 'utf8'));
+    const dashboard = JSON.parse(
+      readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../src/dashboards/kf-overview.json'), 'utf8'),
+    );
     host.variables = { account: 'wkSIM0002aftersales', language: 'zh' };
     for (const panel of dashboard.panels) {
       const response = await host.datasource.query(request(panel.targets, lastDays(30)));
@@ -210,7 +249,9 @@ describe('query: range, notices and errors', () => {
     const { newest } = window();
     const today = chinaToday(Date.now());
     const from = addDays(today, -6);
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], { from, to: today }));
+    const response = await host.datasource.query(
+      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], { from, to: today }),
+    );
     const frame = response.data[0];
     expect(frame.length).toBe(6);
     expect(frame.meta?.custom).toMatchObject({ from, to: newest, requested: { from, to: today } });
@@ -221,10 +262,14 @@ describe('query: range, notices and errors', () => {
   test('a range older than 180 days is clamped at the oldest day WeCom keeps', async () => {
     const { oldest, newest } = window();
     const from = addDays(oldest, -20);
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], { from, to: newest }));
+    const response = await host.datasource.query(
+      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], { from, to: newest }),
+    );
     expect(response.errors).toBeUndefined();
     expect(response.data[0].length).toBe(180);
-    expect(response.data[0].meta?.notices?.some((n: QueryResultMetaNotice) => n.text.includes(`clamped to ${oldest}..${newest}`))).toBe(true);
+    expect(response.data[0].meta?.notices?.some((n: QueryResultMetaNotice) => n.text.includes(`clamped to ${oldest}..${newest}`))).toBe(
+      true,
+    );
   });
 
   test('a range wholly outside the window is an error in the panel, not an empty graph', async () => {
@@ -242,19 +287,27 @@ describe('query: range, notices and errors', () => {
 
   test('a metric key that cannot be a field name is an error naming the field and the allowed metrics, before any call', async () => {
     const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['Sessions!'] }], lastDays(2)));
-    expect(response.errors![0]!.message).toMatch(/^Invalid metrics: "Sessions!" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics \(session_cnt, /);
+    expect(response.errors![0]!.message).toMatch(
+      /^Invalid metrics: "Sessions!" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics \(session_cnt, /,
+    );
     expect(sim.callCount(/statistic/)).toBe(0);
   });
 
   test('corp statistics have no reply rate: asking for it is an error that points to servicer statistics, before any call', async () => {
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'] }], lastDays(2)));
+    const response = await host.datasource.query(
+      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt', 'reply_rate'] }], lastDays(2)),
+    );
     expect(response.data).toEqual([]);
-    expect(response.errors![0]!.message).toMatch(/^Invalid metrics: "reply_rate" \(a field of component and servicer statistics only; for an account's human service, ask servicer statistics without a servicer\)\./);
+    expect(response.errors![0]!.message).toMatch(
+      /^Invalid metrics: "reply_rate" \(a field of component and servicer statistics only; for an account's human service, ask servicer statistics without a servicer\)\./,
+    );
     expect(sim.callCount(/statistic/)).toBe(0);
   });
 
   test('a corp query with every metric has only the corp fields', async () => {
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: [], format: 'table' }], lastDays(3)));
+    const response = await host.datasource.query(
+      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: [], format: 'table' }], lastDays(3)),
+    );
     expect(response.errors).toBeUndefined();
     expect(response.data[0].fields.map((f: { name: string }) => f.name)).toEqual(['Time', 'Date', ...metricKeysFor('corp')]);
     expect(response.data[0].fields.map((f: { name: string }) => f.name)).not.toContain('reply_rate');
@@ -274,7 +327,13 @@ describe('query: range, notices and errors', () => {
 
   test('one failing query does not hide the others', async () => {
     const response = await host.datasource.query(
-      request([{ endpoint: 'corp', openKfid: 'wkNOPE', metrics: ['session_cnt'] }, { endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], lastDays(2)),
+      request(
+        [
+          { endpoint: 'corp', openKfid: 'wkNOPE', metrics: ['session_cnt'] },
+          { endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] },
+        ],
+        lastDays(2),
+      ),
     );
     expect(response.errors?.map((e) => e.refId)).toEqual(['A']);
     expect(response.errors![0]!.message).toContain('errcode 95004');
@@ -300,24 +359,21 @@ describe('query: time zones', () => {
     ['Asia/Kolkata', -330],
     ['Pacific/Kiritimati', -840],
     ['UTC', 0],
-  ] as const)(
-    'the dashboard range maps to the same China days when the browser is in %s',
-    async (zone, januaryOffset) => {
-      const saved = process.env.TZ;
-      process.env.TZ = zone;
-      try {
-        const days = lastDays(4);
-        const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], days));
-        expect(response.data[0].meta?.custom).toMatchObject({ from: days.from, to: days.to });
-        const expected = expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
-        expect(field(response.data[0], 'Time').values).toEqual(expected.map((d) => d.stat_time * 1000));
-        // The zone really is in effect for this test.
-        expect(new Date(2026, 0, 1).getTimezoneOffset()).toBe(januaryOffset);
-      } finally {
-        process.env.TZ = saved;
-      }
-    },
-  );
+  ] as const)('the dashboard range maps to the same China days when the browser is in %s', async (zone, januaryOffset) => {
+    const saved = process.env.TZ;
+    process.env.TZ = zone;
+    try {
+      const days = lastDays(4);
+      const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], days));
+      expect(response.data[0].meta?.custom).toMatchObject({ from: days.from, to: days.to });
+      const expected = expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
+      expect(field(response.data[0], 'Time').values).toEqual(expected.map((d) => d.stat_time * 1000));
+      // The zone really is in effect for this test.
+      expect(new Date(2026, 0, 1).getTimezoneOffset()).toBe(januaryOffset);
+    } finally {
+      process.env.TZ = saved;
+    }
+  });
 });
 
 describe('query: day cache', () => {
@@ -337,7 +393,9 @@ describe('query: day cache', () => {
   test('another panel over an overlapping range fetches only the days it lacks', async () => {
     await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], lastDays(10)));
     sim.resetCalls();
-    const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['ai_transfer_rate'], format: 'table' }], lastDays(15)));
+    const response = await host.datasource.query(
+      request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['ai_transfer_rate'], format: 'table' }], lastDays(15)),
+    );
     expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(1);
     expect(sim.callCount('/cgi-bin/gettoken')).toBe(0);
     expect(response.data[0].meta?.custom).toMatchObject({ stats: { cachedDays: expect.any(Number), chunks: 1 } });

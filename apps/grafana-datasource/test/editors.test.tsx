@@ -173,7 +173,12 @@ describe('QueryEditor', () => {
     renderQueryEditor({ endpoint: 'corp', openKfid: 'wkSIM0001presales', metrics: [] });
     await user.click(screen.getByRole('combobox', { name: 'Metrics' }));
     expect(await screen.findByText('转人工率 · Transfer to human')).toBeTruthy();
-    for (const label of ['人工回复率 · Reply rate', '平均首次回复时长 · Average first reply', '满意率 · Satisfied', '接入人工会话数 · Human sessions']) {
+    for (const label of [
+      '人工回复率 · Reply rate',
+      '平均首次回复时长 · Average first reply',
+      '满意率 · Satisfied',
+      '接入人工会话数 · Human sessions',
+    ]) {
       expect(screen.queryByText(label), label).toBeNull();
     }
   });
@@ -226,7 +231,7 @@ describe('QueryEditor', () => {
     expect(last()).toMatchObject({ format: 'table', aggregation: 'total', fillPolicy: 'zero', language: 'zh' });
   });
 
-  test('a failure to load accounts is shown with WeCom\'s hint', async () => {
+  test("a failure to load accounts is shown with WeCom's hint", async () => {
     sim.inject({ kind: 'errcode', errcode: 48002, errmsg: 'api forbidden', path: '/cgi-bin/kf/account/list' });
     renderQueryEditor();
     const alert = await screen.findByText(/Could not load accounts\..*errcode 48002/);

@@ -9,10 +9,23 @@
  */
 import { Observable } from 'rxjs';
 import type { DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
-import { setBackendSrv, setTemplateSrv, type BackendSrv, type BackendSrvRequest, type FetchResponse, type TemplateSrv } from '@grafana/runtime';
+import {
+  setBackendSrv,
+  setTemplateSrv,
+  type BackendSrv,
+  type BackendSrvRequest,
+  type FetchResponse,
+  type TemplateSrv,
+} from '@grafana/runtime';
 import { DataSource } from '../src/datasource';
 import type { KfStatsOptions } from '../src/types';
-import { createDataProxyHandler, pluginJson, type BrowserRequest, type DataSourceSettingsForProxy, type UpstreamRequest } from './data-proxy';
+import {
+  createDataProxyHandler,
+  pluginJson,
+  type BrowserRequest,
+  type DataSourceSettingsForProxy,
+  type UpstreamRequest,
+} from './data-proxy';
 
 export { pluginJson, renderGoTemplate } from './data-proxy';
 export type { BrowserRequest, UpstreamRequest } from './data-proxy';
@@ -89,7 +102,7 @@ function createTemplateSrv(host: GrafanaHost): TemplateSrv {
       Object.entries(host.variables).map(([name, value]) => ({ name, type: 'custom', current: { value } })) as unknown as ReturnType<
         TemplateSrv['getVariables']
       >,
-    replace(target?: string, scopedVars?: ScopedVars, format?: string | Function) {
+    replace(target?: string, scopedVars?: ScopedVars, format?: string | ((...args: unknown[]) => unknown)) {
       if (!target) return target ?? '';
       return target.replace(/\$(\w+)|\$\{(\w+)(?::(\w+))?\}|\[\[(\w+)\]\]/g, (whole, a, b, fmt, c) => {
         const name = a ?? b ?? c;

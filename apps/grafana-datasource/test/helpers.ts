@@ -47,7 +47,12 @@ export function field(frame: DataFrame, name: string) {
   return found;
 }
 
-export function expectedDays(sim: Simulator, query: { endpoint: 'corp' | 'servicer'; openKfid: string; servicerUserid?: string }, from: string, to: string) {
+export function expectedDays(
+  sim: Simulator,
+  query: { endpoint: 'corp' | 'servicer'; openKfid: string; servicerUserid?: string },
+  from: string,
+  to: string,
+) {
   return listDays(from, to).map((date) => ({
     date,
     stat_time: chinaMidnightEpochSeconds(date),

@@ -34,6 +34,8 @@ export class WecomKfServiceProviderApi implements ICredentialType {
       default: '',
       required: true,
     },
+    // A suite ticket and a permanent code are secrets (docs/wecom-api.md §4).
+    // eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password
     {
       displayName: 'Suite Ticket',
       name: 'suiteTicket',
@@ -52,6 +54,8 @@ export class WecomKfServiceProviderApi implements ICredentialType {
       required: true,
       description: 'The auth_corpid of the corp that authorized your app',
     },
+    // A suite ticket and a permanent code are secrets (docs/wecom-api.md §4).
+    // eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password
     {
       displayName: 'Permanent Code',
       name: 'permanentCode',

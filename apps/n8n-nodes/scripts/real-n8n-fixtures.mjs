@@ -28,16 +28,29 @@ if (!check) {
         id: 'wecomKfRealCred1',
         name: 'WeCom simulator (service provider)',
         type: 'wecomKfServiceProviderApi',
-        data: { baseUrl: `http://127.0.0.1:${PORT}`, suiteId: suite.suiteId, suiteSecret: suite.suiteSecret, suiteTicket: suite.suiteTicket, authCorpId: suite.authCorpId, permanentCode: suite.permanentCode },
+        data: {
+          baseUrl: `http://127.0.0.1:${PORT}`,
+          suiteId: suite.suiteId,
+          suiteSecret: suite.suiteSecret,
+          suiteTicket: suite.suiteTicket,
+          authCorpId: suite.authCorpId,
+          permanentCode: suite.permanentCode,
+        },
       },
     ]),
   );
   const example = JSON.parse(readFileSync(join(repo, 'apps/n8n-nodes/examples/daily-component-statistics.workflow.json'), 'utf8'));
   for (const node of example.nodes) {
-    if (node.type === 'n8n-nodes-base.scheduleTrigger') Object.assign(node, { type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} });
+    if (node.type === 'n8n-nodes-base.scheduleTrigger')
+      Object.assign(node, { type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} });
     else {
       node.credentials = { wecomKfServiceProviderApi: { id: 'wecomKfRealCred1', name: 'WeCom simulator (service provider)' } };
-      Object.assign(node.parameters, { range: 'lastDays', lastDays: DAYS, output: 'days', options: { includeWarnings: true, windowPolicy: 'clamp' } });
+      Object.assign(node.parameters, {
+        range: 'lastDays',
+        lastDays: DAYS,
+        output: 'days',
+        options: { includeWarnings: true, windowPolicy: 'clamp' },
+      });
     }
   }
   writeFileSync(join(work, 'workflow.json'), JSON.stringify([{ ...example, id: 'wecomKfRealRun1', active: false }]));
@@ -67,9 +80,12 @@ if (!check) {
     } finally {
       await oracle.close();
     }
-    for (const secret of [suite.suiteSecret, suite.suiteTicket, suite.permanentCode]) if (text.includes(secret)) problems.push('a secret appears in the execution output');
+    for (const secret of [suite.suiteSecret, suite.suiteTicket, suite.permanentCode])
+      if (text.includes(secret)) problems.push('a secret appears in the execution output');
     const withData = items.filter((i) => i.has_data).length;
-    console.log(`real n8n: ${items.length} items (${items[0]?.date} .. ${items.at(-1)?.date}), ${withData} with data, hints: ${node.hints.map((h) => h.message).join(' | ') || 'none'}`);
+    console.log(
+      `real n8n: ${items.length} items (${items[0]?.date} .. ${items.at(-1)?.date}), ${withData} with data, hints: ${node.hints.map((h) => h.message).join(' | ') || 'none'}`,
+    );
     if (problems.length) {
       console.error(problems.join('\n'));
       process.exitCode = 1;

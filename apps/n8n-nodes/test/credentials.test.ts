@@ -5,8 +5,13 @@
  */
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
-import type { ICredentialDataDecryptedObject, ICredentialTestFunction, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import type {
+  ICredentialDataDecryptedObject,
+  ICredentialTestFunction,
+  ICredentialTestFunctions,
+  INodeCredentialTestResult,
+} from 'n8n-workflow';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { builtCredentials, builtNode, coreLib } from './n8n-harness';
 import { simulatorCredentials } from './fixtures';
 
@@ -32,13 +37,19 @@ async function testCredential(type: string, data: ICredentialDataDecryptedObject
 
 async function accessToken(): Promise<string> {
   const { corpId, corpSecret } = sim.fixtures.selfBuilt;
-  const answer = (await (await fetch(`${sim.url}/cgi-bin/gettoken?corpid=${corpId}&corpsecret=${corpSecret}`)).json()) as { access_token: string };
+  const answer = (await (await fetch(`${sim.url}/cgi-bin/gettoken?corpid=${corpId}&corpsecret=${corpSecret}`)).json()) as {
+    access_token: string;
+  };
   return answer.access_token;
 }
 
 describe('credential types', () => {
   test('every credential type has a base URL defaulting to WeCom and secrets as password fields', () => {
-    expect(builtCredentials.map((c) => c.name).sort()).toEqual(['wecomKfAccessTokenApi', 'wecomKfSelfBuiltApi', 'wecomKfServiceProviderApi']);
+    expect(builtCredentials.map((c) => c.name).sort()).toEqual([
+      'wecomKfAccessTokenApi',
+      'wecomKfSelfBuiltApi',
+      'wecomKfServiceProviderApi',
+    ]);
     for (const credential of builtCredentials) {
       expect(credential.properties.find((p) => p.name === 'baseUrl')?.default).toBe('https://qyapi.weixin.qq.com');
       for (const p of credential.properties.filter((p) => /secret|ticket|code|token/i.test(p.name))) {
@@ -70,7 +81,11 @@ describe('credential tests against the base URL', () => {
 
   test('a wrong secret (errcode 40001 inside an HTTP 200) fails with the hint and without the secret', async () => {
     const canary = 'CANARY-corp-secret-51c0ffee';
-    const result = await testCredential('wecomKfSelfBuiltApi', { corpId: sim.fixtures.selfBuilt.corpId, corpSecret: canary, baseUrl: sim.url });
+    const result = await testCredential('wecomKfSelfBuiltApi', {
+      corpId: sim.fixtures.selfBuilt.corpId,
+      corpSecret: canary,
+      baseUrl: sim.url,
+    });
     expect(result.status).toBe('Error');
     expect(result.message).toContain('errcode 40001');
     expect(result.message).toContain('secret 不正确');

@@ -4,7 +4,7 @@
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { runWorkflow, singleNodeWorkflow } from './n8n-harness';
 import { chinaDaysAgo, corpParameters, PRESALES, simulatorCredentials } from './fixtures';
 
@@ -20,7 +20,10 @@ function workflow(parameters: Parameters, continueOnFail = false) {
   if (continueOnFail) wf.nodes[0]!.onError = 'continueRegularOutput';
   return wf;
 }
-const run = (parameters: Parameters, options: { input?: { json: IDataObject }[]; continueOnFail?: boolean; credentials?: ReturnType<typeof simulatorCredentials> } = {}) =>
+const run = (
+  parameters: Parameters,
+  options: { input?: { json: IDataObject }[]; continueOnFail?: boolean; credentials?: ReturnType<typeof simulatorCredentials> } = {},
+) =>
   runWorkflow(workflow(parameters, options.continueOnFail), {
     credentials: options.credentials ?? simulatorCredentials(sim),
     ...(options.input ? { input: options.input } : {}),
@@ -43,8 +46,14 @@ describe('bad parameters: one NodeOperationError naming the parameter, with the 
     expect(error.name).toBe('NodeOperationError');
     expect(error.message).toBe(
       `Invalid parameter "Metrics" (metrics): "Sessions Total" (not a field name). Allowed: comma-separated metric keys of corp statistics (${[
-        'session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'ai_session_reply_cnt', 'ai_transfer_rate',
-        'ai_knowledge_hit_rate', 'msg_rejected_customer_cnt',
+        'session_cnt',
+        'customer_cnt',
+        'customer_msg_cnt',
+        'upgrade_service_customer_cnt',
+        'ai_session_reply_cnt',
+        'ai_transfer_rate',
+        'ai_knowledge_hit_rate',
+        'msg_rejected_customer_cnt',
       ].join(', ')}), or fields WeCom sends that this version does not know yet.`,
     );
     expect(error.context).toMatchObject({ itemIndex: 0 });
@@ -63,24 +72,39 @@ describe('bad parameters: one NodeOperationError naming the parameter, with the 
   test('reversed dates name To Date', async () => {
     const error = await failureOf(corpParameters({ range: 'dates', fromDate: chinaDaysAgo(3), toDate: chinaDaysAgo(5) }));
     expect(error.name).toBe('NodeOperationError');
-    expect(error.message).toMatch(new RegExp(`^Invalid parameter "To Date" \\(toDate\\): "${chinaDaysAgo(5)}" \\(the range is reversed\\)\\. Allowed: a day on or after from`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^Invalid parameter "To Date" \\(toDate\\): "${chinaDaysAgo(5)}" \\(the range is reversed\\)\\. Allowed: a day on or after from`,
+      ),
+    );
   });
 
   test('an invalid date names From Date and what is allowed', async () => {
     const error = await failureOf(corpParameters({ range: 'dates', fromDate: '2026-02-30' }));
-    expect(error.message).toMatch(/^Invalid parameter "From Date" \(fromDate\): "2026-02-30" \(no such calendar date\)\. Allowed: YYYY-MM-DD/);
+    expect(error.message).toMatch(
+      /^Invalid parameter "From Date" \(fromDate\): "2026-02-30" \(no such calendar date\)\. Allowed: YYYY-MM-DD/,
+    );
   });
 
   test('a missing account for corp statistics names Account, on the item that lacks it', async () => {
-    const error = await failureOf(corpParameters({ openKfid: '={{ $json.account }}' }), [{ json: { account: PRESALES } }, { json: { account: '' } }]);
+    const error = await failureOf(corpParameters({ openKfid: '={{ $json.account }}' }), [
+      { json: { account: PRESALES } },
+      { json: { account: '' } },
+    ]);
     expect(error.name).toBe('NodeOperationError');
-    expect(error.message).toMatch(/^Invalid parameter "Account" \(openKfid\): missing\. Allowed: an open_kfid \("wk\.\.\."\) for corp statistics/);
+    expect(error.message).toMatch(
+      /^Invalid parameter "Account" \(openKfid\): missing\. Allowed: an open_kfid \("wk\.\.\."\) for corp statistics/,
+    );
     expect(error.context).toMatchObject({ itemIndex: 1 });
   });
 
   test('a day outside the window with the strict option names From Date and the allowed days', async () => {
-    const error = await failureOf(corpParameters({ range: 'dates', fromDate: chinaDaysAgo(190), toDate: chinaDaysAgo(10), options: { windowPolicy: 'strict' } }));
-    expect(error.message).toContain(`Invalid parameter "From Date" (fromDate): "${chinaDaysAgo(190)}". Allowed: days from ${chinaDaysAgo(180)} to ${chinaDaysAgo(1)}`);
+    const error = await failureOf(
+      corpParameters({ range: 'dates', fromDate: chinaDaysAgo(190), toDate: chinaDaysAgo(10), options: { windowPolicy: 'strict' } }),
+    );
+    expect(error.message).toContain(
+      `Invalid parameter "From Date" (fromDate): "${chinaDaysAgo(190)}". Allowed: days from ${chinaDaysAgo(180)} to ${chinaDaysAgo(1)}`,
+    );
   });
 
   test('Last N Days out of range', async () => {
@@ -91,16 +115,26 @@ describe('bad parameters: one NodeOperationError naming the parameter, with the 
 
 describe('bad credentials', () => {
   test('an empty credential field is named as the credential dialog shows it', async () => {
-    const credentials = { ...simulatorCredentials(sim), wecomKfSelfBuiltApi: { corpId: sim.fixtures.selfBuilt.corpId, corpSecret: '', baseUrl: sim.url } };
+    const credentials = {
+      ...simulatorCredentials(sim),
+      wecomKfSelfBuiltApi: { corpId: sim.fixtures.selfBuilt.corpId, corpSecret: '', baseUrl: sim.url },
+    };
     const result = await run(corpParameters(), { credentials });
-    expect(result.error('KF')!.message).toBe('Invalid credential field "App Secret" (corpSecret): "". Allowed: the app secret as a non-empty string.');
+    expect(result.error('KF')!.message).toBe(
+      'Invalid credential field "App Secret" (corpSecret): "". Allowed: the app secret as a non-empty string.',
+    );
     expect(sim.callCount()).toBe(0);
   });
 
   test('a malformed base URL is named', async () => {
-    const credentials = { ...simulatorCredentials(sim), wecomKfSelfBuiltApi: { ...sim.fixtures.selfBuilt, baseUrl: 'qyapi.weixin.qq.com' } };
+    const credentials = {
+      ...simulatorCredentials(sim),
+      wecomKfSelfBuiltApi: { ...sim.fixtures.selfBuilt, baseUrl: 'qyapi.weixin.qq.com' },
+    };
     const result = await run(corpParameters(), { credentials });
-    expect(result.error('KF')!.message).toMatch(/^Invalid credential field "Base URL" \(baseUrl\): "qyapi\.weixin\.qq\.com"\. Allowed: an http\(s\) URL/);
+    expect(result.error('KF')!.message).toMatch(
+      /^Invalid credential field "Base URL" \(baseUrl\): "qyapi\.weixin\.qq\.com"\. Allowed: an http\(s\) URL/,
+    );
   });
 });
 
@@ -110,13 +144,18 @@ describe('WeCom errors', () => {
     const error = await failureOf(corpParameters());
     expect(error.name).toBe('NodeApiError');
     expect(error.message).toContain('errcode 95004');
-    expect(error.description).toBe('The open_kfid was not found: pick an account from the account list.\nopen_kfid 不存在：请从客服账号列表中选择。');
+    expect(error.description).toBe(
+      'The open_kfid was not found: pick an account from the account list.\nopen_kfid 不存在：请从客服账号列表中选择。',
+    );
     expect(error.context).toMatchObject({ itemIndex: 0 });
   });
 
   test('a wrong secret never shows the secret, in the error or anywhere in the run data', async () => {
     const canary = 'CANARY-secret-7f3a9c21e5';
-    const credentials = { ...simulatorCredentials(sim), wecomKfSelfBuiltApi: { corpId: sim.fixtures.selfBuilt.corpId, corpSecret: canary, baseUrl: sim.url } };
+    const credentials = {
+      ...simulatorCredentials(sim),
+      wecomKfSelfBuiltApi: { corpId: sim.fixtures.selfBuilt.corpId, corpSecret: canary, baseUrl: sim.url },
+    };
     const result = await run(corpParameters(), { credentials });
     const error = result.error('KF')!;
     expect(error.message).toContain('errcode 40001');
@@ -132,10 +171,13 @@ describe('WeCom errors', () => {
 
 describe('continueOnFail', () => {
   test('one bad item never loses the other items: their results stay, the bad one becomes an error item paired to it', async () => {
-    const result = await run(corpParameters({ openKfid: '={{ $json.account }}', range: 'dates', fromDate: chinaDaysAgo(2), toDate: chinaDaysAgo(2) }), {
-      continueOnFail: true,
-      input: [{ json: { account: PRESALES } }, { json: { account: '' } }, { json: { account: 'wkSIM0002aftersales' } }],
-    });
+    const result = await run(
+      corpParameters({ openKfid: '={{ $json.account }}', range: 'dates', fromDate: chinaDaysAgo(2), toDate: chinaDaysAgo(2) }),
+      {
+        continueOnFail: true,
+        input: [{ json: { account: PRESALES } }, { json: { account: '' } }, { json: { account: 'wkSIM0002aftersales' } }],
+      },
+    );
     expect(result.run.status).toBe('success');
     const items = result.output('KF');
     expect(items.map((i) => [i.pairedItem, i.json.open_kfid ?? i.json.parameter])).toEqual([
@@ -149,7 +191,9 @@ describe('continueOnFail', () => {
   test('a range that fails halfway keeps every day that arrived and names the missing ones', async () => {
     // 62 days = 2 calls of 31 days; the second call meets a permission error (not retried).
     sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_corp_statistic', times: 1 });
-    const result = await run(corpParameters({ range: 'lastDays', lastDays: 62, options: { includeWarnings: false } }), { continueOnFail: true });
+    const result = await run(corpParameters({ range: 'lastDays', lastDays: 62, options: { includeWarnings: false } }), {
+      continueOnFail: true,
+    });
     const items = result.output('KF');
     const days = items.filter((i) => i.json.date !== undefined);
     const errorItem = items.at(-1)!;

@@ -8,7 +8,7 @@ import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IWorkflowBase } from 'n8n-workflow';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { NODE_TYPE, packageDir, runWorkflow } from './n8n-harness';
 import { chinaDaysAgo, simulatorCredentials } from './fixtures';
 

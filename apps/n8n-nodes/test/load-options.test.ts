@@ -5,7 +5,7 @@
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { loadOptions, singleNodeWorkflow } from './n8n-harness';
 import { corpParameters, PRESALES, simulatorCredentials } from './fixtures';
 
@@ -18,7 +18,12 @@ beforeAll(async () => {
 const workflow = (parameters: IDataObject) => singleNodeWorkflow(parameters, 'wecomKfSelfBuiltApi');
 
 test('the account dropdown lists every KF account by name and open_kfid', async () => {
-  const options = await loadOptions('getAccounts', 'parameters.openKfid', workflow(corpParameters({ openKfid: '' })), simulatorCredentials(sim));
+  const options = await loadOptions(
+    'getAccounts',
+    'parameters.openKfid',
+    workflow(corpParameters({ openKfid: '' })),
+    simulatorCredentials(sim),
+  );
   expect(options).toEqual(sim.fixtures.accounts.map((a) => ({ name: `${a.name} (${a.open_kfid})`, value: a.open_kfid })));
 });
 
@@ -39,5 +44,9 @@ test('a WeCom error while loading a dropdown is shown with its hint', async () =
   sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/account/list' });
   await expect(
     loadOptions('getAccounts', 'parameters.openKfid', workflow(corpParameters({ openKfid: '' })), simulatorCredentials(sim)),
-  ).rejects.toMatchObject({ name: 'NodeOperationError', message: expect.stringContaining('errcode 48002'), description: expect.stringContaining('可调用接口的应用') });
+  ).rejects.toMatchObject({
+    name: 'NodeOperationError',
+    message: expect.stringContaining('errcode 48002'),
+    description: expect.stringContaining('可调用接口的应用'),
+  });
 });

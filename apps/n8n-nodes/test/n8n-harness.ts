@@ -9,6 +9,8 @@
  * passes a trigger's data through without running its code), and the credentials helper hands
  * out test credentials instead of decrypting them from a database.
  */
+import type * as CoreLib from 'n8n-core';
+import type * as WorkflowLib from 'n8n-workflow';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type {
@@ -31,8 +33,8 @@ export const packageDir = join(import.meta.dirname, '..');
 
 // CommonJS on purpose: the built node requires n8n-workflow's CommonJS build, and so does n8n-core;
 // one copy of every class (errors, Workflow) is what n8n itself has.
-const workflowLib = require('n8n-workflow') as typeof import('n8n-workflow');
-const coreLib = require('n8n-core') as typeof import('n8n-core');
+const workflowLib = require('n8n-workflow') as typeof WorkflowLib;
+const coreLib = require('n8n-core') as typeof CoreLib;
 
 export const NODE_TYPE = 'n8n-nodes-wecom-kf-stats.wecomKfStats';
 const pkg = require(join(packageDir, 'package.json')) as { n8n: { nodes: string[]; credentials: string[] } };

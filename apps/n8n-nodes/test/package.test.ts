@@ -22,7 +22,8 @@ test('a community package: n8n-nodes-* name, the keyword, no runtime dependencie
   expect(pkg.dependencies ?? {}).toEqual({});
   expect(pkg.peerDependencies).toEqual({ 'n8n-workflow': '*' });
   expect(pkg.files).toContain('dist');
-  for (const lifecycle of ['preinstall', 'install', 'postinstall', 'prepare']) expect((pkg.scripts as Record<string, string>)[lifecycle]).toBeUndefined();
+  for (const lifecycle of ['preinstall', 'install', 'postinstall', 'prepare'])
+    expect((pkg.scripts as Record<string, string>)[lifecycle]).toBeUndefined();
 });
 
 test('every file the n8n field lists is built, with its icon beside it', () => {
@@ -56,7 +57,11 @@ test('the codex file names the node type and sits beside the node', () => {
 
 test('every statistics operation has a metric picker built from the catalog', () => {
   const pickers = builtNode.description.properties.filter((p) => p.name === 'metrics');
-  expect(pickers.map((p) => p.displayOptions?.show?.operation)).toEqual([['getComponentStatistics'], ['getCorpStatistics'], ['getServicerStatistics']]);
+  expect(pickers.map((p) => p.displayOptions?.show?.operation)).toEqual([
+    ['getComponentStatistics'],
+    ['getCorpStatistics'],
+    ['getServicerStatistics'],
+  ]);
   const corp = pickers[1]!.options!.map((o) => (o as { value: string }).value);
   expect(corp).toContain('ai_transfer_rate');
   expect(pickers[0]!.options!.map((o) => (o as { value: string }).value)).not.toContain('ai_transfer_rate');
@@ -67,9 +72,19 @@ test('each metric picker offers exactly its endpoint’s official fields: no rep
   const values = (i: number) => pickers[i]!.options!.map((o) => (o as { value: string }).value).sort();
   const [component, corp, servicer] = [values(0), values(1), values(2)];
   expect(corp).toEqual(
-    ['session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'ai_session_reply_cnt', 'ai_transfer_rate', 'ai_knowledge_hit_rate', 'msg_rejected_customer_cnt'].sort(),
+    [
+      'session_cnt',
+      'customer_cnt',
+      'customer_msg_cnt',
+      'upgrade_service_customer_cnt',
+      'ai_session_reply_cnt',
+      'ai_transfer_rate',
+      'ai_knowledge_hit_rate',
+      'msg_rejected_customer_cnt',
+    ].sort(),
   );
-  for (const key of ['reply_rate', 'first_reply_average_sec', 'servicer_session_cnt', 'satisfaction_investgate_cnt', 'satisfied_rate']) expect(corp).not.toContain(key);
+  for (const key of ['reply_rate', 'first_reply_average_sec', 'servicer_session_cnt', 'satisfaction_investgate_cnt', 'satisfied_rate'])
+    expect(corp).not.toContain(key);
   expect(servicer).toContain('reply_rate');
   expect(servicer).toContain('upgrade_service_groupchat_customer_cnt');
   expect(servicer.filter((key) => key.startsWith('ai_') || key === 'servicer_session_cnt')).toEqual([]);

@@ -5,7 +5,7 @@ import { METRICS, metricKeysFor, summarizeDays, type StatisticsDay } from '@weco
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { runWorkflow, singleNodeWorkflow } from './n8n-harness';
 import { chinaDaysAgo, corpParameters, PRESALES, simulatorCredentials } from './fixtures';
 
@@ -19,7 +19,10 @@ const SELF_BUILT = 'wecomKfSelfBuiltApi';
 const run = (parameters: IDataObject, credentialType = SELF_BUILT, input?: { json: IDataObject }[]) =>
   runWorkflow(singleNodeWorkflow(parameters, credentialType), { credentials: simulatorCredentials(sim), ...(input ? { input } : {}) });
 
-function expectedDays(query: { endpoint: 'component' | 'corp' | 'servicer'; corpId: string; openKfid?: string; servicerUserid?: string }, dates: string[]): StatisticsDay[] {
+function expectedDays(
+  query: { endpoint: 'component' | 'corp' | 'servicer'; corpId: string; openKfid?: string; servicerUserid?: string },
+  dates: string[],
+): StatisticsDay[] {
   return dates.map((date) => {
     const statistic = sim.expectedStatistic({ ...query, date }) ?? null;
     return { date, stat_time: 0, statistic } as StatisticsDay;
@@ -35,7 +38,12 @@ describe('statistics, one item per day', () => {
     for (const item of items) {
       expect(item.pairedItem).toEqual({ item: 0 });
       expect(Object.keys(item.json).slice(0, 3)).toEqual(['date', 'stat_time', 'has_data']);
-      const expected = sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES, date: item.json.date as string });
+      const expected = sim.expectedStatistic({
+        endpoint: 'corp',
+        corpId: sim.fixtures.selfBuilt.corpId,
+        openKfid: PRESALES,
+        date: item.json.date as string,
+      });
       expect(item.json.has_data).toBe(expected !== undefined);
       for (const key of metricKeysFor('corp')) expect(item.json[key]).toBe(expected?.[key] ?? null);
       expect(item.json.open_kfid).toBe(PRESALES);
@@ -44,13 +52,24 @@ describe('statistics, one item per day', () => {
 
   test('component statistics need the service provider credential and read kf/get_statistic', async () => {
     const result = await run(
-      { authentication: 'serviceProvider', resource: 'statistics', operation: 'getComponentStatistics', range: 'dates', fromDate: chinaDaysAgo(3), toDate: chinaDaysAgo(2) },
+      {
+        authentication: 'serviceProvider',
+        resource: 'statistics',
+        operation: 'getComponentStatistics',
+        range: 'dates',
+        fromDate: chinaDaysAgo(3),
+        toDate: chinaDaysAgo(2),
+      },
       'wecomKfServiceProviderApi',
     );
     const items = result.output('KF');
     expect(items.map((i) => i.json.date)).toEqual([chinaDaysAgo(3), chinaDaysAgo(2)]);
     for (const item of items) {
-      const expected = sim.expectedStatistic({ endpoint: 'component', corpId: sim.fixtures.suite.authCorpId, date: item.json.date as string });
+      const expected = sim.expectedStatistic({
+        endpoint: 'component',
+        corpId: sim.fixtures.suite.authCorpId,
+        date: item.json.date as string,
+      });
       expect(item.json.session_cnt).toBe(expected?.session_cnt ?? null);
     }
     expect(sim.callCount('/cgi-bin/kf/get_statistic')).toBe(1);
@@ -60,7 +79,14 @@ describe('statistics, one item per day', () => {
   test('servicer statistics per input item: the servicer comes from an expression and items stay paired', async () => {
     const [first, second] = sim.fixtures.servicers[PRESALES]!;
     const result = await run(
-      { ...corpParameters(), operation: 'getServicerStatistics', servicerUserid: '={{ $json.servicer }}', range: 'dates', fromDate: chinaDaysAgo(2), toDate: chinaDaysAgo(2) },
+      {
+        ...corpParameters(),
+        operation: 'getServicerStatistics',
+        servicerUserid: '={{ $json.servicer }}',
+        range: 'dates',
+        fromDate: chinaDaysAgo(2),
+        toDate: chinaDaysAgo(2),
+      },
       SELF_BUILT,
       [{ json: { servicer: first } }, { json: { servicer: second } }],
     );
@@ -70,20 +96,36 @@ describe('statistics, one item per day', () => {
       [second, { item: 1 }],
     ]);
     for (const item of items) {
-      const expected = sim.expectedStatistic({ endpoint: 'servicer', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES, servicerUserid: item.json.servicer_userid as string, date: chinaDaysAgo(2) });
+      const expected = sim.expectedStatistic({
+        endpoint: 'servicer',
+        corpId: sim.fixtures.selfBuilt.corpId,
+        openKfid: PRESALES,
+        servicerUserid: item.json.servicer_userid as string,
+        date: chinaDaysAgo(2),
+      });
       expect(item.json.customer_cnt).toBe(expected?.customer_cnt ?? null);
     }
   });
 
   test('picked metrics only, under their Chinese labels', async () => {
-    const result = await run(corpParameters({ range: 'dates', fromDate: chinaDaysAgo(4), toDate: chinaDaysAgo(4), metrics: ['ai_transfer_rate', 'session_cnt'], options: { fieldNames: 'zh', includeWarnings: false } }));
+    const result = await run(
+      corpParameters({
+        range: 'dates',
+        fromDate: chinaDaysAgo(4),
+        toDate: chinaDaysAgo(4),
+        metrics: ['ai_transfer_rate', 'session_cnt'],
+        options: { fieldNames: 'zh', includeWarnings: false },
+      }),
+    );
     const [item] = result.output('KF');
     expect(Object.keys(item!.json)).toEqual(['date', 'stat_time', 'has_data', '咨询会话数', '转人工率', 'open_kfid']);
   });
 
   test('days without data: null by default, counts zeroed (rates still null) or left out on request', async () => {
     const dates = Array.from({ length: 30 }, (_, i) => chinaDaysAgo(30 - i));
-    const quiet = dates.filter((date) => sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES, date }) === undefined);
+    const quiet = dates.filter(
+      (date) => sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES, date }) === undefined,
+    );
     expect(quiet.length).toBeGreaterThan(0);
     const range = { range: 'lastDays', lastDays: 30 };
 
@@ -103,17 +145,30 @@ describe('statistics, one item per day', () => {
     expect(items).toHaveLength(10);
     for (const item of items) {
       expect(Object.keys(item.json)).toEqual(['date', 'stat_time', 'has_data', ...metricKeysFor('corp'), 'open_kfid']);
-      for (const key of ['reply_rate', 'first_reply_average_sec', 'servicer_session_cnt', 'satisfied_rate']) expect(item.json).not.toHaveProperty(key);
+      for (const key of ['reply_rate', 'first_reply_average_sec', 'servicer_session_cnt', 'satisfied_rate'])
+        expect(item.json).not.toHaveProperty(key);
     }
   });
 
   test('servicer statistics without a servicer give the account’s human service: reply rate and first reply', async () => {
     const dates = Array.from({ length: 7 }, (_, i) => chinaDaysAgo(7 - i));
-    const result = await run({ ...corpParameters(), operation: 'getServicerStatistics', servicerUserid: '', range: 'lastDays', lastDays: 7, metrics: ['reply_rate', 'first_reply_average_sec'] });
+    const result = await run({
+      ...corpParameters(),
+      operation: 'getServicerStatistics',
+      servicerUserid: '',
+      range: 'lastDays',
+      lastDays: 7,
+      metrics: ['reply_rate', 'first_reply_average_sec'],
+    });
     const items = result.output('KF');
     expect(items.map((i) => i.json.date)).toEqual(dates);
     for (const item of items) {
-      const expected = sim.expectedStatistic({ endpoint: 'servicer', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES, date: item.json.date as string });
+      const expected = sim.expectedStatistic({
+        endpoint: 'servicer',
+        corpId: sim.fixtures.selfBuilt.corpId,
+        openKfid: PRESALES,
+        date: item.json.date as string,
+      });
       expect(item.json.reply_rate).toBe(expected?.reply_rate ?? null);
       expect(item.json.first_reply_average_sec).toBe(expected?.first_reply_average_sec ?? null);
     }
@@ -161,7 +216,10 @@ describe('statistics, one summary item', () => {
     const [item, ...rest] = result.output('KF');
     expect(rest).toHaveLength(0);
     expect(item!.pairedItem).toEqual({ item: 0 });
-    const expected = summarizeDays('corp', expectedDays({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES }, dates));
+    const expected = summarizeDays(
+      'corp',
+      expectedDays({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES }, dates),
+    );
     expect(item!.json).toMatchObject({ from: dates[0], to: dates.at(-1), day_count: 14, days_with_data: expected.daysWithData });
     for (const metric of METRICS.filter((m) => m.endpoints.includes('corp'))) {
       const value = item!.json[metric.key];
@@ -183,10 +241,15 @@ describe('lists', () => {
   });
 
   test('an access token credential works as is', async () => {
-    const token = await fetch(`${sim.url}/cgi-bin/gettoken?corpid=${sim.fixtures.selfBuilt.corpId}&corpsecret=${sim.fixtures.selfBuilt.corpSecret}`).then((r) => r.json() as Promise<{ access_token: string }>);
-    const result = await runWorkflow(singleNodeWorkflow({ authentication: 'accessToken', resource: 'account', operation: 'getAll' }, 'wecomKfAccessTokenApi'), {
-      credentials: { wecomKfAccessTokenApi: { accessToken: token.access_token, baseUrl: sim.url } },
-    });
+    const token = await fetch(
+      `${sim.url}/cgi-bin/gettoken?corpid=${sim.fixtures.selfBuilt.corpId}&corpsecret=${sim.fixtures.selfBuilt.corpSecret}`,
+    ).then((r) => r.json() as Promise<{ access_token: string }>);
+    const result = await runWorkflow(
+      singleNodeWorkflow({ authentication: 'accessToken', resource: 'account', operation: 'getAll' }, 'wecomKfAccessTokenApi'),
+      {
+        credentials: { wecomKfAccessTokenApi: { accessToken: token.access_token, baseUrl: sim.url } },
+      },
+    );
     expect(result.output('KF')).toHaveLength(sim.fixtures.accounts.length);
   });
 });

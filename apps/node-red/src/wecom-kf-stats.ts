@@ -73,7 +73,11 @@ export default function register(RED: NodeAPI): void {
             const days = result.days.length;
             node.status(
               result.warnings.length > 0
-                ? { fill: 'yellow', shape: 'dot', text: RED._('wecom-kf-stats.status.doneWithWarnings', { days, warnings: result.warnings.length }) }
+                ? {
+                    fill: 'yellow',
+                    shape: 'dot',
+                    text: RED._('wecom-kf-stats.status.doneWithWarnings', { days, warnings: result.warnings.length }),
+                  }
                 : { fill: 'green', shape: 'dot', text: RED._('wecom-kf-stats.status.done', { days }) },
             );
             done();

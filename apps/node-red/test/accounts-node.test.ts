@@ -1,6 +1,6 @@
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, helper, load, selfBuiltConfig } from './runtime.js';
 
 const kf = useSimulator();
@@ -20,7 +20,10 @@ const catcher = [
 
 async function start(settings: object, downstream: object[] = [{ id: 'out', type: 'helper' }], wires = [['out']]) {
   const { node, credentials } = selfBuiltConfig(sim);
-  await load([node, { id: 'accounts', type: 'wecom-kf-accounts', config: 'cfg', ...settings, wires }, ...downstream, ...catcher], credentials);
+  await load(
+    [node, { id: 'accounts', type: 'wecom-kf-accounts', config: 'cfg', ...settings, wires }, ...downstream, ...catcher],
+    credentials,
+  );
   return helper.getNode('accounts');
 }
 
@@ -52,7 +55,16 @@ describe('accounts node', () => {
     const accounts = await start(
       { output: 'each' },
       [
-        { id: 'stats', type: 'wecom-kf-stats', config: 'cfg', endpoint: 'corp', rangeType: 'last', last: '7', output: 'all', wires: [['out']] },
+        {
+          id: 'stats',
+          type: 'wecom-kf-stats',
+          config: 'cfg',
+          endpoint: 'corp',
+          rangeType: 'last',
+          last: '7',
+          output: 'all',
+          wires: [['out']],
+        },
         { id: 'out', type: 'helper' },
       ],
       [['stats']],

@@ -1,7 +1,7 @@
 import { addDays, chinaDayOfEpochMs, listDays } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, expectDaysMatch, helper, load, onTab, selfBuiltConfig } from './runtime.js';
 
 const kf = useSimulator();
@@ -39,7 +39,17 @@ function providerFlow(extra: object = {}) {
       concurrency: '3',
       ...extra,
     },
-    { id: 'stats', type: 'wecom-kf-stats', config: 'cfg', endpoint: 'component', rangeType: 'last', last: '7', output: 'all', fill: 'null', wires: [['out']] },
+    {
+      id: 'stats',
+      type: 'wecom-kf-stats',
+      config: 'cfg',
+      endpoint: 'component',
+      rangeType: 'last',
+      last: '7',
+      output: 'all',
+      fill: 'null',
+      wires: [['out']],
+    },
     { id: 'out', type: 'helper' },
     ...watchers,
   ];
@@ -73,7 +83,16 @@ describe('credentials', () => {
     await load(
       [
         { id: 'cfg', type: 'wecom-kf-config', authType: 'token', baseUrl: sim.url, concurrency: '3' },
-        { id: 'stats', type: 'wecom-kf-stats', config: 'cfg', endpoint: 'corp', openKfid: sim.fixtures.accounts[0]!.open_kfid, rangeType: 'last', last: '3', wires: [['out']] },
+        {
+          id: 'stats',
+          type: 'wecom-kf-stats',
+          config: 'cfg',
+          endpoint: 'corp',
+          openKfid: sim.fixtures.accounts[0]!.open_kfid,
+          rangeType: 'last',
+          last: '3',
+          wires: [['out']],
+        },
         { id: 'out', type: 'helper' },
         ...watchers,
       ],
@@ -91,7 +110,9 @@ describe('credentials', () => {
     const suite = sim.fixtures.suite;
     const pushed = 'pushed-ticket-0002';
     sim.addSuiteTicket(pushed);
-    await load(providerFlow({ suiteTicketSource: 'global' }), { cfg: { suiteSecret: suite.suiteSecret, permanentCode: suite.permanentCode } });
+    await load(providerFlow({ suiteTicketSource: 'global' }), {
+      cfg: { suiteSecret: suite.suiteSecret, permanentCode: suite.permanentCode },
+    });
     const out = collect('out');
     const caught = collect('caught');
     const stats = helper.getNode('stats');

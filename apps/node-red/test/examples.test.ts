@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRedRequire } from './host.js';
 import { builtNodes, collect, helper, onTab } from './runtime.js';
 
@@ -31,12 +31,15 @@ afterEach(async () => {
 async function run(file: string) {
   const flow = read(file).map((n) => {
     if (n.type === 'wecom-kf-config') return { ...n, corpId: sim.fixtures.selfBuilt.corpId, baseUrl: sim.url };
-    if (n.type === 'wecom-kf-stats' && n.endpoint === 'corp' && n.openKfid === '') return { ...n, openKfid: sim.fixtures.accounts[0]!.open_kfid };
+    if (n.type === 'wecom-kf-stats' && n.endpoint === 'corp' && n.openKfid === '')
+      return { ...n, openKfid: sim.fixtures.accounts[0]!.open_kfid };
     if (n.type === 'debug') return { id: n.id, type: 'helper', name: n.name };
     return n;
   });
   const config = flow.find((n) => n.type === 'wecom-kf-config')!;
-  await helper.load([...coreNodes, ...(await builtNodes())], onTab(flow), { [config.id as string]: { corpSecret: sim.fixtures.selfBuilt.corpSecret } });
+  await helper.load([...coreNodes, ...(await builtNodes())], onTab(flow), {
+    [config.id as string]: { corpSecret: sim.fixtures.selfBuilt.corpSecret },
+  });
   const byName = (type: string, name: string) => flow.find((n) => n.type === type && n.name === name)!.id as string;
   return { byName };
 }

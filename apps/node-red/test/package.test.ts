@@ -41,9 +41,14 @@ describe('the published package', () => {
     for (const endpoint of STATISTICS_ENDPOINTS) {
       const entry = new RegExp(`<dt><code>${endpoint}</code>[^<]*</dt>\\s*<dd>([\\s\\S]*?)</dd>`).exec(help);
       expect(entry, `${lang} ${endpoint}`).not.toBeNull();
-      expect([...entry![1]!.matchAll(/<code>(\w+)<\/code>/g)].map((m) => m[1]), `${lang} ${endpoint}`).toEqual(metricKeysFor(endpoint));
+      expect(
+        [...entry![1]!.matchAll(/<code>(\w+)<\/code>/g)].map((m) => m[1]),
+        `${lang} ${endpoint}`,
+      ).toEqual(metricKeysFor(endpoint));
     }
-    expect(help).toMatch(lang === 'en-US' ? /Corp statistics have no reply rate, first reply or satisfaction/ : /客服账号统计没有人工回复率/);
+    expect(help).toMatch(
+      lang === 'en-US' ? /Corp statistics have no reply rate, first reply or satisfaction/ : /客服账号统计没有人工回复率/,
+    );
     expect(help).not.toContain('"session_cnt,reply_rate"');
     expect(readFileSync(dist('wecom-kf-stats.html'), 'utf8')).not.toContain('placeholder="session_cnt,reply_rate"');
   });

@@ -38,7 +38,9 @@ beforeAll(async () => {
     path.join(userDir, 'settings.js'),
     `module.exports = { uiHost: '127.0.0.1', uiPort: 0, flowFile: 'flows.json', credentialSecret: 'a-test-key', logging: { console: { level: 'info' } }, editorTheme: { tours: false } };\n`,
   );
-  red = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  red = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Node-RED did not start:\n${log}`)), 15_000);
     const onData = (chunk: Buffer) => {
@@ -76,7 +78,11 @@ describe('in Node-RED (red.js, package installed in the userDir)', () => {
   it('registers the three node types from the package, with English and Chinese help and labels', async () => {
     const nodes = JSON.parse((await api('/nodes', { headers: { accept: 'application/json' } })).text);
     const ours = nodes.filter((set: { module: string }) => set.module === 'node-red-contrib-wecom-kf-stats');
-    expect(ours.flatMap((set: { types: string[] }) => set.types).sort()).toEqual(['wecom-kf-accounts', 'wecom-kf-config', 'wecom-kf-stats']);
+    expect(ours.flatMap((set: { types: string[] }) => set.types).sort()).toEqual([
+      'wecom-kf-accounts',
+      'wecom-kf-config',
+      'wecom-kf-stats',
+    ]);
     for (const set of ours) expect({ enabled: set.enabled, err: set.err }, log).toEqual({ enabled: true, err: undefined });
 
     const html = (await api('/nodes', { headers: { accept: 'text/html', 'accept-language': 'en-US' } })).text;
@@ -94,11 +100,29 @@ describe('in Node-RED (red.js, package installed in the userDir)', () => {
     const flows = [
       { id: 'tab1', type: 'tab', label: 'kf' },
       {
-        id: 'cfg1', type: 'wecom-kf-config', authType: 'selfBuilt', corpId: sim.fixtures.selfBuilt.corpId, baseUrl: sim.url, concurrency: 3,
+        id: 'cfg1',
+        type: 'wecom-kf-config',
+        authType: 'selfBuilt',
+        corpId: sim.fixtures.selfBuilt.corpId,
+        baseUrl: sim.url,
+        concurrency: 3,
         credentials: { corpSecret: sim.fixtures.selfBuilt.corpSecret, accessToken: CANARY },
       },
       { id: 'in1', type: 'http in', z: 'tab1', url: '/kf', method: 'get', x: 100, y: 100, wires: [['st1']] },
-      { id: 'st1', type: 'wecom-kf-stats', z: 'tab1', config: 'cfg1', endpoint: 'corp', openKfid: account, rangeType: 'last', last: '3', output: 'all', x: 300, y: 100, wires: [['res1']] },
+      {
+        id: 'st1',
+        type: 'wecom-kf-stats',
+        z: 'tab1',
+        config: 'cfg1',
+        endpoint: 'corp',
+        openKfid: account,
+        rangeType: 'last',
+        last: '3',
+        output: 'all',
+        x: 300,
+        y: 100,
+        wires: [['res1']],
+      },
       { id: 'res1', type: 'http response', z: 'tab1', x: 500, y: 100, wires: [] },
     ];
     const deployed = await api('/flows', { method: 'POST', body: JSON.stringify(flows), headers: { 'node-red-deployment-type': 'full' } });
@@ -111,7 +135,8 @@ describe('in Node-RED (red.js, package installed in the userDir)', () => {
     const credentials = JSON.parse((await api('/credentials/wecom-kf-config/cfg1')).text);
     expect(credentials).toMatchObject({ has_corpSecret: true, has_accessToken: true });
     expect(JSON.stringify(credentials)).not.toContain(CANARY);
-    const files = (await readFile(path.join(userDir, 'flows.json'), 'utf8')) + (await readFile(path.join(userDir, 'flows_cred.json'), 'utf8'));
+    const files =
+      (await readFile(path.join(userDir, 'flows.json'), 'utf8')) + (await readFile(path.join(userDir, 'flows_cred.json'), 'utf8'));
     expect(files).not.toContain(CANARY);
     expect(files).not.toContain(sim.fixtures.selfBuilt.corpSecret);
 

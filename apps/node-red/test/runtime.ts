@@ -75,10 +75,7 @@ export function collect(nodeId: string) {
     async waitFor(count: number, timeoutMs = 8000): Promise<Any[]> {
       if (messages.length < count) {
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(
-            () => reject(new Error(`${nodeId}: expected ${count} messages, got ${messages.length}`)),
-            timeoutMs,
-          );
+          const timer = setTimeout(() => reject(new Error(`${nodeId}: expected ${count} messages, got ${messages.length}`)), timeoutMs);
           waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
         });
       }
@@ -89,7 +86,15 @@ export function collect(nodeId: string) {
 
 export function selfBuiltConfig(sim: Simulator, extra: object = {}) {
   return {
-    node: { id: 'cfg', type: 'wecom-kf-config', authType: 'selfBuilt', corpId: sim.fixtures.selfBuilt.corpId, baseUrl: sim.url, concurrency: '3', ...extra },
+    node: {
+      id: 'cfg',
+      type: 'wecom-kf-config',
+      authType: 'selfBuilt',
+      corpId: sim.fixtures.selfBuilt.corpId,
+      baseUrl: sim.url,
+      concurrency: '3',
+      ...extra,
+    },
     credentials: { cfg: { corpSecret: sim.fixtures.selfBuilt.corpSecret } },
   };
 }

@@ -1,7 +1,7 @@
 import { addDays, chinaDayOfEpochMs, hintFor, listDays, metricKeysFor } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, expectDaysMatch, helper, load, selfBuiltConfig } from './runtime.js';
 
 const kf = useSimulator();
@@ -74,7 +74,11 @@ describe('statistics node: msg in, msgs out', () => {
     const [msg] = await out.waitFor(1);
     expect(msg.payload).toHaveLength(1);
     expect(msg.payload[0].date).toBe(daysAgo(1));
-    expectDaysMatch(sim, msg.payload, { endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: sim.fixtures.accounts[0]!.open_kfid });
+    expectDaysMatch(sim, msg.payload, {
+      endpoint: 'corp',
+      corpId: sim.fixtures.selfBuilt.corpId,
+      openKfid: sim.fixtures.accounts[0]!.open_kfid,
+    });
   });
 
   it('takes a from/to range from its settings, as relative days', async () => {
@@ -105,14 +109,22 @@ describe('statistics node: msg in, msgs out', () => {
     const [msg] = await out.waitFor(1);
     expect(msg.statistics).toMatchObject({ endpoint: 'servicer', openKfid: account, servicerUserid: servicer });
     expect(msg.payload).toHaveLength(8);
-    expectDaysMatch(sim, msg.payload, { endpoint: 'servicer', corpId: sim.fixtures.selfBuilt.corpId, openKfid: account, servicerUserid: servicer });
+    expectDaysMatch(sim, msg.payload, {
+      endpoint: 'servicer',
+      corpId: sim.fixtures.selfBuilt.corpId,
+      openKfid: account,
+      servicerUserid: servicer,
+    });
   });
 
   it('adds a summary whose counts are the sums of the days', async () => {
     const { stats, out } = await start({ summary: true });
     stats.receive({ from: daysAgo(30), to: daysAgo(2) });
     const [msg] = await out.waitFor(1);
-    const expectedSessions = msg.payload.reduce((sum: number, d: { statistic: { session_cnt?: number } | null }) => sum + (d.statistic?.session_cnt ?? 0), 0);
+    const expectedSessions = msg.payload.reduce(
+      (sum: number, d: { statistic: { session_cnt?: number } | null }) => sum + (d.statistic?.session_cnt ?? 0),
+      0,
+    );
     expect(expectedSessions).toBeGreaterThan(0);
     expect(msg.summary.metrics.session_cnt).toBe(expectedSessions);
     expect(msg.summary.dayCount).toBe(29);
@@ -122,7 +134,8 @@ describe('statistics node: msg in, msgs out', () => {
     const { stats, out } = await start({ summary: true });
     stats.receive({ from: daysAgo(20), to: daysAgo(2), metrics: 'session_cnt,ai_knowledge_hit_rate' });
     const [msg] = await out.waitFor(1);
-    for (const day of msg.payload) if (day.statistic) expect(Object.keys(day.statistic).sort()).toEqual(['ai_knowledge_hit_rate', 'session_cnt']);
+    for (const day of msg.payload)
+      if (day.statistic) expect(Object.keys(day.statistic).sort()).toEqual(['ai_knowledge_hit_rate', 'session_cnt']);
     expect(Object.keys(msg.summary.metrics).sort()).toEqual(['ai_knowledge_hit_rate', 'session_cnt']);
     for (const note of msg.summary.notes) expect(['ai_knowledge_hit_rate', 'session_cnt']).toContain(note.metric);
   });
@@ -146,7 +159,12 @@ describe('statistics node: msg in, msgs out', () => {
     expect(msg.statistics).toMatchObject({ endpoint: 'servicer', openKfid: account });
     expect(msg.statistics.servicerUserid).toBeUndefined();
     for (const day of msg.payload) {
-      const expected = sim.expectedStatistic({ endpoint: 'servicer', corpId: sim.fixtures.selfBuilt.corpId, openKfid: account, date: day.date });
+      const expected = sim.expectedStatistic({
+        endpoint: 'servicer',
+        corpId: sim.fixtures.selfBuilt.corpId,
+        openKfid: account,
+        date: day.date,
+      });
       expect(day.statistic?.reply_rate ?? null, day.date).toBe(expected?.reply_rate ?? null);
     }
     expect(msg.summary.metrics.reply_rate).toEqual(expect.any(Number));
@@ -156,8 +174,14 @@ describe('statistics node: msg in, msgs out', () => {
     const { stats, out } = await start({ fill: 'zero' });
     stats.receive({ from: daysAgo(180), to: daysAgo(2) });
     const [msg] = await out.waitFor(1);
-    const quiet = msg.payload.filter((d: { date: string }) =>
-      sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: sim.fixtures.accounts[0]!.open_kfid, date: d.date }) === undefined,
+    const quiet = msg.payload.filter(
+      (d: { date: string }) =>
+        sim.expectedStatistic({
+          endpoint: 'corp',
+          corpId: sim.fixtures.selfBuilt.corpId,
+          openKfid: sim.fixtures.accounts[0]!.open_kfid,
+          date: d.date,
+        }) === undefined,
     );
     expect(quiet.length).toBeGreaterThan(0);
     for (const day of quiet) {
@@ -187,7 +211,17 @@ describe('statistics node: status', () => {
     await out.waitFor(1);
     await new Promise((r) => setTimeout(r, 50));
     const texts = statuses.messages.map((m) => m.status.text);
-    expect(texts).toEqual(['fetching', '0/6 chunks', '1/6 chunks', '2/6 chunks', '3/6 chunks', '4/6 chunks', '5/6 chunks', '6/6 chunks', '179 days']);
+    expect(texts).toEqual([
+      'fetching',
+      '0/6 chunks',
+      '1/6 chunks',
+      '2/6 chunks',
+      '3/6 chunks',
+      '4/6 chunks',
+      '5/6 chunks',
+      '6/6 chunks',
+      '179 days',
+    ]);
     expect(statuses.messages.at(-1).status.fill).toBe('green');
   });
 
@@ -243,7 +277,11 @@ describe('statistics node: errors reach Catch nodes through done(err)', () => {
     expect(msg.payload).toHaveLength(31);
     expect(msg.incomplete.missingDays).toHaveLength(31);
     expect([...msg.incomplete.fetchedDays, ...msg.incomplete.missingDays].sort()).toEqual(listDays(daysAgo(63), daysAgo(2)));
-    expectDaysMatch(sim, msg.payload, { endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: sim.fixtures.accounts[0]!.open_kfid });
+    expectDaysMatch(sim, msg.payload, {
+      endpoint: 'corp',
+      corpId: sim.fixtures.selfBuilt.corpId,
+      openKfid: sim.fixtures.accounts[0]!.open_kfid,
+    });
     expect(err.error.message).toMatch(/^IncompleteFetchError: Fetched 31 of 62 days; missing .*errcode 48002/);
     expect(err.wecomError).toMatchObject({ code: 'INCOMPLETE', errcode: 48002 });
   });
@@ -273,25 +311,69 @@ describe('statistics node: errors reach Catch nodes through done(err)', () => {
   const badMessages: [string, () => object, RegExp][] = [
     ['an unknown endpoint', () => ({ endpoint: 'agents' }), /Invalid msg\.endpoint: "agents"\. Allowed: "component", "corp" or "servicer"/],
     ['a numeric endpoint', () => ({ endpoint: 3 }), /Invalid msg\.endpoint: 3\. Allowed: "component", "corp" or "servicer"/],
-    ['a date that does not exist', () => ({ from: '2026-02-30' }), /Invalid msg\.from: "2026-02-30" \(no such calendar date\)\. Allowed: YYYY-MM-DD/],
+    [
+      'a date that does not exist',
+      () => ({ from: '2026-02-30' }),
+      /Invalid msg\.from: "2026-02-30" \(no such calendar date\)\. Allowed: YYYY-MM-DD/,
+    ],
     ['a from that is not a date', () => ({ from: 'last tuesday' }), /Invalid msg\.from: "last tuesday"\. Allowed: YYYY-MM-DD/],
     ['a from that is an object', () => ({ from: { day: 1 } }), /Invalid msg\.from: \{"day":1\}\. Allowed: YYYY-MM-DD/],
-    ['a reversed range', () => ({ from: daysAgo(3), to: daysAgo(9) }), /Invalid msg\.to: "[\d-]+" \(the range is reversed\)\. Allowed: a day on or after from/],
+    [
+      'a reversed range',
+      () => ({ from: daysAgo(3), to: daysAgo(9) }),
+      /Invalid msg\.to: "[\d-]+" \(the range is reversed\)\. Allowed: a day on or after from/,
+    ],
     ['a to without a from', () => ({ to: daysAgo(3) }), /Invalid msg\.from: missing\. Allowed: a start day when a "to" day is given/],
-    ['a range in the future', () => ({ from: 'today' }), /Invalid msg\.from: "[\d-]+" \(the range lies wholly after yesterday.*\)\. Allowed: days from/],
-    ['a range wholly older than 180 days', () => ({ from: daysAgo(300), to: daysAgo(200) }), /Invalid msg\.to: "[\d-]+" \(the range lies wholly more than 180 days ago\)/],
-    ['a strict range reaching past 180 days', () => ({ from: daysAgo(200), to: daysAgo(2), policy: 'strict' }), /Invalid msg\.from: "[\d-]+"\. Allowed: days from .* \(180 days ago to yesterday, China time\)/],
+    [
+      'a range in the future',
+      () => ({ from: 'today' }),
+      /Invalid msg\.from: "[\d-]+" \(the range lies wholly after yesterday.*\)\. Allowed: days from/,
+    ],
+    [
+      'a range wholly older than 180 days',
+      () => ({ from: daysAgo(300), to: daysAgo(200) }),
+      /Invalid msg\.to: "[\d-]+" \(the range lies wholly more than 180 days ago\)/,
+    ],
+    [
+      'a strict range reaching past 180 days',
+      () => ({ from: daysAgo(200), to: daysAgo(2), policy: 'strict' }),
+      /Invalid msg\.from: "[\d-]+"\. Allowed: days from .* \(180 days ago to yesterday, China time\)/,
+    ],
     ['last of zero', () => ({ last: 0 }), /Invalid msg\.last: 0\. Allowed: a whole number of days from 1 to 3660/],
-    ['last that is not a number', () => ({ last: 'a week' }), /Invalid msg\.last: "a week"\. Allowed: a whole number of days from 1 to 3660/],
+    [
+      'last that is not a number',
+      () => ({ last: 'a week' }),
+      /Invalid msg\.last: "a week"\. Allowed: a whole number of days from 1 to 3660/,
+    ],
     ['last together with from', () => ({ last: 7, from: daysAgo(9) }), /Invalid msg\.last: 7\. Allowed: either last or from\/to, not both/],
     ['an unknown policy', () => ({ policy: 'loose' }), /Invalid msg\.policy: "loose"\. Allowed: "clamp" or "strict"/],
     ['an empty open_kfid', () => ({ openKfid: '  ' }), /Invalid msg\.openKfid: "  "\. Allowed: a customer-service account id/],
     ['a numeric open_kfid', () => ({ openKfid: 42 }), /Invalid msg\.openKfid: 42\. Allowed: a customer-service account id/],
-    ['an open_kfid for component statistics', () => ({ endpoint: 'component', openKfid: account() }), /Invalid msg\.openKfid: "wk\w+"\. Allowed: no open_kfid for component statistics/],
-    ['a servicer for corp statistics', () => ({ servicer: 'zhangsan' }), /Invalid msg\.servicer: "zhangsan"\. Allowed: a servicer only with endpoint "servicer"/],
-    ['a metric key that cannot be a field name', () => ({ metrics: 'session_cnt,Happiness!' }), /Invalid msg\.metrics: "Happiness!" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics \(session_cnt/],
-    ['reply_rate for corp statistics, which have none', () => ({ metrics: 'session_cnt,reply_rate' }), /Invalid msg\.metrics: "reply_rate" \(a field of component and servicer statistics only; for an account's human service, ask servicer statistics without a servicer\)\. Allowed: metrics of corp statistics: session_cnt/],
-    ['metrics that are a number', () => ({ metrics: 7 }), /Invalid msg\.metrics: 7\. Allowed: metric keys as "session_cnt,customer_cnt" or an array of keys/],
+    [
+      'an open_kfid for component statistics',
+      () => ({ endpoint: 'component', openKfid: account() }),
+      /Invalid msg\.openKfid: "wk\w+"\. Allowed: no open_kfid for component statistics/,
+    ],
+    [
+      'a servicer for corp statistics',
+      () => ({ servicer: 'zhangsan' }),
+      /Invalid msg\.servicer: "zhangsan"\. Allowed: a servicer only with endpoint "servicer"/,
+    ],
+    [
+      'a metric key that cannot be a field name',
+      () => ({ metrics: 'session_cnt,Happiness!' }),
+      /Invalid msg\.metrics: "Happiness!" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics \(session_cnt/,
+    ],
+    [
+      'reply_rate for corp statistics, which have none',
+      () => ({ metrics: 'session_cnt,reply_rate' }),
+      /Invalid msg\.metrics: "reply_rate" \(a field of component and servicer statistics only; for an account's human service, ask servicer statistics without a servicer\)\. Allowed: metrics of corp statistics: session_cnt/,
+    ],
+    [
+      'metrics that are a number',
+      () => ({ metrics: 7 }),
+      /Invalid msg\.metrics: 7\. Allowed: metric keys as "session_cnt,customer_cnt" or an array of keys/,
+    ],
     ['an unknown fill policy', () => ({ fill: 'interpolate' }), /Invalid msg\.fill: "interpolate"\. Allowed: "null", "zero", "omit"/],
   ];
 

@@ -52,7 +52,11 @@ function aggregateMetric(
     if (approximate) notes.push({ metric: metric.key, kind: 'approximate', message: `${metric.key}: weighted by ${weightDescription}.` });
     return weighted / totalWeight;
   }
-  notes.push({ metric: metric.key, kind: 'unweighted', message: `${metric.key}: no day had a weight (${weightDescription}); plain mean of ${values.length} days.` });
+  notes.push({
+    metric: metric.key,
+    kind: 'unweighted',
+    message: `${metric.key}: no day had a weight (${weightDescription}); plain mean of ${values.length} days.`,
+  });
   return values.reduce((sum, s) => sum + (s[metric.key] as number), 0) / values.length;
 }
 
@@ -60,7 +64,11 @@ function aggregateMetric(
  * Totals and weighted means of the endpoint's metrics over `days`; with `metrics`, only those
  * (fields the catalog does not know have no rule to aggregate by and are left out).
  */
-export function summarizeDays(endpoint: StatisticsEndpoint, days: readonly StatisticsDay[], options: { metrics?: readonly string[] } = {}): StatisticsSummary {
+export function summarizeDays(
+  endpoint: StatisticsEndpoint,
+  days: readonly StatisticsDay[],
+  options: { metrics?: readonly string[] } = {},
+): StatisticsSummary {
   const statistics = days.flatMap((d) => (d.statistic ? [d.statistic] : []));
   const notes: SummaryNote[] = [];
   const metrics: Record<string, number | null> = {};

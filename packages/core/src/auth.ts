@@ -14,7 +14,11 @@ import { DEFAULT_TOKEN_LIFETIME_SECONDS, type TokenCache } from './token-store.j
 
 type MaybePromise<T> = T | Promise<T>;
 const isFunction = (v: unknown): v is (...args: never[]) => unknown => typeof v === 'function';
-const secretText = (what: string) => z.string({ error: `${what} as a non-empty string` }).trim().min(1, { error: `${what} as a non-empty string` });
+const secretText = (what: string) =>
+  z
+    .string({ error: `${what} as a non-empty string` })
+    .trim()
+    .min(1, { error: `${what} as a non-empty string` });
 const secretOrGetter = (what: string) =>
   z.union([secretText(what), z.custom<() => MaybePromise<string>>(isFunction)], {
     error: `${what} as a non-empty string or a function returning one`,
@@ -144,7 +148,11 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
           },
         };
       }
-      const current = secretGetter(accessToken, 'options.auth.accessToken', 'a function returning the current access_token as a non-empty string');
+      const current = secretGetter(
+        accessToken,
+        'options.auth.accessToken',
+        'a function returning the current access_token as a non-empty string',
+      );
       return {
         key: 'token:function',
         handle: {

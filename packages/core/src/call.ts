@@ -4,7 +4,15 @@
  * policy, a rejected token renewed once.
  */
 import type { z } from 'zod';
-import { AbortedError, HttpStatusError, ResponseFormatError, TimeoutError, TransportError, WecomApiError, type WecomStatsError } from './errors.js';
+import {
+  AbortedError,
+  HttpStatusError,
+  ResponseFormatError,
+  TimeoutError,
+  TransportError,
+  WecomApiError,
+  type WecomStatsError,
+} from './errors.js';
 import { redactText } from './redact.js';
 import { backoffDelay, ERRCODE_TOO_MANY_CONCURRENT, isRetryable, type RetryPolicy } from './retry.js';
 import type { Sleep, Transport } from './transport.js';
@@ -105,7 +113,10 @@ export function readAnswer<S extends z.ZodType>(label: string, status: number, t
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ResponseFormatError(label, `the body is not valid JSON (${text.length} bytes, starting ${JSON.stringify(text.slice(0, 40))}).`);
+    throw new ResponseFormatError(
+      label,
+      `the body is not valid JSON (${text.length} bytes, starting ${JSON.stringify(text.slice(0, 40))}).`,
+    );
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new ResponseFormatError(label, 'the body is not a JSON object.');
@@ -174,7 +185,14 @@ export async function executeCall<S extends z.ZodType>(ctx: CallContext, call: A
       const delay = backoffDelay(ctx.retry, error, retries, ctx.random);
       retries += 1;
       log(ctx, 'warn', `${label}: ${(error as Error).message} — retry ${retries}/${ctx.retry.maxRetries} in ${delay} ms`);
-      ctx.onWait?.({ endpoint: label, delayMs: delay, reason: retryReason(error), error: error as WecomStatsError, retry: retries, maxRetries: ctx.retry.maxRetries });
+      ctx.onWait?.({
+        endpoint: label,
+        delayMs: delay,
+        reason: retryReason(error),
+        error: error as WecomStatsError,
+        retry: retries,
+        maxRetries: ctx.retry.maxRetries,
+      });
       await ctx.sleep(delay, call.signal);
     }
   }

@@ -73,10 +73,7 @@ export function chinaMidnightEpochSeconds(day: ChinaDay): number {
 
 /** Floor an instant (epoch seconds) to its China midnight, as WeCom's server does. */
 export function floorToChinaMidnight(epochSeconds: number): number {
-  return (
-    Math.floor((epochSeconds + CHINA_UTC_OFFSET_SECONDS) / SECONDS_PER_DAY) * SECONDS_PER_DAY -
-    CHINA_UTC_OFFSET_SECONDS
-  );
+  return Math.floor((epochSeconds + CHINA_UTC_OFFSET_SECONDS) / SECONDS_PER_DAY) * SECONDS_PER_DAY - CHINA_UTC_OFFSET_SECONDS;
 }
 
 export function addDays(day: ChinaDay, count: number): ChinaDay {

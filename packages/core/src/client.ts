@@ -18,13 +18,11 @@ import { createMemoryTokenStore, createTokenCache, type TokenStore } from './tok
 import { timerSleep, type Sleep, type Transport } from './transport.js';
 import { parseOrThrow } from './validate.js';
 
-
 const fn = <T>(allowed: string) => z.custom<T>((v) => typeof v === 'function', { error: allowed });
 const objectWith = <T>(methods: string[], allowed: string) =>
-  z.custom<T>(
-    (v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
-    { error: allowed },
-  );
+  z.custom<T>((v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), {
+    error: allowed,
+  });
 const intIn = (bounds: { min: number; max: number }, what: string) => {
   const allowed = `${what}: a whole number from ${bounds.min} to ${bounds.max}`;
   return z.number({ error: allowed }).int({ error: allowed }).min(bounds.min, { error: allowed }).max(bounds.max, { error: allowed });
@@ -38,65 +36,77 @@ export function validateBaseUrl(value: unknown, field = 'baseUrl'): string {
   return parseOrThrow(baseUrlSchema, value, field);
 }
 
-export const clientOptionsSchema = z.strictObject({
-  /** How to get an access_token. */
-  auth: authOptionsSchema,
-  /** Sends one HTTP request. Node: `createNodeClient` supplies undici; browsers: `createFetchTransport(fetch)`. */
-  transport: fn<Transport>('a transport function (request) => Promise<{status, body}>'),
-  /** Waits between retries. @default timers (`setTimeout`), cancelled by the AbortSignal; tests pass a fake clock's. */
-  sleep: fn<Sleep>('a sleep function (ms, signal?) => Promise<void>').optional(),
-  /** Clock in epoch ms. @default Date.now */
-  now: fn<() => number>('a function returning epoch milliseconds').optional(),
-  /** @default "https://qyapi.weixin.qq.com" */
-  baseUrl: baseUrlSchema.optional(),
-  /** Statistics chunks in flight at once. @default 3 */
-  concurrency: intIn(LIMITS.concurrency, 'concurrency').optional(),
-  /** Per-request timeout. @default 15000 */
-  timeoutMs: intIn(LIMITS.timeoutMs, 'timeout in ms').optional(),
-  /** Retry policy overrides (docs/wecom-api.md §5). */
-  retry: retryPolicySchema.optional(),
-  /** What to do with days outside [today−180, yesterday]. @default "clamp" */
-  windowPolicy: z.enum(WINDOW_POLICIES, { error: '"clamp" or "strict"' }).optional(),
-  /** Day cache for finished days; false turns it off. @default an in-memory LRU */
-  cache: z.union([z.literal(false), objectWith<DayCacheStore>(['get', 'set'], 'false or a store with get/set')], {
-    error: 'false or a store with get/set',
-  }).optional(),
-  /** Where tokens are kept; share one store to share tokens. @default in memory */
-  tokenStore: objectWith<TokenStore>(['get', 'set', 'delete'], 'a store with get/set/delete').optional(),
-  /** Receives redacted log lines. */
-  logger: objectWith<Logger>([], 'an object with optional debug/info/warn functions').optional(),
-  /** Source of randomness for jitter. @default Math.random */
-  random: fn<() => number>('a function returning a number in [0, 1)').optional(),
-  /**
-   * Told before every wait between retries (after 45009 that is a whole minute, page 90454), so a
-   * host can say why it is waiting and for how long.
-   */
-  onWait: fn<(wait: RetryWait) => void>('a function receiving each wait before a retry').optional(),
-}, { error: 'an object of client options such as { auth, transport, sleep }' });
+export const clientOptionsSchema = z.strictObject(
+  {
+    /** How to get an access_token. */
+    auth: authOptionsSchema,
+    /** Sends one HTTP request. Node: `createNodeClient` supplies undici; browsers: `createFetchTransport(fetch)`. */
+    transport: fn<Transport>('a transport function (request) => Promise<{status, body}>'),
+    /** Waits between retries. @default timers (`setTimeout`), cancelled by the AbortSignal; tests pass a fake clock's. */
+    sleep: fn<Sleep>('a sleep function (ms, signal?) => Promise<void>').optional(),
+    /** Clock in epoch ms. @default Date.now */
+    now: fn<() => number>('a function returning epoch milliseconds').optional(),
+    /** @default "https://qyapi.weixin.qq.com" */
+    baseUrl: baseUrlSchema.optional(),
+    /** Statistics chunks in flight at once. @default 3 */
+    concurrency: intIn(LIMITS.concurrency, 'concurrency').optional(),
+    /** Per-request timeout. @default 15000 */
+    timeoutMs: intIn(LIMITS.timeoutMs, 'timeout in ms').optional(),
+    /** Retry policy overrides (docs/wecom-api.md §5). */
+    retry: retryPolicySchema.optional(),
+    /** What to do with days outside [today−180, yesterday]. @default "clamp" */
+    windowPolicy: z.enum(WINDOW_POLICIES, { error: '"clamp" or "strict"' }).optional(),
+    /** Day cache for finished days; false turns it off. @default an in-memory LRU */
+    cache: z
+      .union([z.literal(false), objectWith<DayCacheStore>(['get', 'set'], 'false or a store with get/set')], {
+        error: 'false or a store with get/set',
+      })
+      .optional(),
+    /** Where tokens are kept; share one store to share tokens. @default in memory */
+    tokenStore: objectWith<TokenStore>(['get', 'set', 'delete'], 'a store with get/set/delete').optional(),
+    /** Receives redacted log lines. */
+    logger: objectWith<Logger>([], 'an object with optional debug/info/warn functions').optional(),
+    /** Source of randomness for jitter. @default Math.random */
+    random: fn<() => number>('a function returning a number in [0, 1)').optional(),
+    /**
+     * Told before every wait between retries (after 45009 that is a whole minute, page 90454), so a
+     * host can say why it is waiting and for how long.
+     */
+    onWait: fn<(wait: RetryWait) => void>('a function receiving each wait before a retry').optional(),
+  },
+  { error: 'an object of client options such as { auth, transport, sleep }' },
+);
 export type KfStatsClientOptions = z.input<typeof clientOptionsSchema>;
 
 const nonEmpty = (what: string) => z.string({ error: what }).trim().min(1, { error: what });
 
 export const statisticsQuerySchema = z
-  .strictObject({
-    /** Which statistics: "component" (kf/get_statistic), "corp" or "servicer". */
-    endpoint: z.enum(STATISTICS_ENDPOINTS as [StatisticsEndpoint, ...StatisticsEndpoint[]], {
-      error: '"component", "corp" or "servicer"',
-    }),
-    openKfid: nonEmpty('a customer-service account id (open_kfid, "wk...")').optional(),
-    servicerUserid: nonEmpty('a servicer userid (or open_userid for third-party apps)').optional(),
-    from: z.unknown().optional(),
-    to: z.unknown().optional(),
-    last: z.unknown().optional(),
-    /** @default the client's `windowPolicy` */
-    windowPolicy: z.enum(WINDOW_POLICIES, { error: '"clamp" or "strict"' }).optional(),
-    signal: z.custom<AbortSignal>((v) => typeof v === 'object' && v !== null && 'aborted' in v, { error: 'an AbortSignal' }).optional(),
-    onProgress: fn<(p: FetchProgress) => void>('a function receiving progress').optional(),
-    useCache: z.boolean({ error: 'true or false' }).optional(),
-  }, { error: 'an object such as { endpoint: "corp", openKfid: "wk...", last: 7 }' })
+  .strictObject(
+    {
+      /** Which statistics: "component" (kf/get_statistic), "corp" or "servicer". */
+      endpoint: z.enum(STATISTICS_ENDPOINTS as [StatisticsEndpoint, ...StatisticsEndpoint[]], {
+        error: '"component", "corp" or "servicer"',
+      }),
+      openKfid: nonEmpty('a customer-service account id (open_kfid, "wk...")').optional(),
+      servicerUserid: nonEmpty('a servicer userid (or open_userid for third-party apps)').optional(),
+      from: z.unknown().optional(),
+      to: z.unknown().optional(),
+      last: z.unknown().optional(),
+      /** @default the client's `windowPolicy` */
+      windowPolicy: z.enum(WINDOW_POLICIES, { error: '"clamp" or "strict"' }).optional(),
+      signal: z.custom<AbortSignal>((v) => typeof v === 'object' && v !== null && 'aborted' in v, { error: 'an AbortSignal' }).optional(),
+      onProgress: fn<(p: FetchProgress) => void>('a function receiving progress').optional(),
+      useCache: z.boolean({ error: 'true or false' }).optional(),
+    },
+    { error: 'an object such as { endpoint: "corp", openKfid: "wk...", last: 7 }' },
+  )
   .superRefine((q, ctx) => {
     if (q.endpoint === 'component' && q.openKfid !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['openKfid'], message: 'no open_kfid for component statistics (kf/get_statistic is corp-level)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['openKfid'],
+        message: 'no open_kfid for component statistics (kf/get_statistic is corp-level)',
+      });
     }
     if (q.endpoint !== 'component' && q.openKfid === undefined) {
       ctx.addIssue({ code: 'custom', path: ['openKfid'], message: `an open_kfid ("wk...") for ${q.endpoint} statistics` });
@@ -159,10 +169,22 @@ export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClien
         throw new ValidationError('query', query, 'an object such as { endpoint: "corp", openKfid: "wk...", last: 7 }');
       }
       const q = parseOrThrow(statisticsQuerySchema, query, '');
-      const range = resolveRange({ from: q.from as RangeInput['from'], to: q.to as RangeInput['to'], last: q.last as RangeInput['last'] }, now(), q.windowPolicy ?? defaultPolicy);
+      const range = resolveRange(
+        { from: q.from as RangeInput['from'], to: q.to as RangeInput['to'], last: q.last as RangeInput['last'] },
+        now(),
+        q.windowPolicy ?? defaultPolicy,
+      );
       return fetchStatisticsDays(
         { ctx, auth, limit, cache, now, inFlight },
-        { endpoint: q.endpoint, openKfid: q.openKfid, servicerUserid: q.servicerUserid, range, signal: q.signal, onProgress: q.onProgress, useCache: q.useCache },
+        {
+          endpoint: q.endpoint,
+          openKfid: q.openKfid,
+          servicerUserid: q.servicerUserid,
+          range,
+          signal: q.signal,
+          onProgress: q.onProgress,
+          useCache: q.useCache,
+        },
       );
     },
     async listAccounts({ signal } = {}) {

@@ -55,6 +55,12 @@ export function isFinishedDay(day: ChinaDay, hasData: boolean, nowMs: number): b
   return nowMs >= readyAt;
 }
 
-export function dayCacheKey(parts: { authKey: string; endpoint: string; openKfid?: string | undefined; servicerUserid?: string | undefined; day: ChinaDay }): string {
+export function dayCacheKey(parts: {
+  authKey: string;
+  endpoint: string;
+  openKfid?: string | undefined;
+  servicerUserid?: string | undefined;
+  day: ChinaDay;
+}): string {
   return [parts.authKey, parts.endpoint, parts.openKfid ?? '', parts.servicerUserid ?? '', parts.day].join('|');
 }

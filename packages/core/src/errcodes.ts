@@ -67,7 +67,13 @@ export function errcodeCategory(errcode: number): ErrcodeCategory {
  * Categories after which every further call with the same credentials and ids fails the same way:
  * a range stops at once instead of sending its other chunks (no retry: page 90313).
  */
-export const DOOMING_CATEGORIES: ReadonlySet<ErrcodeCategory> = new Set(['credentials', 'permission', 'authorization', 'ip_not_trusted', 'account']);
+export const DOOMING_CATEGORIES: ReadonlySet<ErrcodeCategory> = new Set([
+  'credentials',
+  'permission',
+  'authorization',
+  'ip_not_trusted',
+  'account',
+]);
 
 const HINTS: Record<number, ErrcodeHint> = {
   [-1]: { en: 'WeCom is busy; retry later.', zh: '系统繁忙，请稍后重试。' },
@@ -108,7 +114,7 @@ const HINTS: Record<number, ErrcodeHint> = {
   },
   48004: { en: 'The corp cancelled the authorization: it must authorize the app again.', zh: '企业已取消授权：需要重新授权应用。' },
   60020: {
-    en: 'The caller IP is not on the app\'s trusted IP list: add the IP named in errmsg to 企业可信IP.',
+    en: "The caller IP is not on the app's trusted IP list: add the IP named in errmsg to 企业可信IP.",
     zh: '调用方 IP 不在应用的可信 IP 列表中：请将 errmsg 中的 IP 加入「企业可信IP」。',
   },
   60111: { en: 'The servicer userid was not found.', zh: '接待人员 userid 不存在。' },

@@ -9,15 +9,7 @@ import { isSecretField, REDACTED, redactText } from './redact.js';
 import { describeDays, type ChinaDay } from './china-day.js';
 import type { StatisticsResult } from './statistics.js';
 
-export type ErrorCode =
-  | 'VALIDATION'
-  | 'WECOM_API'
-  | 'TRANSPORT'
-  | 'HTTP_STATUS'
-  | 'TIMEOUT'
-  | 'ABORTED'
-  | 'RESPONSE_FORMAT'
-  | 'INCOMPLETE';
+export type ErrorCode = 'VALIDATION' | 'WECOM_API' | 'TRANSPORT' | 'HTTP_STATUS' | 'TIMEOUT' | 'ABORTED' | 'RESPONSE_FORMAT' | 'INCOMPLETE';
 
 export class WecomStatsError extends Error {
   readonly code: ErrorCode;
@@ -193,7 +185,8 @@ export class IncompleteFetchError extends WecomStatsError {
   readonly failures: DayFailure[];
   constructor(partial: StatisticsResult, fetchedDays: ChinaDay[], missingDays: ChinaDay[], failures: DayFailure[]) {
     const cause = failures[0]?.error;
-    const reasons = failures.length === 1 ? [failures[0]!.error.message] : failures.map((f) => `${describeDays(f.days)}: ${f.error.message}`);
+    const reasons =
+      failures.length === 1 ? [failures[0]!.error.message] : failures.map((f) => `${describeDays(f.days)}: ${f.error.message}`);
     const shown = reasons.slice(0, 3).join(' | ') + (reasons.length > 3 ? ` | and ${reasons.length - 3} more` : '');
     super(
       'INCOMPLETE',

@@ -132,26 +132,188 @@ function metric(
 }
 
 export const METRICS: readonly MetricDefinition[] = [
-  metric('session_cnt', 'count', 'Sessions', '咨询会话数', 'Sessions where the customer wrote and was assigned to an agent or the bot (servicer statistics: to a human agent)', '客户发过消息并分配给接待人员或智能助手的会话数（接待人员统计：分配给接待人员的会话）', ALL, SUM),
-  metric('customer_cnt', 'count', 'Customers', '咨询客户数', 'Distinct customers who wrote in a session', '在会话中发送过消息的客户数', ALL, SUM),
+  metric(
+    'session_cnt',
+    'count',
+    'Sessions',
+    '咨询会话数',
+    'Sessions where the customer wrote and was assigned to an agent or the bot (servicer statistics: to a human agent)',
+    '客户发过消息并分配给接待人员或智能助手的会话数（接待人员统计：分配给接待人员的会话）',
+    ALL,
+    SUM,
+  ),
+  metric(
+    'customer_cnt',
+    'count',
+    'Customers',
+    '咨询客户数',
+    'Distinct customers who wrote in a session',
+    '在会话中发送过消息的客户数',
+    ALL,
+    SUM,
+  ),
   metric('customer_msg_cnt', 'count', 'Customer messages', '咨询消息总数', 'Messages customers sent', '客户在会话中发送的消息数', ALL, SUM),
-  metric('upgrade_service_customer_cnt', 'count', 'Upgraded-service customers', '升级服务客户数', 'Customers offered an upgraded service', '通过升级服务的客户数', ALL, SUM),
-  metric('ai_session_reply_cnt', 'count', 'Bot sessions', '智能回复会话数', 'Sessions assigned to the bot', '分配给智能助手的会话数', BOT, SUM),
-  metric('servicer_session_cnt', 'count', 'Human sessions', '接入人工会话数', 'Sessions assigned to a human agent', '分配给接待人员的会话数', ['component'], SUM),
-  metric('reply_rate', 'ratio', 'Reply rate', '人工回复率', 'Share of human-assigned sessions the agent answered', '接待人员回复的会话占接入人工会话的比例', HUMAN, byHumanSessions),
-  metric('first_reply_average_sec', 'seconds', 'Average first reply', '平均首次回复时长', 'Total first-reply time / answered sessions, seconds', '首次回复总时长 / 已回复会话数（秒）', HUMAN, byAnsweredSessions),
-  metric('satisfaction_investgate_cnt', 'count', 'Surveys sent', '满意度评价发送数', 'Satisfaction surveys sent (0 when the API manages session assignment)', '发送的满意度评价数（由 API 分配会话时为 0）', HUMAN, SUM),
-  metric('satisfaction_participation_rate', 'ratio', 'Survey participation', '满意度参评率', 'Share of surveys answered', '满意度评价的参评比例', HUMAN, bySurveysSent),
-  metric('satisfied_rate', 'ratio', 'Satisfied', '满意率', 'Share of ratings that were satisfied', '评价为满意的比例', HUMAN, byRatingsGiven),
+  metric(
+    'upgrade_service_customer_cnt',
+    'count',
+    'Upgraded-service customers',
+    '升级服务客户数',
+    'Customers offered an upgraded service',
+    '通过升级服务的客户数',
+    ALL,
+    SUM,
+  ),
+  metric(
+    'ai_session_reply_cnt',
+    'count',
+    'Bot sessions',
+    '智能回复会话数',
+    'Sessions assigned to the bot',
+    '分配给智能助手的会话数',
+    BOT,
+    SUM,
+  ),
+  metric(
+    'servicer_session_cnt',
+    'count',
+    'Human sessions',
+    '接入人工会话数',
+    'Sessions assigned to a human agent',
+    '分配给接待人员的会话数',
+    ['component'],
+    SUM,
+  ),
+  metric(
+    'reply_rate',
+    'ratio',
+    'Reply rate',
+    '人工回复率',
+    'Share of human-assigned sessions the agent answered',
+    '接待人员回复的会话占接入人工会话的比例',
+    HUMAN,
+    byHumanSessions,
+  ),
+  metric(
+    'first_reply_average_sec',
+    'seconds',
+    'Average first reply',
+    '平均首次回复时长',
+    'Total first-reply time / answered sessions, seconds',
+    '首次回复总时长 / 已回复会话数（秒）',
+    HUMAN,
+    byAnsweredSessions,
+  ),
+  metric(
+    'satisfaction_investgate_cnt',
+    'count',
+    'Surveys sent',
+    '满意度评价发送数',
+    'Satisfaction surveys sent (0 when the API manages session assignment)',
+    '发送的满意度评价数（由 API 分配会话时为 0）',
+    HUMAN,
+    SUM,
+  ),
+  metric(
+    'satisfaction_participation_rate',
+    'ratio',
+    'Survey participation',
+    '满意度参评率',
+    'Share of surveys answered',
+    '满意度评价的参评比例',
+    HUMAN,
+    bySurveysSent,
+  ),
+  metric(
+    'satisfied_rate',
+    'ratio',
+    'Satisfied',
+    '满意率',
+    'Share of ratings that were satisfied',
+    '评价为满意的比例',
+    HUMAN,
+    byRatingsGiven,
+  ),
   metric('middling_rate', 'ratio', 'Neutral', '一般率', 'Share of ratings that were neutral', '评价为一般的比例', HUMAN, byRatingsGiven),
-  metric('dissatisfied_rate', 'ratio', 'Dissatisfied', '不满意率', 'Share of ratings that were dissatisfied', '评价为不满意的比例', HUMAN, byRatingsGiven),
-  metric('ai_transfer_rate', 'ratio', 'Transfer to human', '转人工率', 'Share of bot sessions transferred to a human', '智能助手会话中转人工的比例', ['corp'], byBotSessions),
-  metric('ai_knowledge_hit_rate', 'ratio', 'Knowledge hit rate', '知识命中率', 'Share of bot answers that hit the knowledge base', '智能助手回复命中知识库的比例', ['corp'], byBotSessionsApprox),
-  metric('msg_rejected_customer_cnt', 'count', 'Customers who rejected messages', '拒收消息客户数', 'Customers who chose to reject messages', '选择拒收消息的客户数', ['corp', 'servicer'], SUM),
-  metric('upgrade_service_member_invite_cnt', 'count', 'Member invites', '邀请添加成员数', 'Upgraded-service invitations to add a member', '升级服务中邀请客户添加成员的次数', ['servicer'], SUM),
-  metric('upgrade_service_member_customer_cnt', 'count', 'Customers who added a member', '添加成员客户数', 'Customers who added the member', '通过邀请添加成员的客户数', ['servicer'], SUM),
-  metric('upgrade_service_groupchat_invite_cnt', 'count', 'Group-chat invites', '邀请入群数', 'Upgraded-service invitations to a group chat', '升级服务中邀请客户入群的次数', ['servicer'], SUM),
-  metric('upgrade_service_groupchat_customer_cnt', 'count', 'Customers who joined a group', '入群客户数', 'Customers who joined the group chat', '通过邀请入群的客户数', ['servicer'], SUM),
+  metric(
+    'dissatisfied_rate',
+    'ratio',
+    'Dissatisfied',
+    '不满意率',
+    'Share of ratings that were dissatisfied',
+    '评价为不满意的比例',
+    HUMAN,
+    byRatingsGiven,
+  ),
+  metric(
+    'ai_transfer_rate',
+    'ratio',
+    'Transfer to human',
+    '转人工率',
+    'Share of bot sessions transferred to a human',
+    '智能助手会话中转人工的比例',
+    ['corp'],
+    byBotSessions,
+  ),
+  metric(
+    'ai_knowledge_hit_rate',
+    'ratio',
+    'Knowledge hit rate',
+    '知识命中率',
+    'Share of bot answers that hit the knowledge base',
+    '智能助手回复命中知识库的比例',
+    ['corp'],
+    byBotSessionsApprox,
+  ),
+  metric(
+    'msg_rejected_customer_cnt',
+    'count',
+    'Customers who rejected messages',
+    '拒收消息客户数',
+    'Customers who chose to reject messages',
+    '选择拒收消息的客户数',
+    ['corp', 'servicer'],
+    SUM,
+  ),
+  metric(
+    'upgrade_service_member_invite_cnt',
+    'count',
+    'Member invites',
+    '邀请添加成员数',
+    'Upgraded-service invitations to add a member',
+    '升级服务中邀请客户添加成员的次数',
+    ['servicer'],
+    SUM,
+  ),
+  metric(
+    'upgrade_service_member_customer_cnt',
+    'count',
+    'Customers who added a member',
+    '添加成员客户数',
+    'Customers who added the member',
+    '通过邀请添加成员的客户数',
+    ['servicer'],
+    SUM,
+  ),
+  metric(
+    'upgrade_service_groupchat_invite_cnt',
+    'count',
+    'Group-chat invites',
+    '邀请入群数',
+    'Upgraded-service invitations to a group chat',
+    '升级服务中邀请客户入群的次数',
+    ['servicer'],
+    SUM,
+  ),
+  metric(
+    'upgrade_service_groupchat_customer_cnt',
+    'count',
+    'Customers who joined a group',
+    '入群客户数',
+    'Customers who joined the group chat',
+    '通过邀请入群的客户数',
+    ['servicer'],
+    SUM,
+  ),
 ];
 
 const BY_KEY = new Map(METRICS.map((m) => [m.key, m]));
@@ -186,7 +348,10 @@ export function metricLabel(key: string, language: 'en' | 'zh' = 'en'): string {
 function elsewhere(endpoint: StatisticsEndpoint, key: string): string | undefined {
   const others = BY_KEY.get(key)?.endpoints.filter((e) => e !== endpoint);
   if (!others?.length) return undefined;
-  const human = endpoint === 'corp' && others.includes('servicer') ? "; for an account's human service, ask servicer statistics without a servicer" : '';
+  const human =
+    endpoint === 'corp' && others.includes('servicer')
+      ? "; for an account's human service, ask servicer statistics without a servicer"
+      : '';
   return `a field of ${others.join(' and ')} statistics only${human}`;
 }
 
@@ -210,7 +375,8 @@ export function parseMetricSelection(
   const allowedText = `comma-separated metric keys of ${endpoint} statistics (${allowed.join(', ')}), or fields WeCom sends that this version does not know yet`;
   const keys = (typeof input === 'string' ? input.split(',') : (input ?? [])).map((k) => String(k).trim()).filter(Boolean);
   if (keys.length === 0) {
-    if (options.emptyMeansAll === false) throw new ValidationError(field, typeof input === 'string' ? input : [...(input ?? [])], allowedText);
+    if (options.emptyMeansAll === false)
+      throw new ValidationError(field, typeof input === 'string' ? input : [...(input ?? [])], allowedText);
     return allowed;
   }
   for (const key of keys) {

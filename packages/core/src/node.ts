@@ -65,7 +65,8 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Nod
   return transport;
 }
 
-export type NodeClientOptions = Omit<KfStatsClientOptions, 'transport'> & Partial<Pick<KfStatsClientOptions, 'transport'>> & { undici?: UndiciTransportOptions };
+export type NodeClientOptions = Omit<KfStatsClientOptions, 'transport'> &
+  Partial<Pick<KfStatsClientOptions, 'transport'>> & { undici?: UndiciTransportOptions };
 
 export interface NodeKfStatsClient extends KfStatsClient {
   /** Close the connection pool. */

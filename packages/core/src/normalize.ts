@@ -22,7 +22,11 @@ export interface StatisticsDay {
 
 /** Collects odd values seen while decoding, by kind and field, for one warning each. */
 export interface Oddities {
-  add(code: Exclude<WarningCode, 'RANGE_CLAMPED' | 'DAY_NOT_READY' | 'RATE_ABOVE_ONE' | 'NEGATIVE_VALUE'>, field: string, day: ChinaDay): void;
+  add(
+    code: Exclude<WarningCode, 'RANGE_CLAMPED' | 'DAY_NOT_READY' | 'RATE_ABOVE_ONE' | 'NEGATIVE_VALUE'>,
+    field: string,
+    day: ChinaDay,
+  ): void;
   warnings(): StatisticsWarning[];
 }
 

@@ -47,7 +47,13 @@ const MAX_LAST_DAYS = LIMITS.maxLastDays;
 const LAST_ALLOWED = `a whole number of days from 1 to ${MAX_LAST_DAYS} (e.g. 7 or "7d"); WeCom keeps the last ${OLDEST_DAY_OFFSET}`;
 
 function parseLast(value: unknown): number {
-  const text = typeof value === 'string' ? value.trim().replace(/^last\s*/i, '').replace(/\s*(d|days?)$/i, '') : value;
+  const text =
+    typeof value === 'string'
+      ? value
+          .trim()
+          .replace(/^last\s*/i, '')
+          .replace(/\s*(d|days?)$/i, '')
+      : value;
   const n = typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : text;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LAST_DAYS) throw new ValidationError('last', value, LAST_ALLOWED);
   return n;

@@ -59,7 +59,8 @@ export function redactText(text: string): string {
 }
 
 /** Option fields that hold secrets: their values are never echoed, even when malformed. */
-const SECRET_FIELD = /(?:^|\.)(?:accessToken|corpSecret|suiteSecret|suiteTicket|permanentCode|headers\.[^.]+|access_token|corpsecret|suite_secret|suite_ticket|permanent_code|secret|token)$/i;
+const SECRET_FIELD =
+  /(?:^|\.)(?:accessToken|corpSecret|suiteSecret|suiteTicket|permanentCode|headers\.[^.]+|access_token|corpsecret|suite_secret|suite_ticket|permanent_code|secret|token)$/i;
 
 export function isSecretField(field: string): boolean {
   return SECRET_FIELD.test(field);

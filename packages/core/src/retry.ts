@@ -25,7 +25,10 @@ export const retryPolicySchema = z.strictObject(
     /** errcodes that mean "try again later": -1 busy, 45009 frequency, 45033 concurrency. */
     retryErrcodes: z.array(z.number().int(), { error: 'a list of errcodes' }).readonly().optional(),
     /** HTTP statuses from proxies and gateways worth retrying (WeCom itself answers 200). */
-    retryHttpStatuses: z.array(wholeIn(100, 599, 'HTTP status'), { error: 'a list of HTTP statuses' }).readonly().optional(),
+    retryHttpStatuses: z
+      .array(wholeIn(100, 599, 'HTTP status'), { error: 'a list of HTTP statuses' })
+      .readonly()
+      .optional(),
     /** Retry connection failures and timeouts. @default true */
     retryNetworkErrors: z.boolean({ error: 'true or false' }).optional(),
   },

@@ -117,7 +117,13 @@ export function decodeStatisticsDays(
   return decodeInto(endpoint, chunk, answer, label, createOddities());
 }
 
-function decodeInto(endpoint: StatisticsEndpoint, chunk: Chunk, answer: StatisticsResponse, label: string, oddities: Oddities): DecodedChunk {
+function decodeInto(
+  endpoint: StatisticsEndpoint,
+  chunk: Chunk,
+  answer: StatisticsResponse,
+  label: string,
+  oddities: Oddities,
+): DecodedChunk {
   const wanted = chunkDays(chunk);
   const wantedSet = new Set(wanted);
   const days = new Map<ChinaDay, StatisticsDay>();
@@ -136,7 +142,9 @@ function decodeInto(endpoint: StatisticsEndpoint, chunk: Chunk, answer: Statisti
       days.set(date, {
         date,
         stat_time: floorToChinaMidnight(entry.stat_time),
-        statistic: entry.statistic ? normalizeStatistic(endpoint, entry.statistic, `statistic_list[${index}]`, label, date, oddities) : null,
+        statistic: entry.statistic
+          ? normalizeStatistic(endpoint, entry.statistic, `statistic_list[${index}]`, label, date, oddities)
+          : null,
       });
     } catch (error) {
       if (!(error instanceof ResponseFormatError)) throw error;
@@ -177,11 +185,13 @@ function notReadyWarning(days: readonly StatisticsDay[], nowMs: number): Statist
   const early = chinaMinuteOfDay(nowMs) < READY_HOUR_CHINA * 60;
   const notReady = days.filter((d) => d.date === yesterday && d.statistic === null && early).map((d) => d.date);
   return notReady.length
-    ? [{
-        code: 'DAY_NOT_READY',
-        message: `${notReady.join(', ')} has no data yet: WeCom computes a day's statistics by 06:00 China time the next day; fetch again later.`,
-        days: notReady,
-      }]
+    ? [
+        {
+          code: 'DAY_NOT_READY',
+          message: `${notReady.join(', ')} has no data yet: WeCom computes a day's statistics by 06:00 China time the next day; fetch again later.`,
+          days: notReady,
+        },
+      ]
     : [];
 }
 
@@ -190,7 +200,12 @@ async function callStore<T>(field: string, call: () => T | Promise<T>): Promise<
   try {
     return await call();
   } catch (error) {
-    throw new ValidationError(field, call, 'a store whose get and set return or resolve without throwing', `it threw: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ValidationError(
+      field,
+      call,
+      'a store whose get and set return or resolve without throwing',
+      `it threw: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -209,7 +224,13 @@ export async function fetchStatisticsDays(deps: EngineDeps, request: EngineReque
   const failures: DayFailure[] = [];
   const oddities = createOddities();
   const keyOf = (day: ChinaDay) =>
-    dayCacheKey({ authKey: deps.auth.key, endpoint: request.endpoint, openKfid: request.openKfid, servicerUserid: request.servicerUserid, day });
+    dayCacheKey({
+      authKey: deps.auth.key,
+      endpoint: request.endpoint,
+      openKfid: request.openKfid,
+      servicerUserid: request.servicerUserid,
+      day,
+    });
   const cache = deps.cache;
 
   if (cache && request.useCache !== false) {
@@ -263,7 +284,9 @@ export async function fetchStatisticsDays(deps: EngineDeps, request: EngineReque
               if (!waiting.has(day.date)) continue;
               record(day);
               if (cache && isFinishedDay(day.date, day.statistic !== null, nowMs)) {
-                await callStore('options.cache.set', () => cache.set(keyOf(day.date), { stat_time: day.stat_time, statistic: day.statistic }));
+                await callStore('options.cache.set', () =>
+                  cache.set(keyOf(day.date), { stat_time: day.stat_time, statistic: day.statistic }),
+                );
               }
               finish(day.date, { day });
             }
@@ -322,7 +345,12 @@ export async function fetchStatisticsDays(deps: EngineDeps, request: EngineReque
     const merged = mergeFailures(failures, missingDays);
     // Nothing at all: the failure itself (the dooming one first) says more than "0 of N days".
     if (days.length === 0) throw stopped ?? merged[0]!.error;
-    throw new IncompleteFetchError(result, days.map((d) => d.date), missingDays, merged);
+    throw new IncompleteFetchError(
+      result,
+      days.map((d) => d.date),
+      missingDays,
+      merged,
+    );
   }
   return result;
 }

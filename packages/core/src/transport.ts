@@ -74,13 +74,20 @@ export function createBodyReader(label: string, maxBytes: number = MAX_RESPONSE_
 /** Too large to be WeCom's answer: a format error (not retried), naming the cap. */
 export function responseTooLarge(label: string, maxBytes: number): ResponseFormatError {
   const size = maxBytes >= 1024 * 1024 ? `${+(maxBytes / (1024 * 1024)).toFixed(1)} MB` : `${maxBytes} bytes`;
-  return new ResponseFormatError(label, `response larger than ${size}; WeCom's answers are a few KB, so this is not one of them. Not retried.`);
+  return new ResponseFormatError(
+    label,
+    `response larger than ${size}; WeCom's answers are a few KB, so this is not one of them. Not retried.`,
+  );
 }
 
 type FetchLike = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
-) => Promise<{ status: number; text(): Promise<string>; body?: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> } } | null }>;
+) => Promise<{
+  status: number;
+  text(): Promise<string>;
+  body?: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> } } | null;
+}>;
 
 /** A transport over any WHATWG `fetch` (browsers, Deno, Node's global fetch, test doubles). */
 export function createFetchTransport(fetchFn: FetchLike, options: { maxResponseBytes?: number } = {}): Transport {
@@ -125,7 +132,12 @@ export function classifyTransportFailure(error: unknown, request: TransportReque
   const code = (error as { code?: unknown } | null)?.code;
   // The pool was closed by its owner (a redeploy, a shutdown): nothing to retry.
   if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') return new AbortedError(new Error('the client was closed'));
-  if (timeoutSignal?.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (
+    timeoutSignal?.aborted ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
     return new TimeoutError(request.label, request.timeoutMs);
   }
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;

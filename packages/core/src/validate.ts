@@ -29,7 +29,12 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, roo
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    throw new ValidationError(formatPath(root, [...issue.path, key]), valueAt(input, [...issue.path, key]), 'no such option', 'unknown option');
+    throw new ValidationError(
+      formatPath(root, [...issue.path, key]),
+      valueAt(input, [...issue.path, key]),
+      'no such option',
+      'unknown option',
+    );
   }
   throw new ValidationError(formatPath(root, issue.path), valueAt(input, issue.path), issue.message);
 }

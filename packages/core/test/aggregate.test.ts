@@ -5,10 +5,40 @@ const day = (date: string, statistic: Record<string, number | null> | null): Sta
 
 describe('summaries over a range', () => {
   const days = [
-    day('2026-11-01', { session_cnt: 10, servicer_session_cnt: 8, reply_rate: 0.5, first_reply_average_sec: 30, satisfaction_investgate_cnt: 10, satisfaction_participation_rate: 0.5, satisfied_rate: 1, middling_rate: 0, dissatisfied_rate: 0 }),
+    day('2026-11-01', {
+      session_cnt: 10,
+      servicer_session_cnt: 8,
+      reply_rate: 0.5,
+      first_reply_average_sec: 30,
+      satisfaction_investgate_cnt: 10,
+      satisfaction_participation_rate: 0.5,
+      satisfied_rate: 1,
+      middling_rate: 0,
+      dissatisfied_rate: 0,
+    }),
     day('2026-11-02', null),
-    day('2026-11-03', { session_cnt: 5, servicer_session_cnt: 2, reply_rate: 1, first_reply_average_sec: 90, satisfaction_investgate_cnt: 10, satisfaction_participation_rate: 0.1, satisfied_rate: 0, middling_rate: 0, dissatisfied_rate: 1 }),
-    day('2026-11-04', { session_cnt: 1, servicer_session_cnt: 0, reply_rate: null, first_reply_average_sec: null, satisfaction_investgate_cnt: 0, satisfaction_participation_rate: null, satisfied_rate: null, middling_rate: null, dissatisfied_rate: null }),
+    day('2026-11-03', {
+      session_cnt: 5,
+      servicer_session_cnt: 2,
+      reply_rate: 1,
+      first_reply_average_sec: 90,
+      satisfaction_investgate_cnt: 10,
+      satisfaction_participation_rate: 0.1,
+      satisfied_rate: 0,
+      middling_rate: 0,
+      dissatisfied_rate: 1,
+    }),
+    day('2026-11-04', {
+      session_cnt: 1,
+      servicer_session_cnt: 0,
+      reply_rate: null,
+      first_reply_average_sec: null,
+      satisfaction_investgate_cnt: 0,
+      satisfaction_participation_rate: null,
+      satisfied_rate: null,
+      middling_rate: null,
+      dissatisfied_rate: null,
+    }),
   ];
   const summary = summarizeDays('component', days);
 
@@ -43,12 +73,20 @@ describe('summaries over a range', () => {
   it('falls back to the plain mean, and says so, when no day has a weight', () => {
     const s = summarizeDays('component', [day('2026-11-01', { reply_rate: 0.2 }), day('2026-11-02', { reply_rate: 0.4 })]);
     expect(s.metrics.reply_rate).toBeCloseTo(0.3);
-    expect(s.notes).toEqual([{ metric: 'reply_rate', kind: 'unweighted', message: expect.stringMatching(/^reply_rate: no day had a weight/) }]);
+    expect(s.notes).toEqual([
+      { metric: 'reply_rate', kind: 'unweighted', message: expect.stringMatching(/^reply_rate: no day had a weight/) },
+    ]);
   });
 
   it('documents the approximate knowledge hit rate', () => {
     const s = summarizeDays('corp', [day('2026-11-01', { ai_knowledge_hit_rate: 0.5, ai_session_reply_cnt: 4 })]);
-    expect(s.notes).toEqual([{ metric: 'ai_knowledge_hit_rate', kind: 'approximate', message: expect.stringMatching(/^ai_knowledge_hit_rate: weighted by ai_session_reply_cnt/) }]);
+    expect(s.notes).toEqual([
+      {
+        metric: 'ai_knowledge_hit_rate',
+        kind: 'approximate',
+        message: expect.stringMatching(/^ai_knowledge_hit_rate: weighted by ai_session_reply_cnt/),
+      },
+    ]);
   });
 });
 

@@ -2,7 +2,7 @@
  * The client against the WeCom simulator over real HTTP on 127.0.0.1, through the Node entry's
  * undici transport and real timers.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { createNodeClient, type NodeClientOptions, type NodeKfStatsClient } from '../src/node.js';
@@ -51,7 +51,14 @@ function provider(overrides: Partial<NodeClientOptions> = {}): NodeKfStatsClient
   const client = createNodeClient({
     baseUrl: sim.url,
     now,
-    auth: { type: 'serviceProvider', suiteId: suite.suiteId, suiteSecret: suite.suiteSecret, suiteTicket: suite.suiteTicket, authCorpId: suite.authCorpId, permanentCode: suite.permanentCode },
+    auth: {
+      type: 'serviceProvider',
+      suiteId: suite.suiteId,
+      suiteSecret: suite.suiteSecret,
+      suiteTicket: suite.suiteTicket,
+      authCorpId: suite.authCorpId,
+      permanentCode: suite.permanentCode,
+    },
     retry: FAST_RETRY,
     ...overrides,
   });
@@ -61,7 +68,10 @@ function provider(overrides: Partial<NodeClientOptions> = {}): NodeKfStatsClient
 
 const account = () => sim.fixtures.accounts[0]!.open_kfid;
 
-function expectSimulatorData(days: StatisticsDay[], q: { endpoint: 'component' | 'corp' | 'servicer'; corpId: string; openKfid?: string; servicerUserid?: string }) {
+function expectSimulatorData(
+  days: StatisticsDay[],
+  q: { endpoint: 'component' | 'corp' | 'servicer'; corpId: string; openKfid?: string; servicerUserid?: string },
+) {
   for (const day of days) {
     const expected = sim.expectedStatistic({ ...q, date: day.date });
     if (expected === undefined) {
@@ -114,7 +124,11 @@ describe('fetching over real HTTP', () => {
 
   it('gets its token from a token service', async () => {
     const { tokenService } = sim.fixtures;
-    const client = createNodeClient({ baseUrl: sim.url, now, auth: { type: 'tokenService', url: tokenService.path, headers: { [tokenService.headerName]: tokenService.headerValue } } });
+    const client = createNodeClient({
+      baseUrl: sim.url,
+      now,
+      auth: { type: 'tokenService', url: tokenService.path, headers: { [tokenService.headerName]: tokenService.headerValue } },
+    });
     clients.push(client);
     const result = await client.getStatistics({ endpoint: 'corp', openKfid: account(), last: 2 });
     expect(result.days).toHaveLength(2);
@@ -198,7 +212,9 @@ describe('faults over real HTTP', () => {
     [95004, /95004.*open_kfid was not found/],
   ])('fails at once on errcode %i with its hint', async (errcode, hint) => {
     sim.inject({ kind: 'errcode', errcode, path: CORP });
-    const error = await selfBuilt().getStatistics({ endpoint: 'corp', openKfid: account(), last: 20 }).catch((e: unknown) => e);
+    const error = await selfBuilt()
+      .getStatistics({ endpoint: 'corp', openKfid: account(), last: 20 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WecomApiError);
     expect((error as Error).message).toMatch(hint);
     expect(sim.callCount(CORP)).toBe(1);
@@ -206,31 +222,49 @@ describe('faults over real HTTP', () => {
 
   it('gives a clear error for malformed JSON', async () => {
     sim.inject({ kind: 'malformed', path: CORP });
-    const error = await selfBuilt().getStatistics({ endpoint: 'corp', openKfid: account(), last: 2 }).catch((e: unknown) => e);
+    const error = await selfBuilt()
+      .getStatistics({ endpoint: 'corp', openKfid: account(), last: 2 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResponseFormatError);
     expect((error as Error).message).toMatch(/^Unexpected answer from \/cgi-bin\/kf\/get_corp_statistic: the body is not valid JSON/);
   });
 
   it('gives a clear error naming the field for a body that breaks the schema', async () => {
     sim.inject({ kind: 'schema', path: CORP });
-    const error = await selfBuilt().getStatistics({ endpoint: 'corp', openKfid: account(), last: 2 }).catch((e: unknown) => e);
+    const error = await selfBuilt()
+      .getStatistics({ endpoint: 'corp', openKfid: account(), last: 2 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResponseFormatError);
     expect((error as Error).message).toMatch(/field statistic_list breaks the documented shape/);
   });
 
   it('tells transport failures, HTTP statuses and timeouts apart after retries run out', async () => {
     sim.inject({ kind: 'http', status: 503, path: CORP, times: 10 });
-    await expect(selfBuilt({ retry: { ...FAST_RETRY, maxRetries: 1 } }).getStatistics({ endpoint: 'corp', openKfid: account(), last: 1 })).rejects.toBeInstanceOf(HttpStatusError);
+    await expect(
+      selfBuilt({ retry: { ...FAST_RETRY, maxRetries: 1 } }).getStatistics({ endpoint: 'corp', openKfid: account(), last: 1 }),
+    ).rejects.toBeInstanceOf(HttpStatusError);
     sim.clearFaults();
     sim.inject({ kind: 'drop', path: CORP, times: 10 });
-    await expect(selfBuilt({ retry: { ...FAST_RETRY, maxRetries: 1 } }).getStatistics({ endpoint: 'corp', openKfid: account(), last: 1 })).rejects.toBeInstanceOf(TransportError);
+    await expect(
+      selfBuilt({ retry: { ...FAST_RETRY, maxRetries: 1 } }).getStatistics({ endpoint: 'corp', openKfid: account(), last: 1 }),
+    ).rejects.toBeInstanceOf(TransportError);
     sim.clearFaults();
     sim.inject({ kind: 'delay', ms: 800, path: CORP, times: 10 });
-    await expect(selfBuilt({ timeoutMs: 200, retry: { ...FAST_RETRY, maxRetries: 0 } }).getStatistics({ endpoint: 'corp', openKfid: account(), last: 1 })).rejects.toBeInstanceOf(TimeoutError);
+    await expect(
+      selfBuilt({ timeoutMs: 200, retry: { ...FAST_RETRY, maxRetries: 0 } }).getStatistics({
+        endpoint: 'corp',
+        openKfid: account(),
+        last: 1,
+      }),
+    ).rejects.toBeInstanceOf(TimeoutError);
   });
 
   it('names a wrong secret plainly', async () => {
-    const client = createNodeClient({ baseUrl: sim.url, now, auth: { type: 'selfBuilt', corpId: sim.fixtures.selfBuilt.corpId, corpSecret: 'not-the-secret' } });
+    const client = createNodeClient({
+      baseUrl: sim.url,
+      now,
+      auth: { type: 'selfBuilt', corpId: sim.fixtures.selfBuilt.corpId, corpSecret: 'not-the-secret' },
+    });
     clients.push(client);
     await expect(client.checkAuth()).rejects.toThrow(/errcode 40001 .*The secret is wrong/);
   });
@@ -240,7 +274,9 @@ describe('faults over real HTTP', () => {
     await client.checkAuth();
     await client.close();
     const started = Date.now();
-    await expect(client.getStatistics({ endpoint: 'corp', openKfid: account(), last: 1 })).rejects.toThrow(/aborted: the client was closed/);
+    await expect(client.getStatistics({ endpoint: 'corp', openKfid: account(), last: 1 })).rejects.toThrow(
+      /aborted: the client was closed/,
+    );
     expect(Date.now() - started).toBeLessThan(1500);
   });
 
@@ -248,7 +284,12 @@ describe('faults over real HTTP', () => {
     sim.setLatency(200);
     try {
       const controller = new AbortController();
-      const pending = selfBuilt({ concurrency: 2 }).getStatistics({ endpoint: 'corp', openKfid: account(), last: 180, signal: controller.signal });
+      const pending = selfBuilt({ concurrency: 2 }).getStatistics({
+        endpoint: 'corp',
+        openKfid: account(),
+        last: 180,
+        signal: controller.signal,
+      });
       setTimeout(() => controller.abort(new Error('user cancelled')), 50);
       await expect(pending).rejects.toThrow(/aborted: user cancelled/);
     } finally {

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AbortedError,
-  IncompleteFetchError,
-  ResponseFormatError,
-  WecomApiError,
-  createMemoryTokenStore,
-  type StatisticsResult,
-} from '../src/internal.js';
+import { AbortedError, IncompleteFetchError, ResponseFormatError, WecomApiError, createMemoryTokenStore } from '../src/internal.js';
 import { OK, makeClient, standardHandler, statisticsAnswer } from './support/fake-wecom.js';
 
 const STAT = '/cgi-bin/kf/get_statistic';
@@ -27,17 +20,23 @@ describe('statistics results', () => {
   it('keeps absent metrics as null, never 0, and a day without statistic as null', async () => {
     const { client } = makeClient(
       standardHandler({
-        [STAT]: (req) =>
-          statisticsAnswer(req.body, (t) => (t === 1793376000 ? undefined : { session_cnt: 3, servicer_session_cnt: 0 })),
+        [STAT]: (req) => statisticsAnswer(req.body, (t) => (t === 1793376000 ? undefined : { session_cnt: 3, servicer_session_cnt: 0 })),
       }),
     );
     const result = await client.getStatistics({ endpoint: 'component', from: '2026-10-30', to: '2026-10-31' });
-    expect(result.days[0]!.statistic).toMatchObject({ session_cnt: 3, servicer_session_cnt: 0, reply_rate: null, first_reply_average_sec: null });
+    expect(result.days[0]!.statistic).toMatchObject({
+      session_cnt: 3,
+      servicer_session_cnt: 0,
+      reply_rate: null,
+      first_reply_average_sec: null,
+    });
     expect(result.days[1]!.statistic).toBeNull();
   });
 
   it('keeps unknown fields as WeCom sent them', async () => {
-    const { client } = makeClient(standardHandler({ [STAT]: (req) => statisticsAnswer(req.body, () => ({ session_cnt: 1, brand_new_cnt: 7, note: 'x' })) }));
+    const { client } = makeClient(
+      standardHandler({ [STAT]: (req) => statisticsAnswer(req.body, () => ({ session_cnt: 1, brand_new_cnt: 7, note: 'x' })) }),
+    );
     const result = await client.getStatistics({ endpoint: 'component', last: 1 });
     expect(result.days[0]!.statistic).toMatchObject({ brand_new_cnt: 7, note: 'x' });
   });
@@ -77,7 +76,10 @@ describe('statistics results', () => {
     await fake.client.getStatistics({ endpoint: 'corp', openKfid: 'wk1', last: 1 });
     await fake.client.getStatistics({ endpoint: 'component', last: 1 });
     expect(fake.requests.filter((r) => r.path.startsWith('/cgi-bin/kf/')).map((r) => [r.path, r.body])).toEqual([
-      ['/cgi-bin/kf/get_servicer_statistic', { start_time: 1795363200, end_time: 1795363200, open_kfid: 'wk1', servicer_userid: 'zhangsan' }],
+      [
+        '/cgi-bin/kf/get_servicer_statistic',
+        { start_time: 1795363200, end_time: 1795363200, open_kfid: 'wk1', servicer_userid: 'zhangsan' },
+      ],
       [CORP, { start_time: 1795363200, end_time: 1795363200, open_kfid: 'wk1' }],
       [STAT, { start_time: 1795363200, end_time: 1795363200 }],
     ]);
@@ -114,7 +116,9 @@ describe('retries', () => {
 
   it('retries HTTP 502 but not a malformed body', async () => {
     let calls = 0;
-    const { client } = makeClient(standardHandler({ [STAT]: (req) => (++calls === 1 ? { status: 502, raw: '<html>' } : statisticsAnswer(req.body)) }));
+    const { client } = makeClient(
+      standardHandler({ [STAT]: (req) => (++calls === 1 ? { status: 502, raw: '<html>' } : statisticsAnswer(req.body)) }),
+    );
     await expect(client.getStatistics({ endpoint: 'component', last: 1 })).resolves.toBeTruthy();
     const bad = makeClient(standardHandler({ [STAT]: () => ({ raw: '{"errcode":0,"statistic_list":[' }) }));
     await expect(bad.client.getStatistics({ endpoint: 'component', last: 1 })).rejects.toThrow(ResponseFormatError);
@@ -262,7 +266,9 @@ describe('partial failures and cancellation', () => {
     expect(error).toBeInstanceOf(IncompleteFetchError);
     expect(error.partial.days).toHaveLength(31);
     expect(error.missingDays).toHaveLength(31);
-    expect(error.message).toMatch(/^Fetched 31 of 62 days; missing 2026-10-24\.\.2026-11-23\. Cause: WeCom \/cgi-bin\/kf\/get_statistic answered errcode 48002/);
+    expect(error.message).toMatch(
+      /^Fetched 31 of 62 days; missing 2026-10-24\.\.2026-11-23\. Cause: WeCom \/cgi-bin\/kf\/get_statistic answered errcode 48002/,
+    );
     expect(error.cause).toBeInstanceOf(WecomApiError);
   });
 
@@ -286,7 +292,11 @@ describe('partial failures and cancellation', () => {
   it('reports progress chunk by chunk', async () => {
     const { client } = makeClient(standardHandler(), { concurrency: 1 });
     const seen: string[] = [];
-    await client.getStatistics({ endpoint: 'component', last: 70, onProgress: (p) => seen.push(`${p.completedChunks}/${p.totalChunks}:${p.completedDays}`) });
+    await client.getStatistics({
+      endpoint: 'component',
+      last: 70,
+      onProgress: (p) => seen.push(`${p.completedChunks}/${p.totalChunks}:${p.completedDays}`),
+    });
     expect(seen).toEqual(['0/3:0', '1/3:31', '2/3:62', '3/3:70']);
   });
 });
@@ -335,7 +345,10 @@ describe('account and servicer lists', () => {
         '/cgi-bin/kf/account/list': (req) => {
           const { offset } = req.body as { offset: number };
           const size = offset < 200 ? 100 : 17;
-          return { ...OK, account_list: Array.from({ length: size }, (_, i) => ({ open_kfid: `wk${offset + i}`, name: `客服${offset + i}` })) };
+          return {
+            ...OK,
+            account_list: Array.from({ length: size }, (_, i) => ({ open_kfid: `wk${offset + i}`, name: `客服${offset + i}` })),
+          };
         },
       }),
     );
@@ -349,7 +362,11 @@ describe('account and servicer lists', () => {
   });
 
   it('lists the servicers of an account', async () => {
-    const fake = makeClient(standardHandler({ '/cgi-bin/kf/servicer/list': (req) => ({ ...OK, servicer_list: [{ userid: `u-${req.query.open_kfid}`, status: 0 }] }) }));
+    const fake = makeClient(
+      standardHandler({
+        '/cgi-bin/kf/servicer/list': (req) => ({ ...OK, servicer_list: [{ userid: `u-${req.query.open_kfid}`, status: 0 }] }),
+      }),
+    );
     expect(await fake.client.listServicers('wk9')).toEqual([{ userid: 'u-wk9', status: 0 }]);
   });
 });

@@ -19,22 +19,59 @@ import {
 
 const OFFICIAL = {
   component: [
-    'session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'ai_session_reply_cnt', 'servicer_session_cnt',
-    'reply_rate', 'first_reply_average_sec', 'satisfaction_investgate_cnt', 'satisfaction_participation_rate', 'satisfied_rate',
-    'middling_rate', 'dissatisfied_rate',
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'ai_session_reply_cnt',
+    'servicer_session_cnt',
+    'reply_rate',
+    'first_reply_average_sec',
+    'satisfaction_investgate_cnt',
+    'satisfaction_participation_rate',
+    'satisfied_rate',
+    'middling_rate',
+    'dissatisfied_rate',
   ],
   corp: [
-    'session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'ai_session_reply_cnt', 'ai_transfer_rate',
-    'ai_knowledge_hit_rate', 'msg_rejected_customer_cnt',
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'ai_session_reply_cnt',
+    'ai_transfer_rate',
+    'ai_knowledge_hit_rate',
+    'msg_rejected_customer_cnt',
   ],
   servicer: [
-    'session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'reply_rate', 'first_reply_average_sec',
-    'satisfaction_investgate_cnt', 'satisfaction_participation_rate', 'satisfied_rate', 'middling_rate', 'dissatisfied_rate',
-    'msg_rejected_customer_cnt', 'upgrade_service_member_invite_cnt', 'upgrade_service_member_customer_cnt',
-    'upgrade_service_groupchat_invite_cnt', 'upgrade_service_groupchat_customer_cnt',
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'reply_rate',
+    'first_reply_average_sec',
+    'satisfaction_investgate_cnt',
+    'satisfaction_participation_rate',
+    'satisfied_rate',
+    'middling_rate',
+    'dissatisfied_rate',
+    'msg_rejected_customer_cnt',
+    'upgrade_service_member_invite_cnt',
+    'upgrade_service_member_customer_cnt',
+    'upgrade_service_groupchat_invite_cnt',
+    'upgrade_service_groupchat_customer_cnt',
   ],
 };
-const HUMAN_SERVICE = ['servicer_session_cnt', 'reply_rate', 'first_reply_average_sec', 'satisfaction_investgate_cnt', 'satisfaction_participation_rate', 'satisfied_rate', 'middling_rate', 'dissatisfied_rate'];
+const HUMAN_SERVICE = [
+  'servicer_session_cnt',
+  'reply_rate',
+  'first_reply_average_sec',
+  'satisfaction_investgate_cnt',
+  'satisfaction_participation_rate',
+  'satisfied_rate',
+  'middling_rate',
+  'dissatisfied_rate',
+];
 
 const day = (date: string, statistic: Record<string, number | null> | null): StatisticsDay => ({ date, stat_time: 0, statistic });
 
@@ -61,7 +98,10 @@ describe('the catalog follows each endpoint’s official field list', () => {
 
 describe('summaries and fill of an endpoint have only its own metrics', () => {
   it('a corp summary has no reply_rate, first reply or satisfaction key', () => {
-    const s = summarizeDays('corp', [day('2026-11-01', { session_cnt: 4, ai_session_reply_cnt: 2, ai_transfer_rate: 0.5 }), day('2026-11-02', null)]);
+    const s = summarizeDays('corp', [
+      day('2026-11-01', { session_cnt: 4, ai_session_reply_cnt: 2, ai_transfer_rate: 0.5 }),
+      day('2026-11-02', null),
+    ]);
     expect(Object.keys(s.metrics)).toEqual(OFFICIAL.corp);
     expect(s.metrics).not.toHaveProperty('reply_rate');
     expect(s.notes).toEqual([]);
@@ -74,7 +114,10 @@ describe('summaries and fill of an endpoint have only its own metrics', () => {
 
   it('weights a component reply rate by servicer_session_cnt only, never by all sessions', () => {
     // No day carries servicer_session_cnt: the plain mean, said in a note; session_cnt (bot and human) is no weight.
-    const s = summarizeDays('component', [day('2026-11-01', { session_cnt: 10, reply_rate: 0.2 }), day('2026-11-02', { session_cnt: 30, reply_rate: 0.6 })]);
+    const s = summarizeDays('component', [
+      day('2026-11-01', { session_cnt: 10, reply_rate: 0.2 }),
+      day('2026-11-02', { session_cnt: 30, reply_rate: 0.6 }),
+    ]);
     expect(s.metrics.reply_rate).toBeCloseTo(0.4);
     expect(s.notes).toContainEqual(expect.objectContaining({ metric: 'reply_rate', kind: 'unweighted' }));
   });

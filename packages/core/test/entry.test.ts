@@ -27,7 +27,10 @@ describe('the runtime-neutral main entry', () => {
   it('imports no Node built-ins and no undici', () => {
     for (const [file, source] of graph) {
       const bare = specifiers(source).filter((spec) => !spec.startsWith('.'));
-      expect(bare.filter((spec) => spec !== 'zod' && spec !== 'p-limit'), file).toEqual([]);
+      expect(
+        bare.filter((spec) => spec !== 'zod' && spec !== 'p-limit'),
+        file,
+      ).toEqual([]);
     }
   });
 
@@ -49,11 +52,41 @@ describe('the public surface', () => {
     const index = await import(join(dist, 'index.js'));
     expect(Object.keys(index).sort()).toEqual(
       [
-        'AbortedError', 'DEFAULTS', 'FILL_POLICIES', 'HttpStatusError', 'IncompleteFetchError', 'LIMITS', 'METRICS', 'ResponseFormatError',
-        'STATISTICS_ENDPOINTS', 'TimeoutError', 'TransportError', 'ValidationError', 'WINDOW_POLICIES', 'WecomApiError', 'WecomStatsError',
-        'chinaDayOfEpochMs', 'chinaMidnightEpochSeconds', 'classifyTransportFailure', 'createFetchTransport', 'createKfStatsClient', 'createMemoryDayCache',
-        'createMemoryTokenStore', 'formatDuration', 'getMetric', 'isWecomStatsError', 'metricLabel', 'metricsFor', 'parseChoice',
-        'parseMetricSelection', 'redactText', 'servicerIdOf', 'shapeDays', 'statsWindow', 'summarizeDays', 'validateBaseUrl',
+        'AbortedError',
+        'DEFAULTS',
+        'FILL_POLICIES',
+        'HttpStatusError',
+        'IncompleteFetchError',
+        'LIMITS',
+        'METRICS',
+        'ResponseFormatError',
+        'STATISTICS_ENDPOINTS',
+        'TimeoutError',
+        'TransportError',
+        'ValidationError',
+        'WINDOW_POLICIES',
+        'WecomApiError',
+        'WecomStatsError',
+        'chinaDayOfEpochMs',
+        'chinaMidnightEpochSeconds',
+        'classifyTransportFailure',
+        'createFetchTransport',
+        'createKfStatsClient',
+        'createMemoryDayCache',
+        'createMemoryTokenStore',
+        'formatDuration',
+        'getMetric',
+        'isWecomStatsError',
+        'metricLabel',
+        'metricsFor',
+        'parseChoice',
+        'parseMetricSelection',
+        'redactText',
+        'servicerIdOf',
+        'shapeDays',
+        'statsWindow',
+        'summarizeDays',
+        'validateBaseUrl',
       ].sort(),
     );
     expect(Object.keys(index).length).toBeLessThanOrEqual(35);
@@ -62,11 +95,16 @@ describe('the public surface', () => {
   it('adds only the Node client and transport in the Node entry', async () => {
     const index = await import(join(dist, 'index.js'));
     const node = await import(join(dist, 'node.js'));
-    expect(Object.keys(node).filter((name) => !(name in index)).sort()).toEqual(['createNodeClient', 'createUndiciTransport']);
+    expect(
+      Object.keys(node)
+        .filter((name) => !(name in index))
+        .sort(),
+    ).toEqual(['createNodeClient', 'createUndiciTransport']);
   });
 
   it('exposes no zod schema', async () => {
     const index = await import(join(dist, 'index.js'));
-    for (const [name, value] of Object.entries(index)) expect(typeof (value as { safeParse?: unknown })?.safeParse, name).not.toBe('function');
+    for (const [name, value] of Object.entries(index))
+      expect(typeof (value as { safeParse?: unknown })?.safeParse, name).not.toBe('function');
   });
 });

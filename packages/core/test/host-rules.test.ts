@@ -104,23 +104,39 @@ describe('servicers', () => {
 
 describe('defaults and limits', () => {
   it('are the ones the client applies', () => {
-    expect(DEFAULTS).toMatchObject({ baseUrl: 'https://qyapi.weixin.qq.com', concurrency: 3, timeoutMs: 15_000, windowPolicy: 'clamp', endpoint: 'corp' });
+    expect(DEFAULTS).toMatchObject({
+      baseUrl: 'https://qyapi.weixin.qq.com',
+      concurrency: 3,
+      timeoutMs: 15_000,
+      windowPolicy: 'clamp',
+      endpoint: 'corp',
+    });
     expect(LIMITS).toMatchObject({ windowDays: 180, maxDaysPerCall: 31, maxAccounts: 5000, accountPageSize: 100 });
-    expect(() => createKfStatsClient({ auth: { type: 'token', accessToken: 'tok-abcdef' }, transport: async () => ({ status: 200, body: '{}' }), concurrency: LIMITS.concurrency.max + 1 })).toThrow(
-      `Invalid options.concurrency: ${LIMITS.concurrency.max + 1}. Allowed: concurrency: a whole number from 1 to 32.`,
-    );
+    expect(() =>
+      createKfStatsClient({
+        auth: { type: 'token', accessToken: 'tok-abcdef' },
+        transport: async () => ({ status: 200, body: '{}' }),
+        concurrency: LIMITS.concurrency.max + 1,
+      }),
+    ).toThrow(`Invalid options.concurrency: ${LIMITS.concurrency.max + 1}. Allowed: concurrency: a whole number from 1 to 32.`);
   });
 
   it('checks a base URL as the client does', () => {
     expect(validateBaseUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
-    expect(() => validateBaseUrl('qyapi.weixin.qq.com', 'apiBaseUrl')).toThrow('Invalid apiBaseUrl: "qyapi.weixin.qq.com". Allowed: an http(s) URL such as https://qyapi.weixin.qq.com.');
+    expect(() => validateBaseUrl('qyapi.weixin.qq.com', 'apiBaseUrl')).toThrow(
+      'Invalid apiBaseUrl: "qyapi.weixin.qq.com". Allowed: an http(s) URL such as https://qyapi.weixin.qq.com.',
+    );
   });
 });
 
 describe('the default sleep', () => {
   it('waits with timers when no sleep is given, so hosts need not write one', async () => {
     let calls = 0;
-    const fake = fakeTransport(standardHandler({ '/cgi-bin/kf/get_statistic': (req) => (++calls === 1 ? { errcode: -1, errmsg: 'busy' } : statisticsAnswer(req.body)) }));
+    const fake = fakeTransport(
+      standardHandler({
+        '/cgi-bin/kf/get_statistic': (req) => (++calls === 1 ? { errcode: -1, errmsg: 'busy' } : statisticsAnswer(req.body)),
+      }),
+    );
     const client = createKfStatsClient({
       auth: { type: 'selfBuilt', corpId: 'wwsleep', corpSecret: 'sleep-secret-abcdef' },
       transport: fake.transport,

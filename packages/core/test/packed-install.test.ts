@@ -38,7 +38,13 @@ await client.close();
     // Asynchronous: the simulator answers from this process's event loop.
     const { stdout: out } = await promisify(execFile)(process.execPath, ['snippet.mjs'], {
       cwd: folder,
-      env: { PATH: process.env.PATH, WECOM_BASE_URL: kf.sim.url, WECOM_CORP_ID: selfBuilt.corpId, WECOM_CORP_SECRET: selfBuilt.corpSecret, OPEN_KFID: accounts[0]!.open_kfid },
+      env: {
+        PATH: process.env.PATH,
+        WECOM_BASE_URL: kf.sim.url,
+        WECOM_CORP_ID: selfBuilt.corpId,
+        WECOM_CORP_SECRET: selfBuilt.corpSecret,
+        OPEN_KFID: accounts[0]!.open_kfid,
+      },
       encoding: 'utf8',
     });
     const answer = JSON.parse(out) as { days: number; sessions: number };

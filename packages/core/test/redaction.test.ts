@@ -19,7 +19,14 @@ const STAT = '/cgi-bin/kf/get_statistic';
 function everyAuth(): KfStatsClientOptions['auth'][] {
   return [
     { type: 'selfBuilt', corpId: 'wwcanary', corpSecret: CANARY.secret },
-    { type: 'serviceProvider', suiteId: 'wwsuite', suiteSecret: CANARY.suiteSecret, suiteTicket: CANARY.ticket, authCorpId: 'wwauth', permanentCode: CANARY.permanentCode },
+    {
+      type: 'serviceProvider',
+      suiteId: 'wwsuite',
+      suiteSecret: CANARY.suiteSecret,
+      suiteTicket: CANARY.ticket,
+      authCorpId: 'wwauth',
+      permanentCode: CANARY.permanentCode,
+    },
     { type: 'tokenService', url: 'https://tokens.test/token', headers: { 'x-key': CANARY.header } },
     { type: 'token', accessToken: CANARY.token },
   ];
@@ -29,8 +36,10 @@ function everyAuth(): KfStatsClientOptions['auth'][] {
 const echo = (raw: { url: string; body?: string }) => `bad request ${raw.url} ${raw.body ?? ''} token ${CANARY.token}`;
 const echoing = (failWith: number, failPath: string) =>
   standardHandler({
-    '/cgi-bin/gettoken': (_req, raw) => (failPath === 'token' ? { errcode: failWith, errmsg: echo(raw) } : { ...OK, access_token: CANARY.token, expires_in: 7200 }),
-    '/token': (_req, raw) => (failPath === 'token' ? { errcode: failWith, errmsg: echo(raw) } : { access_token: CANARY.token, expires_in: 7200 }),
+    '/cgi-bin/gettoken': (_req, raw) =>
+      failPath === 'token' ? { errcode: failWith, errmsg: echo(raw) } : { ...OK, access_token: CANARY.token, expires_in: 7200 },
+    '/token': (_req, raw) =>
+      failPath === 'token' ? { errcode: failWith, errmsg: echo(raw) } : { access_token: CANARY.token, expires_in: 7200 },
     '/cgi-bin/service/get_suite_token': (_req, raw) =>
       failPath === 'token' ? { errcode: failWith, errmsg: echo(raw) } : { suite_access_token: CANARY.suiteToken, expires_in: 7200 },
     '/cgi-bin/service/get_corp_token': (_req, raw) =>
@@ -42,11 +51,19 @@ describe('secrets stay secret', () => {
   it.each(everyAuth().map((a) => [a.type, a] as const))('no canary in errors, logs or results with %s auth', async (_type, auth) => {
     const lines: string[] = [];
     const logger = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
-    for (const [errcode, failPath] of [[0, 'none'], [-1, 'stats'], [48002, 'stats'], [40014, 'stats'], [-1, 'token'], [40001, 'token']] as const) {
+    for (const [errcode, failPath] of [
+      [0, 'none'],
+      [-1, 'stats'],
+      [48002, 'stats'],
+      [40014, 'stats'],
+      [-1, 'token'],
+      [40001, 'token'],
+    ] as const) {
       const { client } = makeClient(echoing(errcode, failPath), { auth, logger, retry: { maxRetries: 1 } });
       const outcome = await client.getStatistics({ endpoint: 'component', last: 40 }).then(
         (result) => JSON.stringify(result),
-        (error: Error) => `${error.message} ${JSON.stringify(error)} ${String(error.stack)} ${JSON.stringify((error as { partial?: unknown }).partial ?? null)}`,
+        (error: Error) =>
+          `${error.message} ${JSON.stringify(error)} ${String(error.stack)} ${JSON.stringify((error as { partial?: unknown }).partial ?? null)}`,
       );
       expect(leaks(outcome)).toEqual([]);
     }
@@ -58,12 +75,18 @@ describe('secrets stay secret', () => {
     const clock = fakeClock();
     const { transport } = fakeTransport(standardHandler());
     const bad = { type: 'selfBuilt', corpId: 'ww', corpSecret: [CANARY.secret] } as unknown as KfStatsClientOptions['auth'];
-    expect(() => createKfStatsClient({ auth: bad, transport, sleep: clock.sleep })).toThrow(/Invalid options\.auth\.corpSecret: \[redacted\]/);
+    expect(() => createKfStatsClient({ auth: bad, transport, sleep: clock.sleep })).toThrow(
+      /Invalid options\.auth\.corpSecret: \[redacted\]/,
+    );
   });
 
   it('redacts credential parameters in any URL or JSON text', () => {
-    expect(redactText('https://x/cgi-bin/gettoken?corpid=ww1&corpsecret=abc&x=1')).toBe('https://x/cgi-bin/gettoken?corpid=ww1&corpsecret=[redacted]&x=1');
-    expect(redactText('{"suite_ticket":"t-1","permanent_code": "p-2"}')).toBe('{"suite_ticket":"[redacted]","permanent_code": "[redacted]"}');
+    expect(redactText('https://x/cgi-bin/gettoken?corpid=ww1&corpsecret=abc&x=1')).toBe(
+      'https://x/cgi-bin/gettoken?corpid=ww1&corpsecret=[redacted]&x=1',
+    );
+    expect(redactText('{"suite_ticket":"t-1","permanent_code": "p-2"}')).toBe(
+      '{"suite_ticket":"[redacted]","permanent_code": "[redacted]"}',
+    );
     expect(redactText('?access_token=abc#frag')).toBe('?access_token=[redacted]#frag');
   });
 });

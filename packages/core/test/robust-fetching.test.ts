@@ -14,7 +14,6 @@ import {
   ValidationError,
   WecomApiError,
   type RetryWait,
-  type StatisticsResult,
 } from '../src/internal.js';
 import { OK, makeClient, standardHandler, statisticsAnswer } from './support/fake-wecom.js';
 
@@ -28,19 +27,26 @@ describe('account paging is bounded', () => {
     const fake = makeClient(standardHandler({ [LIST]: (req) => fullPage((req.body as { offset: number }).offset) }));
     const error = await fake.client.listAccounts().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResponseFormatError);
-    expect((error as Error).message).toMatch(/every page came back full past 5000 accounts, the most a corp can have \(page 94661\)\. Stopped after 51 calls/);
+    expect((error as Error).message).toMatch(
+      /every page came back full past 5000 accounts, the most a corp can have \(page 94661\)\. Stopped after 51 calls/,
+    );
     expect(fake.count(LIST)).toBe(51);
   });
 
   it('stops at the first repeated page when the server ignores offset', async () => {
     const fake = makeClient(standardHandler({ [LIST]: () => fullPage(0) }));
-    await expect(fake.client.listAccounts()).rejects.toThrow(/the page at offset 100 repeats accounts already listed \(wk0…\): the server ignores offset\. Stopped after 2 calls/);
+    await expect(fake.client.listAccounts()).rejects.toThrow(
+      /the page at offset 100 repeats accounts already listed \(wk0…\): the server ignores offset\. Stopped after 2 calls/,
+    );
     expect(fake.count(LIST)).toBe(2);
   });
 
   it('still reads exactly 5,000 accounts, ending on an empty page', async () => {
     const fake = makeClient(
-      standardHandler({ [LIST]: (req) => ((req.body as { offset: number }).offset < 5000 ? fullPage((req.body as { offset: number }).offset) : { ...OK, account_list: [] }) }),
+      standardHandler({
+        [LIST]: (req) =>
+          (req.body as { offset: number }).offset < 5000 ? fullPage((req.body as { offset: number }).offset) : { ...OK, account_list: [] },
+      }),
     );
     expect(await fake.client.listAccounts()).toHaveLength(5000);
     expect(fake.count(LIST)).toBe(51);
@@ -67,7 +73,10 @@ describe('a failing chunk costs only its own days', () => {
 
   it('keeps going after an HTTP error that retries could not cure', async () => {
     let calls = 0;
-    const fake = makeClient(standardHandler({ [STAT]: (req) => (++calls <= 4 ? { status: 502, raw: 'bad gateway' } : statisticsAnswer(req.body)) }), { concurrency: 1 });
+    const fake = makeClient(
+      standardHandler({ [STAT]: (req) => (++calls <= 4 ? { status: 502, raw: 'bad gateway' } : statisticsAnswer(req.body)) }),
+      { concurrency: 1 },
+    );
     const error = (await fake.client.getStatistics({ endpoint: 'component', last: 62 }).catch((e: unknown) => e)) as IncompleteFetchError;
     expect(error.failures[0]!.error).toBeInstanceOf(HttpStatusError);
     expect(error.partial.days).toHaveLength(31);
@@ -88,8 +97,13 @@ describe('a failing chunk costs only its own days', () => {
   });
 
   it('stops at once when the secret is wrong', async () => {
-    const fake = makeClient(standardHandler({ '/cgi-bin/gettoken': () => ({ errcode: 40001, errmsg: 'invalid credential' }) }), { concurrency: 1 });
-    await expect(fake.client.getStatistics({ endpoint: 'component', last: 180 })).rejects.toMatchObject({ errcode: 40001, category: 'credentials' });
+    const fake = makeClient(standardHandler({ '/cgi-bin/gettoken': () => ({ errcode: 40001, errmsg: 'invalid credential' }) }), {
+      concurrency: 1,
+    });
+    await expect(fake.client.getStatistics({ endpoint: 'component', last: 180 })).rejects.toMatchObject({
+      errcode: 40001,
+      category: 'credentials',
+    });
     expect(fake.count('/cgi-bin/gettoken')).toBe(1);
     expect(fake.count(STAT)).toBe(0);
   });
@@ -152,9 +166,14 @@ describe('waits are told to the host', () => {
   it('tells every wait before a retry, a whole minute after 45009, with its reason', async () => {
     let calls = 0;
     const waits: RetryWait[] = [];
-    const fake = makeClient(standardHandler({ [STAT]: (req) => (++calls <= 2 ? { errcode: 45009, errmsg: 'api freq out of limit' } : statisticsAnswer(req.body)) }), {
-      onWait: (wait) => waits.push(wait),
-    });
+    const fake = makeClient(
+      standardHandler({
+        [STAT]: (req) => (++calls <= 2 ? { errcode: 45009, errmsg: 'api freq out of limit' } : statisticsAnswer(req.body)),
+      }),
+      {
+        onWait: (wait) => waits.push(wait),
+      },
+    );
     await fake.client.getStatistics({ endpoint: 'component', last: 1 });
     expect(waits).toHaveLength(2);
     expect(waits[0]).toMatchObject({ endpoint: STAT, retry: 1, maxRetries: 3, reason: expect.stringContaining('errcode 45009') });
@@ -163,7 +182,9 @@ describe('waits are told to the host', () => {
   });
 
   it('says in a timeout message how long all tries took', async () => {
-    const fake = makeClient(standardHandler({ [STAT]: (_req, raw) => Promise.reject(new TimeoutError(raw.label, raw.timeoutMs)) }), { timeoutMs: 1000 });
+    const fake = makeClient(standardHandler({ [STAT]: (_req, raw) => Promise.reject(new TimeoutError(raw.label, raw.timeoutMs)) }), {
+      timeoutMs: 1000,
+    });
     const error = (await fake.client.getStatistics({ endpoint: 'component', last: 1 }).catch((e: unknown) => e)) as TimeoutError;
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error.attempts).toBe(4);
@@ -193,7 +214,10 @@ describe('redaction follows the secrets alive', () => {
   it('forgets a token once it has expired, even when no new one comes', async () => {
     let refuse = false;
     const fake = makeClient(
-      standardHandler({ '/cgi-bin/gettoken': () => (refuse ? { errcode: 40001, errmsg: 'invalid credential' } : { ...OK, access_token: 'expiring-token-abcdef', expires_in: 7200 }) }),
+      standardHandler({
+        '/cgi-bin/gettoken': () =>
+          refuse ? { errcode: 40001, errmsg: 'invalid credential' } : { ...OK, access_token: 'expiring-token-abcdef', expires_in: 7200 },
+      }),
     );
     const before = registeredSecretCount();
     await fake.client.getStatistics({ endpoint: 'component', last: 1, useCache: false });
@@ -227,19 +251,33 @@ describe('a broken store or getter is named, not a bare Error', () => {
     const error = await fake.client.getStatistics({ endpoint: 'component', last: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).field).toBe('options.cache.get');
-    expect((error as Error).message).toMatch(/^Invalid options\.cache\.get: a function \(it threw: disk full\)\. Allowed: a store whose get and set/);
+    expect((error as Error).message).toMatch(
+      /^Invalid options\.cache\.get: a function \(it threw: disk full\)\. Allowed: a store whose get and set/,
+    );
   });
 
   it('names the day cache whose set threw, and keeps nothing from going missing silently', async () => {
     const memory = createMemoryDayCache();
-    const cache = { get: memory.get, set: () => { throw new Error('read-only'); } };
+    const cache = {
+      get: memory.get,
+      set: () => {
+        throw new Error('read-only');
+      },
+    };
     const fake = makeClient(standardHandler(), { cache, concurrency: 1 });
-    await expect(fake.client.getStatistics({ endpoint: 'component', last: 62 })).rejects.toThrow(/Invalid options\.cache\.set: a function \(it threw: read-only\)/);
+    await expect(fake.client.getStatistics({ endpoint: 'component', last: 62 })).rejects.toThrow(
+      /Invalid options\.cache\.set: a function \(it threw: read-only\)/,
+    );
     expect(fake.count(STAT)).toBe(1);
   });
 
   it('names the token store that threw', async () => {
-    const store = { ...createMemoryTokenStore(), get: () => { throw new Error('connection refused'); } };
+    const store = {
+      ...createMemoryTokenStore(),
+      get: () => {
+        throw new Error('connection refused');
+      },
+    };
     const fake = makeClient(standardHandler(), { tokenStore: store });
     await expect(fake.client.getStatistics({ endpoint: 'component', last: 1 })).rejects.toThrow(
       /^Invalid options\.tokenStore\.get: a function \(it threw: connection refused\)\. Allowed: a token store whose get, set and delete/,
@@ -247,18 +285,21 @@ describe('a broken store or getter is named, not a bare Error', () => {
   });
 
   it('names the suite ticket getter that threw, without the ticket', async () => {
-    const fake = makeClient(standardHandler({ '/cgi-bin/service/get_suite_token': () => ({ suite_access_token: 'suite-token-abcdef', expires_in: 7200 }) }), {
-      auth: {
-        type: 'serviceProvider',
-        suiteId: 'wwsuite',
-        suiteSecret: 'suite-secret-abcdef',
-        suiteTicket: () => {
-          throw new Error('ticket store offline');
+    const fake = makeClient(
+      standardHandler({ '/cgi-bin/service/get_suite_token': () => ({ suite_access_token: 'suite-token-abcdef', expires_in: 7200 }) }),
+      {
+        auth: {
+          type: 'serviceProvider',
+          suiteId: 'wwsuite',
+          suiteSecret: 'suite-secret-abcdef',
+          suiteTicket: () => {
+            throw new Error('ticket store offline');
+          },
+          authCorpId: 'wwcorp',
+          permanentCode: 'permanent-code-abcdef',
         },
-        authCorpId: 'wwcorp',
-        permanentCode: 'permanent-code-abcdef',
       },
-    });
+    );
     await expect(fake.client.getStatistics({ endpoint: 'component', last: 1 })).rejects.toThrow(
       /^Invalid options\.auth\.suiteTicket: \[redacted\] \(it threw: ticket store offline\)\. Allowed: a function returning the newest suite_ticket/,
     );

@@ -21,7 +21,10 @@ beforeAll(async () => {
     const total = 50 * MB;
     const block = Buffer.alloc(64 * 1024, 0x20);
     let sent = 0;
-    res.writeHead(200, chunked ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', 'content-length': String(total) });
+    res.writeHead(
+      200,
+      chunked ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', 'content-length': String(total) },
+    );
     const pump = () => {
       while (sent < total) {
         sent += block.length;
@@ -41,7 +44,9 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 describe('the response cap', () => {
   it('stops reading a chunked answer as soon as it passes 8 MB', async () => {
     const transport = createUndiciTransport();
-    const error = await transport({ method: 'GET', url: `${url}/chunked`, headers: {}, timeoutMs: 10_000, label: '/chunked' }).catch((e: unknown) => e);
+    const error = await transport({ method: 'GET', url: `${url}/chunked`, headers: {}, timeoutMs: 10_000, label: '/chunked' }).catch(
+      (e: unknown) => e,
+    );
     await transport.close();
     expect(error).toBeInstanceOf(ResponseFormatError);
     expect((error as Error).message).toBe(
@@ -71,7 +76,9 @@ describe('the response cap', () => {
 
 describe('createNodeClient', () => {
   it('names bad options instead of throwing a TypeError', () => {
-    expect(() => createNodeClient(undefined as never)).toThrow('Invalid options: missing. Allowed: an object such as { auth: { type: "selfBuilt", corpId, corpSecret } }.');
+    expect(() => createNodeClient(undefined as never)).toThrow(
+      'Invalid options: missing. Allowed: an object such as { auth: { type: "selfBuilt", corpId, corpSecret } }.',
+    );
     expect(() => createNodeClient('token' as never)).toThrow('Invalid options: "token". Allowed: an object such as');
   });
 });

@@ -71,9 +71,9 @@ const ACCOUNTS: readonly KfAccountFixture[] = [
 ];
 
 const SERVICERS: Readonly<Record<string, readonly string[]>> = {
-  'wkSIM0001presales': ['zhangwei', 'lina', 'wangfang'],
-  'wkSIM0002aftersales': ['liuyang', 'chenjing'],
-  'wkSIM0003membership': ['zhaolei', 'huangmin', 'zhoujie', 'wuxia'],
+  wkSIM0001presales: ['zhangwei', 'lina', 'wangfang'],
+  wkSIM0002aftersales: ['liuyang', 'chenjing'],
+  wkSIM0003membership: ['zhaolei', 'huangmin', 'zhoujie', 'wuxia'],
 };
 
 /** Builds a fresh fixtures object, with `extraCorpCount` generated corps of each kind. */

@@ -13,10 +13,7 @@ export interface TokenRecord {
   expiresAt: number;
 }
 
-export type TokenLookup =
-  | { status: 'valid'; record: TokenRecord }
-  | { status: 'expired'; record: TokenRecord }
-  | { status: 'unknown' };
+export type TokenLookup = { status: 'valid'; record: TokenRecord } | { status: 'expired'; record: TokenRecord } | { status: 'unknown' };
 
 /** Above this many remembered tokens, expired ones are forgotten (they then answer as unknown). */
 const PRUNE_ABOVE = 100_000;

@@ -97,7 +97,13 @@ describe('synthetic data', () => {
     const sim = await pool.start({ quietDayShare: 0.2 });
     const dates = manyDates(1000);
     const quiet = dates.filter(
-      (date) => sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: sim.fixtures.accounts[0]?.open_kfid ?? '', date }) === undefined,
+      (date) =>
+        sim.expectedStatistic({
+          endpoint: 'corp',
+          corpId: sim.fixtures.selfBuilt.corpId,
+          openKfid: sim.fixtures.accounts[0]?.open_kfid ?? '',
+          date,
+        }) === undefined,
     ).length;
     expect(quiet).toBeGreaterThan(150);
     expect(quiet).toBeLessThan(250);
@@ -176,7 +182,9 @@ describe('synthetic data', () => {
     expect(withData.length).toBeGreaterThan(0);
     for (const entry of withData) expect(entry.statistic?.['brand_new_cnt']).toBe(7);
     const date = '2024-05-01';
-    expect(sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid, date })).not.toHaveProperty('brand_new_cnt');
+    expect(sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid, date })).not.toHaveProperty(
+      'brand_new_cnt',
+    );
   });
 
   it('expectedStatistic throws for an unknown corp', async () => {

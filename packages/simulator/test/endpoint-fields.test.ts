@@ -11,19 +11,47 @@ afterEach(() => pool.closeAll());
 
 const OFFICIAL = {
   component: [
-    'session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'ai_session_reply_cnt', 'servicer_session_cnt',
-    'reply_rate', 'first_reply_average_sec', 'satisfaction_investgate_cnt', 'satisfaction_participation_rate', 'satisfied_rate',
-    'middling_rate', 'dissatisfied_rate',
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'ai_session_reply_cnt',
+    'servicer_session_cnt',
+    'reply_rate',
+    'first_reply_average_sec',
+    'satisfaction_investgate_cnt',
+    'satisfaction_participation_rate',
+    'satisfied_rate',
+    'middling_rate',
+    'dissatisfied_rate',
   ],
   corp: [
-    'session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'ai_session_reply_cnt', 'ai_transfer_rate',
-    'ai_knowledge_hit_rate', 'msg_rejected_customer_cnt',
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'ai_session_reply_cnt',
+    'ai_transfer_rate',
+    'ai_knowledge_hit_rate',
+    'msg_rejected_customer_cnt',
   ],
   servicer: [
-    'session_cnt', 'customer_cnt', 'customer_msg_cnt', 'upgrade_service_customer_cnt', 'reply_rate', 'first_reply_average_sec',
-    'satisfaction_investgate_cnt', 'satisfaction_participation_rate', 'satisfied_rate', 'middling_rate', 'dissatisfied_rate',
-    'msg_rejected_customer_cnt', 'upgrade_service_member_invite_cnt', 'upgrade_service_member_customer_cnt',
-    'upgrade_service_groupchat_invite_cnt', 'upgrade_service_groupchat_customer_cnt',
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'reply_rate',
+    'first_reply_average_sec',
+    'satisfaction_investgate_cnt',
+    'satisfaction_participation_rate',
+    'satisfied_rate',
+    'middling_rate',
+    'dissatisfied_rate',
+    'msg_rejected_customer_cnt',
+    'upgrade_service_member_invite_cnt',
+    'upgrade_service_member_customer_cnt',
+    'upgrade_service_groupchat_invite_cnt',
+    'upgrade_service_groupchat_customer_cnt',
   ],
 } as const;
 /** Fields present on every day with data (counts); rates and averages may be absent. */
@@ -72,7 +100,13 @@ describe('each endpoint answers with its own official fields', () => {
     const list = statisticList(await callKf(sim, 'get_corp_statistic', await selfBuiltToken(sim), { open_kfid: openKfid, ...MAY }));
     const answered = list.flatMap((entry) => (entry.statistic ? [entry.statistic] : []));
     for (const day of answered) {
-      for (const key of ['reply_rate', 'first_reply_average_sec', 'servicer_session_cnt', 'satisfaction_investgate_cnt', 'satisfied_rate']) {
+      for (const key of [
+        'reply_rate',
+        'first_reply_average_sec',
+        'servicer_session_cnt',
+        'satisfaction_investgate_cnt',
+        'satisfied_rate',
+      ]) {
         expect(day).not.toHaveProperty(key);
       }
     }
@@ -85,8 +119,13 @@ describe('each endpoint answers with its own official fields', () => {
     const openKfid = sim.fixtures.accounts[0]?.open_kfid ?? '';
     const servicerUserid = sim.fixtures.servicers[openKfid]?.[0] ?? '';
     const token = await selfBuiltToken(sim);
-    for (const body of [{ open_kfid: openKfid, ...MAY }, { open_kfid: openKfid, servicer_userid: servicerUserid, ...MAY }]) {
-      const answered = statisticList(await callKf(sim, 'get_servicer_statistic', token, body)).flatMap((e) => (e.statistic ? [e.statistic] : []));
+    for (const body of [
+      { open_kfid: openKfid, ...MAY },
+      { open_kfid: openKfid, servicer_userid: servicerUserid, ...MAY },
+    ]) {
+      const answered = statisticList(await callKf(sim, 'get_servicer_statistic', token, body)).flatMap((e) =>
+        e.statistic ? [e.statistic] : [],
+      );
       for (const day of answered) {
         expect(Object.keys(day).filter((key) => key.startsWith('ai_') || key === 'servicer_session_cnt')).toEqual([]);
       }
@@ -99,7 +138,9 @@ describe('each endpoint answers with its own official fields', () => {
 
   it('get_statistic answers exactly the component fields', async () => {
     const sim = await pool.start({ now: testClock().now });
-    const answered = statisticList(await callKf(sim, 'get_statistic', await suiteCorpToken(sim), MAY)).flatMap((e) => (e.statistic ? [e.statistic] : []));
+    const answered = statisticList(await callKf(sim, 'get_statistic', await suiteCorpToken(sim), MAY)).flatMap((e) =>
+      e.statistic ? [e.statistic] : [],
+    );
     expectOfficialFields(answered, 'component');
     expectOfficialFields(dataDays(sim, { endpoint: 'component', corpId: sim.fixtures.suite.authCorpId }, manyDates(300)), 'component');
   });

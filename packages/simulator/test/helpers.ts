@@ -39,9 +39,7 @@ export function callKf(sim: Simulator, path: string, token: string, body: unknow
 }
 
 export async function selfBuiltToken(sim: Simulator, corp = sim.fixtures.selfBuilt): Promise<string> {
-  const { body } = await getJson(
-    `${sim.url}/cgi-bin/gettoken?corpid=${corp.corpId}&corpsecret=${encodeURIComponent(corp.corpSecret)}`,
-  );
+  const { body } = await getJson(`${sim.url}/cgi-bin/gettoken?corpid=${corp.corpId}&corpsecret=${encodeURIComponent(corp.corpSecret)}`);
   if (typeof body['access_token'] !== 'string') throw new Error(`gettoken failed: ${JSON.stringify(body)}`);
   return body['access_token'];
 }

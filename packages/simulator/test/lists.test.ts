@@ -27,9 +27,7 @@ describe('accounts, servicers and their ids', () => {
     const first = await callKf(sim, 'account/list', token, { offset: 0, limit: 2 });
     const second = await callKf(sim, 'account/list', token, { offset: 2, limit: 2 });
     expect((first.body['account_list'] as unknown[]).length).toBe(2);
-    expect((second.body['account_list'] as { open_kfid: string }[]).map((a) => a.open_kfid)).toEqual([
-      sim.fixtures.accounts[2]?.open_kfid,
-    ]);
+    expect((second.body['account_list'] as { open_kfid: string }[]).map((a) => a.open_kfid)).toEqual([sim.fixtures.accounts[2]?.open_kfid]);
   });
 
   it('account/list refuses a limit outside 1..100 with 40058', async () => {

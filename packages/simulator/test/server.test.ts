@@ -33,7 +33,14 @@ describe('server', () => {
     await callKf(sim, 'get_corp_statistic', token, { open_kfid: 'wkUNKNOWN', ...DAY });
     expect(sim.calls).toEqual([
       { method: 'GET', path: '/cgi-bin/gettoken', status: 200, errcode: 0, corpId: sim.fixtures.selfBuilt.corpId, at: clock.ms - 5_000 },
-      { method: 'POST', path: '/cgi-bin/kf/get_corp_statistic', status: 200, errcode: 95004, corpId: sim.fixtures.selfBuilt.corpId, at: clock.ms },
+      {
+        method: 'POST',
+        path: '/cgi-bin/kf/get_corp_statistic',
+        status: 200,
+        errcode: 95004,
+        corpId: sim.fixtures.selfBuilt.corpId,
+        at: clock.ms,
+      },
     ]);
   });
 

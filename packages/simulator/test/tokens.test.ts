@@ -1,15 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  callKf,
-  getJson,
-  midnight,
-  postJson,
-  selfBuiltToken,
-  simulatorPool,
-  suiteCorpToken,
-  suiteToken,
-  testClock,
-} from './helpers.js';
+import { callKf, getJson, midnight, postJson, selfBuiltToken, simulatorPool, suiteCorpToken, suiteToken, testClock } from './helpers.js';
 
 const pool = simulatorPool();
 afterEach(() => pool.closeAll());
@@ -20,9 +10,7 @@ describe('self-built app tokens', () => {
   it('gettoken issues an opaque access token that expires in 7200 seconds', async () => {
     const sim = await pool.start({ now: testClock().now });
     const { selfBuilt } = sim.fixtures;
-    const { status, body } = await getJson(
-      `${sim.url}/cgi-bin/gettoken?corpid=${selfBuilt.corpId}&corpsecret=${selfBuilt.corpSecret}`,
-    );
+    const { status, body } = await getJson(`${sim.url}/cgi-bin/gettoken?corpid=${selfBuilt.corpId}&corpsecret=${selfBuilt.corpSecret}`);
     expect(status).toBe(200);
     expect(body).toMatchObject({ errcode: 0, errmsg: 'ok', expires_in: 7200 });
     expect(body['access_token']).toMatch(/^[A-Za-z0-9_-]{64}$/);
@@ -134,10 +122,10 @@ describe('service provider tokens', () => {
   it('get_corp_token answers an access_token without errcode that may call get_statistic', async () => {
     const sim = await pool.start({ now: testClock().now });
     const { suite } = sim.fixtures;
-    const { body } = await postJson(
-      `${sim.url}/cgi-bin/service/get_corp_token?suite_access_token=${await suiteToken(sim)}`,
-      { auth_corpid: suite.authCorpId, permanent_code: suite.permanentCode },
-    );
+    const { body } = await postJson(`${sim.url}/cgi-bin/service/get_corp_token?suite_access_token=${await suiteToken(sim)}`, {
+      auth_corpid: suite.authCorpId,
+      permanent_code: suite.permanentCode,
+    });
     expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in']);
     const stats = await callKf(sim, 'get_statistic', String(body['access_token']), JUNE_10);
     expect(stats.body['errcode']).toBe(0);
@@ -145,19 +133,19 @@ describe('service provider tokens', () => {
 
   it('get_corp_token answers 40084 for a wrong permanent code', async () => {
     const sim = await pool.start();
-    const { body } = await postJson(
-      `${sim.url}/cgi-bin/service/get_corp_token?suite_access_token=${await suiteToken(sim)}`,
-      { auth_corpid: sim.fixtures.suite.authCorpId, permanent_code: 'wrong' },
-    );
+    const { body } = await postJson(`${sim.url}/cgi-bin/service/get_corp_token?suite_access_token=${await suiteToken(sim)}`, {
+      auth_corpid: sim.fixtures.suite.authCorpId,
+      permanent_code: 'wrong',
+    });
     expect(body['errcode']).toBe(40084);
   });
 
   it('get_corp_token answers 40084 for a corp that never authorized the suite', async () => {
     const sim = await pool.start();
-    const { body } = await postJson(
-      `${sim.url}/cgi-bin/service/get_corp_token?suite_access_token=${await suiteToken(sim)}`,
-      { auth_corpid: 'wwstranger', permanent_code: sim.fixtures.suite.permanentCode },
-    );
+    const { body } = await postJson(`${sim.url}/cgi-bin/service/get_corp_token?suite_access_token=${await suiteToken(sim)}`, {
+      auth_corpid: 'wwstranger',
+      permanent_code: sim.fixtures.suite.permanentCode,
+    });
     expect(body['errcode']).toBe(40084);
   });
 

@@ -79,7 +79,7 @@ describe('statistics window', () => {
     expect(today.body['errcode']).toBe(40058);
   });
 
-  it("leaves yesterday without statistic before 06:00 China time and fills it from 06:00", async () => {
+  it('leaves yesterday without statistic before 06:00 China time and fills it from 06:00', async () => {
     const { clock, query } = await corpStats(Date.parse('2024-06-15T05:59:59+08:00'), 0);
     const range = { start_time: midnight('2024-06-13'), end_time: midnight('2024-06-14') };
     const early = statisticList(await query(range));

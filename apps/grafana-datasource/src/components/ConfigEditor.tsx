@@ -59,28 +59,33 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   return (
     <Stack direction="column" gap={1}>
       <Alert severity="warning" title="The access_token passes through the browser">
-        Secrets (the app Secret, the token service secret) stay encrypted on the Grafana server: Grafana&apos;s data proxy adds
-        them to the token call. The short-lived access_token that comes back (valid up to 2 hours) does reach the browser of
-        everyone who views these panels, because this plugin has no backend. WeCom advises against handing access tokens to
-        browsers (developer.work.weixin.qq.com/document/path/91039): use an app that may only read customer-service
-        statistics, and limit who can query this data source.
+        Secrets (the app Secret, the token service secret) stay encrypted on the Grafana server: Grafana&apos;s data proxy adds them to the
+        token call. The short-lived access_token that comes back (valid up to 2 hours) does reach the browser of everyone who views these
+        panels, because this plugin has no backend. WeCom advises against handing access tokens to browsers
+        (developer.work.weixin.qq.com/document/path/91039): use an app that may only read customer-service statistics, and limit who can
+        query this data source.
       </Alert>
 
       <InlineField label="Authentication" labelWidth={LABEL_WIDTH}>
-        <RadioButtonGroup<AuthMode>
-          options={AUTH_MODES}
-          value={authMode}
-          onChange={(value) => setJson({ authMode: value })}
-        />
+        <RadioButtonGroup<AuthMode> options={AUTH_MODES} value={authMode} onChange={(value) => setJson({ authMode: value })} />
       </InlineField>
 
       <InlineField
         label="Corp ID"
         labelWidth={LABEL_WIDTH}
-        tooltip={authMode === 'selfBuilt' ? 'corpid, starts with "ww" (我的企业 → 企业信息)' : 'Sent to the token service as ?corpid= (optional)'}
+        tooltip={
+          authMode === 'selfBuilt' ? 'corpid, starts with "ww" (我的企业 → 企业信息)' : 'Sent to the token service as ?corpid= (optional)'
+        }
         required={authMode === 'selfBuilt'}
       >
-        <Input id="config-corp-id" width={40} value={jsonData.corpId ?? ''} placeholder="ww..." onChange={text('corpId')} onBlur={tidy('corpId')} />
+        <Input
+          id="config-corp-id"
+          width={40}
+          value={jsonData.corpId ?? ''}
+          placeholder="ww..."
+          onChange={text('corpId')}
+          onBlur={tidy('corpId')}
+        />
       </InlineField>
 
       {authMode === 'selfBuilt' ? (
@@ -110,7 +115,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
               width={40}
               value={jsonData.tokenServiceUrl ?? ''}
               placeholder="https://tokens.example.com/wecom/token"
-              onChange={text('tokenServiceUrl')} onBlur={tidy('tokenServiceUrl')}
+              onChange={text('tokenServiceUrl')}
+              onBlur={tidy('tokenServiceUrl')}
             />
           </InlineField>
           <InlineField label="Secret header" labelWidth={LABEL_WIDTH}>
@@ -120,7 +126,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
               onChange={(value) => setJson({ tokenServiceHeader: value })}
             />
           </InlineField>
-          <InlineField label="Header value" labelWidth={LABEL_WIDTH} tooltip="Stored encrypted; e.g. &quot;Bearer …&quot; for Authorization" required>
+          <InlineField label="Header value" labelWidth={LABEL_WIDTH} tooltip='Stored encrypted; e.g. "Bearer …" for Authorization' required>
             <SecretInput
               id="config-token-service-secret"
               width={40}
@@ -141,7 +147,14 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         invalid={Boolean(baseUrlError)}
         error={baseUrlError}
       >
-        <Input id="config-api-base-url" width={40} value={jsonData.apiBaseUrl ?? ''} placeholder={DEFAULTS.baseUrl} onChange={text('apiBaseUrl')} onBlur={tidy('apiBaseUrl')} />
+        <Input
+          id="config-api-base-url"
+          width={40}
+          value={jsonData.apiBaseUrl ?? ''}
+          placeholder={DEFAULTS.baseUrl}
+          onChange={text('apiBaseUrl')}
+          onBlur={tidy('apiBaseUrl')}
+        />
       </InlineField>
     </Stack>
   );

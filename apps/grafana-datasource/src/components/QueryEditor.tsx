@@ -6,13 +6,25 @@ import { metricsFor, FILL_POLICIES, type FillPolicy, type StatisticsEndpoint } f
 import { servicerIdOf } from '@wecom-kf-stats/core';
 import type { DataSource } from '../datasource';
 import { describeError } from '../messages';
-import { DEFAULT_QUERY, type KfStatsOptions, type KfStatsQuery, type LabelLanguage, type QueryAggregation, type QueryFormat } from '../types';
+import {
+  DEFAULT_QUERY,
+  type KfStatsOptions,
+  type KfStatsQuery,
+  type LabelLanguage,
+  type QueryAggregation,
+  type QueryFormat,
+} from '../types';
 
 type Props = QueryEditorProps<DataSource, KfStatsQuery, KfStatsOptions>;
 
 const ENDPOINTS: Array<SelectableValue<StatisticsEndpoint>> = [
   { label: 'Corp', value: 'corp', description: 'Per account, sessions and the bot (no reply rate or satisfaction): kf/get_corp_statistic' },
-  { label: 'Servicer', value: 'servicer', description: 'Human service (reply rate, first reply, satisfaction) of one servicer, or of the whole account without one: kf/get_servicer_statistic' },
+  {
+    label: 'Servicer',
+    value: 'servicer',
+    description:
+      'Human service (reply rate, first reply, satisfaction) of one servicer, or of the whole account without one: kf/get_servicer_statistic',
+  },
   { label: 'Component', value: 'component', description: 'Service provider component: kf/get_statistic' },
 ];
 const FORMATS: Array<SelectableValue<QueryFormat>> = [
@@ -59,7 +71,9 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
     let live = true;
     datasource
       .listAccounts()
-      .then((list) => live && setAccounts(list.map((a) => ({ label: a.name || a.open_kfid, value: a.open_kfid, description: a.open_kfid }))))
+      .then(
+        (list) => live && setAccounts(list.map((a) => ({ label: a.name || a.open_kfid, value: a.open_kfid, description: a.open_kfid }))),
+      )
       .catch((error) => live && setLoadError(`Could not load accounts. ${describeError(error)}`));
     return () => {
       live = false;
@@ -74,12 +88,15 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
     let live = true;
     datasource
       .listServicers(q.openKfid)
-      .then((list) =>
-        live &&
-        setServicers(list.flatMap((s) => {
-          const id = servicerIdOf(s);
-          return id ? [{ label: id, value: id }] : [];
-        })),
+      .then(
+        (list) =>
+          live &&
+          setServicers(
+            list.flatMap((s) => {
+              const id = servicerIdOf(s);
+              return id ? [{ label: id, value: id }] : [];
+            }),
+          ),
       )
       .catch((error) => live && setLoadError(`Could not load servicers. ${describeError(error)}`));
     return () => {
@@ -136,7 +153,11 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
         </InlineField>
       )}
       {q.endpoint === 'servicer' && (
-        <InlineField label="Servicer" labelWidth={LABEL_WIDTH} tooltip="Empty: all servicers of the account together, the account's human service">
+        <InlineField
+          label="Servicer"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Empty: all servicers of the account together, the account's human service"
+        >
           <Select<string>
             inputId="query-editor-servicer"
             aria-label="Servicer"
@@ -167,7 +188,11 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
           <RadioButtonGroup<QueryFormat> options={FORMATS} value={q.format} onChange={(format) => change({ format })} />
         </InlineField>
         <InlineField label="Rows">
-          <RadioButtonGroup<QueryAggregation> options={AGGREGATIONS} value={q.aggregation} onChange={(aggregation) => change({ aggregation })} />
+          <RadioButtonGroup<QueryAggregation>
+            options={AGGREGATIONS}
+            value={q.aggregation}
+            onChange={(aggregation) => change({ aggregation })}
+          />
         </InlineField>
         <InlineField label="No-data days">
           <RadioButtonGroup<FillPolicy>

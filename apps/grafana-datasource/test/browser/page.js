@@ -10,10 +10,23 @@
     fetch(options) {
       return new Observable((subscriber) => {
         const controller = new AbortController();
-        fetch(options.url, { method: options.method || 'GET', headers: options.headers, body: options.data, signal: controller.signal }).then(
+        fetch(options.url, {
+          method: options.method || 'GET',
+          headers: options.headers,
+          body: options.data,
+          signal: controller.signal,
+        }).then(
           async (response) => {
             const text = await response.text();
-            const answer = { status: response.status, statusText: response.statusText, ok: response.ok, data: text, headers: response.headers, url: options.url, config: options };
+            const answer = {
+              status: response.status,
+              statusText: response.statusText,
+              ok: response.ok,
+              data: text,
+              headers: response.headers,
+              url: options.url,
+              config: options,
+            };
             if (response.ok) {
               subscriber.next(answer);
               subscriber.complete();
@@ -35,13 +48,29 @@
 
   window.runQuery = async (targets, fromMs, toMs) => {
     const range = { from: data.dateTime(fromMs), to: data.dateTime(toMs), raw: { from: 'x', to: 'y' } };
-    const response = await datasource.query({ requestId: 'b', interval: '1d', intervalMs: 86400000, range, scopedVars: {}, targets, timezone: 'browser', app: 'dashboard', startTime: Date.now() });
+    const response = await datasource.query({
+      requestId: 'b',
+      interval: '1d',
+      intervalMs: 86400000,
+      range,
+      scopedVars: {},
+      targets,
+      timezone: 'browser',
+      app: 'dashboard',
+      startTime: Date.now(),
+    });
     return {
       errors: response.errors ?? [],
       frames: response.data.map((frame) => ({
         refId: frame.refId,
         notices: (frame.meta && frame.meta.notices) || [],
-        fields: frame.fields.map((f) => ({ name: f.name, type: f.type, unit: f.config.unit, displayName: f.config.displayName, values: Array.from(f.values) })),
+        fields: frame.fields.map((f) => ({
+          name: f.name,
+          type: f.type,
+          unit: f.config.unit,
+          displayName: f.config.displayName,
+          values: Array.from(f.values),
+        })),
       })),
     };
   };
@@ -49,7 +78,15 @@
 
   window.queryChanges = [];
   function Panel() {
-    const [query, setQuery] = React.useState({ refId: 'A', endpoint: 'corp', metrics: ['session_cnt'], format: 'time_series', aggregation: 'daily', fillPolicy: 'null', language: 'en' });
+    const [query, setQuery] = React.useState({
+      refId: 'A',
+      endpoint: 'corp',
+      metrics: ['session_cnt'],
+      format: 'time_series',
+      aggregation: 'daily',
+      fillPolicy: 'null',
+      language: 'en',
+    });
     return React.createElement(plugin.components.QueryEditor, {
       datasource,
       query,

@@ -13,7 +13,6 @@ import {
   type WindowPolicy,
 } from '@wecom-kf-stats/core';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-import { sleep } from './transport';
 
 export type Authentication = 'selfBuilt' | 'serviceProvider' | 'accessToken';
 
@@ -83,7 +82,6 @@ export function createClient({ authentication, credentials, transport, windowPol
   return createKfStatsClient({
     auth: authFromCredentials(authentication, credentials),
     transport,
-    sleep,
     ...(baseUrl !== undefined ? { baseUrl } : {}),
     ...(windowPolicy !== undefined ? { windowPolicy } : {}),
     tokenStore: shareTokens ? tokenStoreFor(baseUrl) : createMemoryTokenStore(),

@@ -16,7 +16,7 @@ export const STATISTICS_OPERATIONS: Record<string, StatisticsEndpoint> = {
 const METRIC_NOTES: Record<StatisticsEndpoint, string> = {
   component: '',
   corp: ' Corp statistics have no reply rate, first reply or satisfaction: get servicer statistics without a servicer for those.',
-  servicer: ' Servicer statistics have no bot fields; without a servicer they are the account\'s total of human service.',
+  servicer: " Servicer statistics have no bot fields; without a servicer they are the account's total of human service.",
 };
 
 const statisticsOnly = { resource: ['statistics'] };
@@ -107,7 +107,9 @@ export const nodeProperties: INodeProperties[] = [
     type: 'options',
     noDataExpression: true,
     displayOptions: { show: { resource: ['account'] } },
-    options: [{ name: 'Get Many', value: 'getAll', action: 'List customer service accounts', description: 'Every KF account (kf/account/list)' }],
+    options: [
+      { name: 'Get Many', value: 'getAll', action: 'List customer service accounts', description: 'Every KF account (kf/account/list)' },
+    ],
     default: 'getAll',
   },
   {
@@ -116,7 +118,14 @@ export const nodeProperties: INodeProperties[] = [
     type: 'options',
     noDataExpression: true,
     displayOptions: { show: { resource: ['servicer'] } },
-    options: [{ name: 'Get Many', value: 'getAll', action: 'List servicers of an account', description: 'Servicers of one account (kf/servicer/list)' }],
+    options: [
+      {
+        name: 'Get Many',
+        value: 'getAll',
+        action: 'List servicers of an account',
+        description: 'Servicers of one account (kf/servicer/list)',
+      },
+    ],
     default: 'getAll',
   },
   {
@@ -180,7 +189,8 @@ export const nodeProperties: INodeProperties[] = [
     required: true,
     placeholder: '2026-10-01',
     displayOptions: { show: { ...statisticsOnly, range: ['dates'] } },
-    description: 'First day, inclusive, as a China date YYYY-MM-DD (also: "yesterday", "7 days ago", an ISO date-time with offset, epoch seconds or ms)',
+    description:
+      'First day, inclusive, as a China date YYYY-MM-DD (also: "yesterday", "7 days ago", an ISO date-time with offset, epoch seconds or ms)',
   },
   {
     displayName: 'To Date',

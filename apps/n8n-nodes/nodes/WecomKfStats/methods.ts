@@ -67,6 +67,9 @@ async function testCredential(this: ICredentialTestFunctions, credential: ICrede
     const client = createClient({
       authentication,
       credentials: credential.data ?? {},
+      // Credential tests are handed only helpers.request (ICredentialTestFunctions), the same
+      // outbound HTTP stack; WeCom's errcode-in-200 answers need core, not a declarative test.
+      // eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
       transport: createLegacyRequestTransport((o) => this.helpers.request(o)),
       shareTokens: false,
     });

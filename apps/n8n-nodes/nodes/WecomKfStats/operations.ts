@@ -82,7 +82,11 @@ export function readStatisticsRequest(fx: IExecuteFunctions, itemIndex: number, 
   };
 }
 
-export async function fetchStatistics(client: KfStatsClient, request: StatisticsRequest, signal: AbortSignal | undefined): Promise<StatisticsResult> {
+export async function fetchStatistics(
+  client: KfStatsClient,
+  request: StatisticsRequest,
+  signal: AbortSignal | undefined,
+): Promise<StatisticsResult> {
   return client.getStatistics({
     endpoint: request.endpoint,
     ...(request.scope.openKfid !== undefined ? { openKfid: request.scope.openKfid } : {}),
@@ -97,13 +101,21 @@ export async function fetchStatistics(client: KfStatsClient, request: Statistics
 export function statisticsItems(request: StatisticsRequest, result: StatisticsResult, missingDays?: readonly string[]): IDataObject[] {
   const warnings = result.warnings;
   if (request.output === 'summary') {
-    const item = summaryItem(summarizeDays(request.endpoint, result.days, { metrics: request.metricKeys }), request.metricKeys, request.fieldNames, request.scope);
+    const item = summaryItem(
+      summarizeDays(request.endpoint, result.days, { metrics: request.metricKeys }),
+      request.metricKeys,
+      request.fieldNames,
+      request.scope,
+    );
     if (missingDays !== undefined) item.missing_days = [...missingDays];
     if (request.includeWarnings) item.warnings = warnings.map((w) => w.message);
     return [item];
   }
   const hasData = new Map(result.days.map((d) => [d.date, d.statistic !== null]));
-  const days = shapeDays(request.endpoint, result.days, { metrics: request.keepUnknown ? undefined : request.metricKeys, fillPolicy: request.fillPolicy });
+  const days = shapeDays(request.endpoint, result.days, {
+    metrics: request.keepUnknown ? undefined : request.metricKeys,
+    fillPolicy: request.fillPolicy,
+  });
   return days.map((day) => {
     const item = dayItem(day, hasData.get(day.date) ?? false, request.metricKeys, request.keepUnknown, request.fieldNames, request.scope);
     if (request.includeWarnings) item.warnings = warningsForDay(warnings, day.date);
@@ -116,7 +128,11 @@ export async function listAccounts(client: KfStatsClient, signal: AbortSignal | 
   return accounts.map((a) => ({ ...a }) as IDataObject);
 }
 
-export async function listServicers(client: KfStatsClient, openKfid: string | undefined, signal: AbortSignal | undefined): Promise<IDataObject[]> {
+export async function listServicers(
+  client: KfStatsClient,
+  openKfid: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<IDataObject[]> {
   // Core rejects a missing account with a ValidationError naming openKfid.
   const servicers = await client.listServicers(openKfid as string, signal ? { signal } : {});
   return servicers.map((s) => ({ open_kfid: openKfid, ...s }) as IDataObject);

@@ -4,15 +4,8 @@
  * (status, errcode, JSON shape), so these helpers only carry bytes: no status throwing, no JSON
  * parsing.
  */
-import {
-  AbortedError,
-  TimeoutError,
-  classifyTransportFailure,
-  type Sleep,
-  type Transport,
-  type TransportRequest,
-} from '@wecom-kf-stats/core';
-import { sleep as n8nSleep, type IHttpRequestOptions } from 'n8n-workflow';
+import { AbortedError, TimeoutError, classifyTransportFailure, type Transport, type TransportRequest } from '@wecom-kf-stats/core';
+import type { IHttpRequestOptions } from 'n8n-workflow';
 
 type HttpRequest = (options: IHttpRequestOptions) => Promise<unknown>;
 type LegacyRequest = (options: object) => Promise<unknown>;
@@ -96,13 +89,3 @@ export function createLegacyRequestTransport(request: LegacyRequest): Transport 
     }
   };
 }
-
-/** n8n-workflow's sleep, with core's error kind when the execution is cancelled. */
-export const sleep: Sleep = async (ms, signal) => {
-  try {
-    await n8nSleep(ms, signal);
-  } catch (error) {
-    if (signal?.aborted) throw new AbortedError(signal.reason);
-    throw error;
-  }
-};

@@ -56,7 +56,11 @@ export function authFromSettings(
       const fromGlobal = () => {
         const ticket = readGlobal(key);
         if (typeof ticket !== 'string' || ticket.trim() === '') {
-          throw new ValidationError(`global.${key}`, ticket, 'the newest suite_ticket WeCom pushed to your callback, stored there by your flow');
+          throw new ValidationError(
+            `global.${key}`,
+            ticket,
+            'the newest suite_ticket WeCom pushed to your callback, stored there by your flow',
+          );
         }
         return ticket;
       };

@@ -2,12 +2,7 @@
  * A statistics result turned into Node-RED messages: one msg with every day, or one msg per day
  * carrying `msg.parts` so a join node can rebuild the array.
  */
-import {
-  shapeDays,
-  summarizeDays,
-  type StatisticsResult,
-  type StatisticsSummary,
-} from '@wecom-kf-stats/core/node';
+import { shapeDays, summarizeDays, type StatisticsResult, type StatisticsSummary } from '@wecom-kf-stats/core/node';
 import type { NodeMessage } from '../node-red.js';
 import type { StatisticsPlan } from './statistics-request.js';
 

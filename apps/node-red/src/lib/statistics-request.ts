@@ -109,7 +109,11 @@ export function planStatistics(settings: StatisticsSettings, msg: NodeMessage): 
   let metrics: string[] | undefined;
   if (metricsInput !== undefined) {
     if (typeof metricsInput !== 'string' && !(Array.isArray(metricsInput) && metricsInput.every((m) => typeof m === 'string'))) {
-      throw new ValidationError(sources.metrics ?? 'metrics', metricsInput, 'metric keys as "session_cnt,customer_cnt" or an array of keys');
+      throw new ValidationError(
+        sources.metrics ?? 'metrics',
+        metricsInput,
+        'metric keys as "session_cnt,customer_cnt" or an array of keys',
+      );
     }
     // With an unknown endpoint there is no metric list to check against: core's query check
     // reports the endpoint when the node asks for the statistics.

@@ -55,7 +55,10 @@ export function fakeTransport(handler: FakeHandler) {
 export const OK = { errcode: 0, errmsg: 'ok' };
 
 /** A statistics answer for every day of the request, with a fixed statistic per day. */
-export function statisticsAnswer(body: unknown, statistic: (statTime: number) => Record<string, unknown> | undefined = () => ({ session_cnt: 1 })) {
+export function statisticsAnswer(
+  body: unknown,
+  statistic: (statTime: number) => Record<string, unknown> | undefined = () => ({ session_cnt: 1 }),
+) {
   const { start_time, end_time } = body as { start_time: number; end_time: number };
   const list = [];
   for (let t = start_time; t <= end_time; t += 86400) {
