@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useSimulator } from '@wecom-kf-stats/test-utils';
+import { pinnedClockEnv, useSimulator } from '@wecom-kf-stats/test-utils';
 import { main, type CliIO } from '../src/program.js';
 import { createProgress } from '../src/progress.js';
 import { BIN, runCli } from './run-cli.js';
@@ -167,7 +167,7 @@ describe('Ctrl+C', () => {
     kf.sim.setLatency(300);
     try {
       const child = spawn(process.execPath, [BIN, ...corp(), '--last', '180', '--concurrency', '1', '--format', 'json', '--no-progress'], {
-        env: { PATH: process.env.PATH ?? '', ...env },
+        env: { PATH: process.env.PATH ?? '', ...pinnedClockEnv(), ...env },
       });
       let stdout = '';
       let stderr = '';

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pinnedClockEnv } from '@wecom-kf-stats/test-utils';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'wecom-kf-stats.js');
 
@@ -10,13 +11,16 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Run the installed command as a child process with only the given variables (plus PATH). */
+/**
+ * Run the installed command as a child process with only the given variables (plus PATH), on the
+ * test's pinned clock.
+ */
 export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, cwd, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      { env: { PATH: process.env.PATH ?? '', ...pinnedClockEnv(), ...env }, cwd, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -32,7 +36,7 @@ export function runCliOnTerminal(args: string[], env: Record<string, string>): P
     execFile(
       'script',
       ['-qec', quoted, '/dev/null'],
-      { env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env }, timeout: 60_000 },
+      { env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...pinnedClockEnv(), ...env }, timeout: 60_000 },
       (error, stdout) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr: '' });
       },

@@ -1,20 +1,16 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { startGrafanaHost } from './grafana-host';
 import type { KfStatsOptions, KfStatsSecureJsonData } from '../src/types';
 
 const kf = useSimulator();
-let sim: Simulator;
 
-beforeAll(async () => {
-  sim = kf.sim;
-});
+beforeAll(async () => {});
 
 function selfBuilt(overrides: { jsonData?: Partial<KfStatsOptions>; secureJsonData?: KfStatsSecureJsonData } = {}) {
   return startGrafanaHost({
-    jsonData: { authMode: 'selfBuilt', corpId: sim.fixtures.selfBuilt.corpId, apiBaseUrl: sim.url, ...overrides.jsonData },
-    secureJsonData: overrides.secureJsonData ?? { corpSecret: sim.fixtures.selfBuilt.corpSecret },
+    jsonData: { authMode: 'selfBuilt', corpId: kf.sim.fixtures.selfBuilt.corpId, apiBaseUrl: kf.sim.url, ...overrides.jsonData },
+    secureJsonData: overrides.secureJsonData ?? { corpSecret: kf.sim.fixtures.selfBuilt.corpSecret },
   });
 }
 
@@ -22,9 +18,9 @@ function tokenService(secret: string, header: KfStatsOptions['tokenServiceHeader
   return startGrafanaHost({
     jsonData: {
       authMode: 'tokenService',
-      corpId: sim.fixtures.selfBuilt.corpId,
-      apiBaseUrl: sim.url,
-      tokenServiceUrl: `${sim.url}${sim.fixtures.tokenService.path}`,
+      corpId: kf.sim.fixtures.selfBuilt.corpId,
+      apiBaseUrl: kf.sim.url,
+      tokenServiceUrl: `${kf.sim.url}${kf.sim.fixtures.tokenService.path}`,
       tokenServiceHeader: header,
     },
     secureJsonData: { tokenServiceSecret: secret },
@@ -39,15 +35,15 @@ describe('testDatasource', () => {
     expect(answer.message).toMatch(
       /^Connected\. Token OK, 3 customer-service account\(s\); \d{4}-\d\d-\d\d statistics of 售前咨询 answered( \(no data for that day yet\))?\.$/,
     );
-    expect(sim.callCount('/cgi-bin/gettoken')).toBe(1);
-    expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/gettoken')).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(1);
   });
 
   test('asks for a fresh token even when panels already hold one', async () => {
     const host = selfBuilt();
     await host.datasource.listAccounts();
     await host.datasource.testDatasource();
-    expect(sim.callCount('/cgi-bin/gettoken')).toBe(2);
+    expect(kf.sim.callCount('/cgi-bin/gettoken')).toBe(2);
   });
 
   test('a wrong secret (40001) says to enter the Secret again, without echoing it', async () => {
@@ -68,7 +64,7 @@ describe('testDatasource', () => {
   });
 
   test('an untrusted IP (60020) says the Grafana server address must be trusted', async () => {
-    sim.inject({
+    kf.sim.inject({
       kind: 'errcode',
       errcode: 60020,
       errmsg: 'not allow to access from your ip, from ip: 203.0.113.7',
@@ -82,8 +78,8 @@ describe('testDatasource', () => {
   });
 
   test('a missing permission (48002) on statistics says where to grant it', async () => {
-    sim.inject({ kind: 'errcode', errcode: 48002, errmsg: 'api forbidden', path: '/cgi-bin/kf/get_corp_statistic' });
-    sim.inject({ kind: 'errcode', errcode: 48002, errmsg: 'api forbidden', path: '/cgi-bin/kf/get_statistic' });
+    kf.sim.inject({ kind: 'errcode', errcode: 48002, errmsg: 'api forbidden', path: '/cgi-bin/kf/get_corp_statistic' });
+    kf.sim.inject({ kind: 'errcode', errcode: 48002, errmsg: 'api forbidden', path: '/cgi-bin/kf/get_statistic' });
     const answer = await selfBuilt().datasource.testDatasource();
     expect(answer.status).toBe('error');
     expect(answer.message).toMatch(/^Token OK, but a one-day statistics query failed\. .*errcode 48002/);
@@ -99,14 +95,14 @@ describe('testDatasource', () => {
   });
 
   test('token service mode gets its token with the secret header added by the data proxy', async () => {
-    const host = tokenService(sim.fixtures.tokenService.headerValue);
+    const host = tokenService(kf.sim.fixtures.tokenService.headerValue);
     const answer = await host.datasource.testDatasource();
     expect(answer.status).toBe('success');
-    expect(sim.callCount(sim.fixtures.tokenService.path)).toBe(1);
-    expect(sim.callCount('/cgi-bin/gettoken')).toBe(0);
+    expect(kf.sim.callCount(kf.sim.fixtures.tokenService.path)).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/gettoken')).toBe(0);
     const upstream = host.upstreamRequests.find((r) => r.route === 'token-service/key')!;
-    expect(upstream.headers['X-Token-Service-Key']).toBe(sim.fixtures.tokenService.headerValue);
-    expect(new URL(upstream.url).searchParams.get('corpid')).toBe(sim.fixtures.selfBuilt.corpId);
+    expect(upstream.headers['X-Token-Service-Key']).toBe(kf.sim.fixtures.tokenService.headerValue);
+    expect(new URL(upstream.url).searchParams.get('corpid')).toBe(kf.sim.fixtures.selfBuilt.corpId);
   });
 
   test('a token service that refuses the secret header says which setting to check', async () => {
@@ -130,12 +126,12 @@ describe('testDatasource', () => {
 
 describe('secrets', () => {
   test('the secret never leaves the Grafana server, and neither it nor the token appears in results or errors', async () => {
-    const secret = sim.fixtures.selfBuilt.corpSecret;
+    const secret = kf.sim.fixtures.selfBuilt.corpSecret;
     const host = selfBuilt();
     const { datasource } = host;
     const { request, lastDays } = await import('./helpers');
     const good = await datasource.query(request([{ endpoint: 'corp', openKfid: 'wkSIM0001presales' }], lastDays(3)));
-    sim.inject({ kind: 'errcode', errcode: 40014, path: '/cgi-bin/kf/get_corp_statistic', times: 5 });
+    kf.sim.inject({ kind: 'errcode', errcode: 40014, path: '/cgi-bin/kf/get_corp_statistic', times: 5 });
     const bad = await datasource.query(request([{ endpoint: 'corp', openKfid: 'wkSIM0002aftersales' }], lastDays(3)));
     const health = await datasource.testDatasource();
     // The browser sent only paths of the data proxy, never the secret.
@@ -161,14 +157,14 @@ describe('secrets', () => {
 describe('metricFindQuery', () => {
   test('"accounts" lists the open_kfids with the account names as text', async () => {
     const values = await selfBuilt().datasource.metricFindQuery('accounts');
-    expect(values).toEqual(sim.fixtures.accounts.map((a) => ({ text: a.name, value: a.open_kfid })));
+    expect(values).toEqual(kf.sim.fixtures.accounts.map((a) => ({ text: a.name, value: a.open_kfid })));
   });
 
   test('"servicers($account)" lists the servicers of the account a variable holds', async () => {
     const host = selfBuilt();
     host.variables = { account: 'wkSIM0003membership' };
     const values = await host.datasource.metricFindQuery('servicers($account)');
-    expect(values.map((v) => v.value)).toEqual(sim.fixtures.servicers['wkSIM0003membership']);
+    expect(values.map((v) => v.value)).toEqual(kf.sim.fixtures.servicers['wkSIM0003membership']);
   });
 
   test('anything else names what is allowed', async () => {

@@ -4,22 +4,18 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
 import { addDays, applyFillPolicy, chinaToday, listDays, metricKeysFor, summarizeDays } from '@wecom-kf-stats/core/internal';
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { startGrafanaHost, type GrafanaHost } from './grafana-host';
 import { ACCOUNT, expectedDays, field, lastDays, request, window } from './helpers';
 
 const kf = useSimulator();
-let sim: Simulator;
 let host: GrafanaHost;
 
-beforeAll(async () => {
-  sim = kf.sim;
-});
+beforeAll(async () => {});
 beforeEach(() => {
   host = startGrafanaHost({
-    jsonData: { authMode: 'selfBuilt', corpId: sim.fixtures.selfBuilt.corpId, apiBaseUrl: sim.url },
-    secureJsonData: { corpSecret: sim.fixtures.selfBuilt.corpSecret },
+    jsonData: { authMode: 'selfBuilt', corpId: kf.sim.fixtures.selfBuilt.corpId, apiBaseUrl: kf.sim.url },
+    secureJsonData: { corpSecret: kf.sim.fixtures.selfBuilt.corpSecret },
   });
 });
 
@@ -35,7 +31,7 @@ describe('query: frames', () => {
     expect(frame.refId).toBe('A');
     const time = field(frame, 'Time');
     expect(time.type).toBe(FieldType.time);
-    const expected = expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT }, days.from, days.to);
+    const expected = expectedDays(kf.sim, { endpoint: 'servicer', openKfid: ACCOUNT }, days.from, days.to);
     expect(time.values).toEqual(expected.map((d) => d.stat_time * 1000));
     // China midnight is 16:00 UTC the day before.
     for (const ms of time.values) expect(new Date(ms).toISOString()).toMatch(/T16:00:00\.000Z$/);
@@ -58,11 +54,11 @@ describe('query: frames', () => {
 
   test('days without data and rates that cannot be computed stay null, never 0', async () => {
     const days = lastDays(120);
-    const servicerUserid = sim.fixtures.servicers[ACCOUNT]![0]!;
+    const servicerUserid = kf.sim.fixtures.servicers[ACCOUNT]![0]!;
     const response = await host.datasource.query(
       request([{ endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid, metrics: ['session_cnt', 'reply_rate'] }], days),
     );
-    const expected = expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid }, days.from, days.to);
+    const expected = expectedDays(kf.sim, { endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid }, days.from, days.to);
     const quiet = expected.flatMap((d, i) => (d.statistic === null ? [i] : []));
     const noRate = expected.flatMap((d, i) => (d.statistic !== null && d.statistic.reply_rate === undefined ? [i] : []));
     expect(quiet.length).toBeGreaterThan(0);
@@ -75,7 +71,7 @@ describe('query: frames', () => {
 
   test('fill policy "zero" puts 0 in the counts of no-data days and keeps their rates null; "omit" drops them', async () => {
     const days = lastDays(120);
-    const expected = expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
+    const expected = expectedDays(kf.sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
     const [zero, omit] = await Promise.all(
       (['zero', 'omit'] as const).map((fillPolicy) =>
         host.datasource.query(
@@ -110,7 +106,7 @@ describe('query: frames', () => {
         days,
       ),
     );
-    const summary = summarizeDays('servicer', expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT }, days.from, days.to));
+    const summary = summarizeDays('servicer', expectedDays(kf.sim, { endpoint: 'servicer', openKfid: ACCOUNT }, days.from, days.to));
     const frame = response.data[0];
     expect(frame.length).toBe(1);
     expect(field(frame, 'session_cnt').values).toEqual([summary.metrics.session_cnt]);
@@ -121,7 +117,7 @@ describe('query: frames', () => {
   });
 
   test('servicer statistics of one servicer match what WeCom answers for that servicer', async () => {
-    const servicer = sim.fixtures.servicers[ACCOUNT]![1]!;
+    const servicer = kf.sim.fixtures.servicers[ACCOUNT]![1]!;
     const days = lastDays(5);
     const response = await host.datasource.query(
       request(
@@ -136,7 +132,7 @@ describe('query: frames', () => {
         days,
       ),
     );
-    const expected = expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid: servicer }, days.from, days.to);
+    const expected = expectedDays(kf.sim, { endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid: servicer }, days.from, days.to);
     expect(field(response.data[0], 'upgrade_service_member_invite_cnt').values).toEqual(
       expected.map((d) => d.statistic?.upgrade_service_member_invite_cnt ?? null),
     );
@@ -176,7 +172,7 @@ describe('query: template variables', () => {
   });
 
   test('account, servicer and metrics are read from dashboard variables', async () => {
-    const servicer = sim.fixtures.servicers[ACCOUNT]![0]!;
+    const servicer = kf.sim.fixtures.servicers[ACCOUNT]![0]!;
     host.variables = { account: ACCOUNT, who: servicer, picked: ['session_cnt', 'customer_cnt'] };
     const days = lastDays(3);
     const response = await host.datasource.query(
@@ -185,7 +181,7 @@ describe('query: template variables', () => {
     expect(response.errors).toBeUndefined();
     const frame = response.data[0];
     expect(frame.fields.map((f: { name: string }) => f.name)).toEqual(['Time', 'session_cnt', 'customer_cnt']);
-    const expected = expectedDays(sim, { endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid: servicer }, days.from, days.to);
+    const expected = expectedDays(kf.sim, { endpoint: 'servicer', openKfid: ACCOUNT, servicerUserid: servicer }, days.from, days.to);
     expect(field(frame, 'customer_cnt').values).toEqual(expected.map((d) => d.statistic?.customer_cnt ?? null));
   });
 
@@ -195,7 +191,7 @@ describe('query: template variables', () => {
     const response = await host.datasource.query(
       request([{ endpoint: 'corp', openKfid: '$account', metrics: ['session_cnt'] }], days, { account: { text: 'x', value: ACCOUNT } }),
     );
-    const expected = expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
+    const expected = expectedDays(kf.sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
     expect(field(response.data[0], 'session_cnt').values).toEqual(expected.map((d) => d.statistic?.session_cnt ?? null));
   });
 
@@ -282,7 +278,7 @@ describe('query: range, notices and errors', () => {
     expect(response.errors![0]!.refId).toBe('A');
     expect(response.errors![0]!.message).toMatch(/dashboard time range covers .* \(China time\)/);
     expect(response.errors![0]!.message).toMatch(/Allowed: days from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d/);
-    expect(sim.callCount(/statistic/)).toBe(0);
+    expect(kf.sim.callCount(/statistic/)).toBe(0);
   });
 
   test('a metric key that cannot be a field name is an error naming the field and the allowed metrics, before any call', async () => {
@@ -290,7 +286,7 @@ describe('query: range, notices and errors', () => {
     expect(response.errors![0]!.message).toMatch(
       /^Invalid metrics: "Sessions!" \(not a field name\)\. Allowed: comma-separated metric keys of corp statistics \(session_cnt, /,
     );
-    expect(sim.callCount(/statistic/)).toBe(0);
+    expect(kf.sim.callCount(/statistic/)).toBe(0);
   });
 
   test('corp statistics have no reply rate: asking for it is an error that points to servicer statistics, before any call', async () => {
@@ -301,7 +297,7 @@ describe('query: range, notices and errors', () => {
     expect(response.errors![0]!.message).toMatch(
       /^Invalid metrics: "reply_rate" \(a field of component and servicer statistics only; for an account's human service, ask servicer statistics without a servicer\)\./,
     );
-    expect(sim.callCount(/statistic/)).toBe(0);
+    expect(kf.sim.callCount(/statistic/)).toBe(0);
   });
 
   test('a corp query with every metric has only the corp fields', async () => {
@@ -342,7 +338,7 @@ describe('query: range, notices and errors', () => {
 
   test('when a chunk fails, the days that arrived are kept and the missing ones are named', async () => {
     const days = lastDays(40); // two calls of at most 31 days
-    sim.inject({ kind: 'errcode', errcode: 95017, path: '/cgi-bin/kf/get_corp_statistic', times: 1 });
+    kf.sim.inject({ kind: 'errcode', errcode: 95017, path: '/cgi-bin/kf/get_corp_statistic', times: 1 });
     const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], days));
     expect(response.errors).toHaveLength(1);
     expect(response.errors![0]!.message).toMatch(/^Fetched \d+ of 40 days; missing .*errcode 95017/);
@@ -366,7 +362,7 @@ describe('query: time zones', () => {
       const days = lastDays(4);
       const response = await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], days));
       expect(response.data[0].meta?.custom).toMatchObject({ from: days.from, to: days.to });
-      const expected = expectedDays(sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
+      const expected = expectedDays(kf.sim, { endpoint: 'corp', openKfid: ACCOUNT }, days.from, days.to);
       expect(field(response.data[0], 'Time').values).toEqual(expected.map((d) => d.stat_time * 1000));
       // The zone really is in effect for this test.
       expect(new Date(2026, 0, 1).getTimezoneOffset()).toBe(januaryOffset);
@@ -383,21 +379,21 @@ describe('query: day cache', () => {
     const days = { from: addDays(newest, -20), to: addDays(newest, -1) };
     const query = request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], days);
     const first = await host.datasource.query(query);
-    const calls = sim.callCount('/cgi-bin/kf/get_corp_statistic');
+    const calls = kf.sim.callCount('/cgi-bin/kf/get_corp_statistic');
     expect(calls).toBe(1);
     const second = await host.datasource.query(query);
-    expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(calls);
+    expect(kf.sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(calls);
     expect(field(second.data[0], 'session_cnt').values).toEqual(field(first.data[0], 'session_cnt').values);
   });
 
   test('another panel over an overlapping range fetches only the days it lacks', async () => {
     await host.datasource.query(request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['session_cnt'] }], lastDays(10)));
-    sim.resetCalls();
+    kf.sim.resetCalls();
     const response = await host.datasource.query(
       request([{ endpoint: 'corp', openKfid: ACCOUNT, metrics: ['ai_transfer_rate'], format: 'table' }], lastDays(15)),
     );
-    expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(1);
-    expect(sim.callCount('/cgi-bin/gettoken')).toBe(0);
+    expect(kf.sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/gettoken')).toBe(0);
     expect(response.data[0].meta?.custom).toMatchObject({ stats: { cachedDays: expect.any(Number), chunks: 1 } });
     expect((response.data[0].meta?.custom as { stats: { cachedDays: number } }).stats.cachedDays).toBeGreaterThanOrEqual(9);
   });

@@ -3,7 +3,6 @@
  * n8n-core's real CredentialTestContext (its legacy request helper goes through n8n's outbound
  * HTTP stack), against the simulator over real HTTP.
  */
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type {
   ICredentialDataDecryptedObject,
@@ -16,10 +15,7 @@ import { builtCredentials, builtNode, coreLib } from './n8n-harness';
 import { simulatorCredentials } from './fixtures';
 
 const kf = useSimulator();
-let sim: Simulator;
-beforeAll(async () => {
-  sim = kf.sim;
-});
+beforeAll(async () => {});
 
 /** What CredentialsTester.getCredentialTestFunction finds for a credential type. */
 function testFunctionFor(type: string): ICredentialTestFunction {
@@ -36,8 +32,8 @@ async function testCredential(type: string, data: ICredentialDataDecryptedObject
 }
 
 async function accessToken(): Promise<string> {
-  const { corpId, corpSecret } = sim.fixtures.selfBuilt;
-  const answer = (await (await fetch(`${sim.url}/cgi-bin/gettoken?corpid=${corpId}&corpsecret=${corpSecret}`)).json()) as {
+  const { corpId, corpSecret } = kf.sim.fixtures.selfBuilt;
+  const answer = (await (await fetch(`${kf.sim.url}/cgi-bin/gettoken?corpid=${corpId}&corpsecret=${corpSecret}`)).json()) as {
     access_token: string;
   };
   return answer.access_token;
@@ -61,30 +57,30 @@ describe('credential types', () => {
 
 describe('credential tests against the base URL', () => {
   test('self-built app: token, then the account list', async () => {
-    const result = await testCredential('wecomKfSelfBuiltApi', simulatorCredentials(sim).wecomKfSelfBuiltApi!);
-    expect(result).toEqual({ status: 'OK', message: `Connected: ${sim.fixtures.accounts.length} customer-service account(s) visible.` });
-    expect(sim.callCount('/cgi-bin/gettoken')).toBe(1);
-    expect(sim.callCount('/cgi-bin/kf/account/list')).toBe(1);
+    const result = await testCredential('wecomKfSelfBuiltApi', simulatorCredentials(kf.sim).wecomKfSelfBuiltApi!);
+    expect(result).toEqual({ status: 'OK', message: `Connected: ${kf.sim.fixtures.accounts.length} customer-service account(s) visible.` });
+    expect(kf.sim.callCount('/cgi-bin/gettoken')).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/kf/account/list')).toBe(1);
   });
 
   test('service provider: suite token, corp token, then the account list', async () => {
-    const result = await testCredential('wecomKfServiceProviderApi', simulatorCredentials(sim).wecomKfServiceProviderApi!);
+    const result = await testCredential('wecomKfServiceProviderApi', simulatorCredentials(kf.sim).wecomKfServiceProviderApi!);
     expect(result.status).toBe('OK');
-    expect(sim.callCount('/cgi-bin/service/get_suite_token')).toBe(1);
-    expect(sim.callCount('/cgi-bin/service/get_corp_token')).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/service/get_suite_token')).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/service/get_corp_token')).toBe(1);
   });
 
   test('access token: the account list', async () => {
-    const result = await testCredential('wecomKfAccessTokenApi', { accessToken: await accessToken(), baseUrl: sim.url });
+    const result = await testCredential('wecomKfAccessTokenApi', { accessToken: await accessToken(), baseUrl: kf.sim.url });
     expect(result.status).toBe('OK');
   });
 
   test('a wrong secret (errcode 40001 inside an HTTP 200) fails with the hint and without the secret', async () => {
     const canary = 'CANARY-corp-secret-51c0ffee';
     const result = await testCredential('wecomKfSelfBuiltApi', {
-      corpId: sim.fixtures.selfBuilt.corpId,
+      corpId: kf.sim.fixtures.selfBuilt.corpId,
       corpSecret: canary,
-      baseUrl: sim.url,
+      baseUrl: kf.sim.url,
     });
     expect(result.status).toBe('Error');
     expect(result.message).toContain('errcode 40001');
@@ -94,28 +90,32 @@ describe('credential tests against the base URL', () => {
 
   test('an outdated suite ticket fails with its own hint and the ticket is not shown', async () => {
     const canary = 'CANARY-suite-ticket-0badf00d';
-    const result = await testCredential('wecomKfServiceProviderApi', { ...sim.fixtures.suite, suiteTicket: canary, baseUrl: sim.url });
+    const result = await testCredential('wecomKfServiceProviderApi', {
+      ...kf.sim.fixtures.suite,
+      suiteTicket: canary,
+      baseUrl: kf.sim.url,
+    });
     expect(result.status).toBe('Error');
     expect(result.message).toContain('40085');
     expect(result.message).not.toContain(canary);
   });
 
   test('an invalid access token fails', async () => {
-    const result = await testCredential('wecomKfAccessTokenApi', { accessToken: 'CANARY-token-not-issued-1234', baseUrl: sim.url });
+    const result = await testCredential('wecomKfAccessTokenApi', { accessToken: 'CANARY-token-not-issued-1234', baseUrl: kf.sim.url });
     expect(result.status).toBe('Error');
     expect(result.message).toMatch(/errcode (40014|42001)/);
     expect(result.message).not.toContain('CANARY-token-not-issued-1234');
   });
 
   test('a base URL nobody answers on fails as a connection error, not a success', async () => {
-    const result = await testCredential('wecomKfSelfBuiltApi', { ...sim.fixtures.selfBuilt, baseUrl: 'http://127.0.0.1:9' });
+    const result = await testCredential('wecomKfSelfBuiltApi', { ...kf.sim.fixtures.selfBuilt, baseUrl: 'http://127.0.0.1:9' });
     expect(result.status).toBe('Error');
     expect(result.message).toMatch(/Request to \/cgi-bin\/gettoken failed/);
   });
 
   test('an app without permission for the customer-service APIs fails with the permission hint', async () => {
-    sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/account/list' });
-    const result = await testCredential('wecomKfSelfBuiltApi', { ...sim.fixtures.selfBuilt, baseUrl: sim.url });
+    kf.sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/account/list' });
+    const result = await testCredential('wecomKfSelfBuiltApi', { ...kf.sim.fixtures.selfBuilt, baseUrl: kf.sim.url });
     expect(result.status).toBe('Error');
     expect(result.message).toContain('可调用接口的应用');
   });

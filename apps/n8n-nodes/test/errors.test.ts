@@ -1,7 +1,6 @@
 /**
  * Bad parameters, WeCom errors and partial failures, inside n8n's execution engine.
  */
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -9,10 +8,7 @@ import { runWorkflow, singleNodeWorkflow } from './n8n-harness';
 import { chinaDaysAgo, corpParameters, PRESALES, simulatorCredentials } from './fixtures';
 
 const kf = useSimulator();
-let sim: Simulator;
-beforeAll(async () => {
-  sim = kf.sim;
-});
+beforeAll(async () => {});
 
 type Parameters = IDataObject;
 function workflow(parameters: Parameters, continueOnFail = false) {
@@ -25,7 +21,7 @@ const run = (
   options: { input?: { json: IDataObject }[]; continueOnFail?: boolean; credentials?: ReturnType<typeof simulatorCredentials> } = {},
 ) =>
   runWorkflow(workflow(parameters, options.continueOnFail), {
-    credentials: options.credentials ?? simulatorCredentials(sim),
+    credentials: options.credentials ?? simulatorCredentials(kf.sim),
     ...(options.input ? { input: options.input } : {}),
   });
 
@@ -57,7 +53,7 @@ describe('bad parameters: one NodeOperationError naming the parameter, with the 
       ].join(', ')}), or fields WeCom sends that this version does not know yet.`,
     );
     expect(error.context).toMatchObject({ itemIndex: 0 });
-    expect(sim.callCount()).toBe(0);
+    expect(kf.sim.callCount()).toBe(0);
   });
 
   test('reply_rate for corp statistics, which have none: the message points to servicer statistics', async () => {
@@ -66,7 +62,7 @@ describe('bad parameters: one NodeOperationError naming the parameter, with the 
     expect(error.message).toMatch(
       /^Invalid parameter "Metrics" \(metrics\): "reply_rate" \(a field of component and servicer statistics only; for an account's human service, ask servicer statistics without a servicer\)\. Allowed: metrics of corp statistics: session_cnt, /,
     );
-    expect(sim.callCount()).toBe(0);
+    expect(kf.sim.callCount()).toBe(0);
   });
 
   test('reversed dates name To Date', async () => {
@@ -116,20 +112,20 @@ describe('bad parameters: one NodeOperationError naming the parameter, with the 
 describe('bad credentials', () => {
   test('an empty credential field is named as the credential dialog shows it', async () => {
     const credentials = {
-      ...simulatorCredentials(sim),
-      wecomKfSelfBuiltApi: { corpId: sim.fixtures.selfBuilt.corpId, corpSecret: '', baseUrl: sim.url },
+      ...simulatorCredentials(kf.sim),
+      wecomKfSelfBuiltApi: { corpId: kf.sim.fixtures.selfBuilt.corpId, corpSecret: '', baseUrl: kf.sim.url },
     };
     const result = await run(corpParameters(), { credentials });
     expect(result.error('KF')!.message).toBe(
       'Invalid credential field "App Secret" (corpSecret): "". Allowed: the app secret as a non-empty string.',
     );
-    expect(sim.callCount()).toBe(0);
+    expect(kf.sim.callCount()).toBe(0);
   });
 
   test('a malformed base URL is named', async () => {
     const credentials = {
-      ...simulatorCredentials(sim),
-      wecomKfSelfBuiltApi: { ...sim.fixtures.selfBuilt, baseUrl: 'qyapi.weixin.qq.com' },
+      ...simulatorCredentials(kf.sim),
+      wecomKfSelfBuiltApi: { ...kf.sim.fixtures.selfBuilt, baseUrl: 'qyapi.weixin.qq.com' },
     };
     const result = await run(corpParameters(), { credentials });
     expect(result.error('KF')!.message).toMatch(
@@ -140,7 +136,7 @@ describe('bad credentials', () => {
 
 describe('WeCom errors', () => {
   test('an errcode becomes a NodeApiError with the errcode and the English and Chinese hint', async () => {
-    sim.inject({ kind: 'errcode', errcode: 95004, path: '/cgi-bin/kf/get_corp_statistic' });
+    kf.sim.inject({ kind: 'errcode', errcode: 95004, path: '/cgi-bin/kf/get_corp_statistic' });
     const error = await failureOf(corpParameters());
     expect(error.name).toBe('NodeApiError');
     expect(error.message).toContain('errcode 95004');
@@ -153,8 +149,8 @@ describe('WeCom errors', () => {
   test('a wrong secret never shows the secret, in the error or anywhere in the run data', async () => {
     const canary = 'CANARY-secret-7f3a9c21e5';
     const credentials = {
-      ...simulatorCredentials(sim),
-      wecomKfSelfBuiltApi: { corpId: sim.fixtures.selfBuilt.corpId, corpSecret: canary, baseUrl: sim.url },
+      ...simulatorCredentials(kf.sim),
+      wecomKfSelfBuiltApi: { corpId: kf.sim.fixtures.selfBuilt.corpId, corpSecret: canary, baseUrl: kf.sim.url },
     };
     const result = await run(corpParameters(), { credentials });
     const error = result.error('KF')!;
@@ -190,7 +186,7 @@ describe('continueOnFail', () => {
 
   test('a range that fails halfway keeps every day that arrived and names the missing ones', async () => {
     // 62 days = 2 calls of 31 days; the second call meets a permission error (not retried).
-    sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_corp_statistic', times: 1 });
+    kf.sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_corp_statistic', times: 1 });
     const result = await run(corpParameters({ range: 'lastDays', lastDays: 62, options: { includeWarnings: false } }), {
       continueOnFail: true,
     });

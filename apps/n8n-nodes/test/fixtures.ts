@@ -16,7 +16,5 @@ export function corpParameters(extra: IDataObject = {}): IDataObject {
   return { authentication: 'selfBuilt', resource: 'statistics', operation: 'getCorpStatistics', openKfid: PRESALES, ...extra };
 }
 
-/** China day N days before today's China date, by the same arithmetic WeCom uses (UTC+8). */
-export function chinaDaysAgo(n: number, nowMs = Date.now()): string {
-  return new Date(nowMs + 8 * 3_600_000 - n * 86_400_000).toISOString().slice(0, 10);
-}
+/** China day N days before the pinned today (test-utils). */
+export { daysAgo as chinaDaysAgo } from '@wecom-kf-stats/test-utils';

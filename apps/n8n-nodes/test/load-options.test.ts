@@ -2,7 +2,6 @@
  * Account and servicer dropdowns, through n8n-core's LoadOptionsContext and the real request
  * helpers, against the simulator.
  */
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
 import { beforeAll, expect, test } from 'vitest';
@@ -10,10 +9,7 @@ import { loadOptions, singleNodeWorkflow } from './n8n-harness';
 import { corpParameters, PRESALES, simulatorCredentials } from './fixtures';
 
 const kf = useSimulator();
-let sim: Simulator;
-beforeAll(async () => {
-  sim = kf.sim;
-});
+beforeAll(async () => {});
 
 const workflow = (parameters: IDataObject) => singleNodeWorkflow(parameters, 'wecomKfSelfBuiltApi');
 
@@ -22,9 +18,9 @@ test('the account dropdown lists every KF account by name and open_kfid', async 
     'getAccounts',
     'parameters.openKfid',
     workflow(corpParameters({ openKfid: '' })),
-    simulatorCredentials(sim),
+    simulatorCredentials(kf.sim),
   );
-  expect(options).toEqual(sim.fixtures.accounts.map((a) => ({ name: `${a.name} (${a.open_kfid})`, value: a.open_kfid })));
+  expect(options).toEqual(kf.sim.fixtures.accounts.map((a) => ({ name: `${a.name} (${a.open_kfid})`, value: a.open_kfid })));
 });
 
 test('the servicer dropdown lists the chosen account\'s servicers after "all servicers"', async () => {
@@ -32,18 +28,18 @@ test('the servicer dropdown lists the chosen account\'s servicers after "all ser
     'getServicers',
     'parameters.servicerUserid',
     workflow(corpParameters({ operation: 'getServicerStatistics' })),
-    simulatorCredentials(sim),
+    simulatorCredentials(kf.sim),
   );
   expect(options).toEqual([
     { name: 'All Servicers of the Account', value: '' },
-    ...sim.fixtures.servicers[PRESALES]!.map((id) => ({ name: id, value: id })),
+    ...kf.sim.fixtures.servicers[PRESALES]!.map((id) => ({ name: id, value: id })),
   ]);
 });
 
 test('a WeCom error while loading a dropdown is shown with its hint', async () => {
-  sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/account/list' });
+  kf.sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/account/list' });
   await expect(
-    loadOptions('getAccounts', 'parameters.openKfid', workflow(corpParameters({ openKfid: '' })), simulatorCredentials(sim)),
+    loadOptions('getAccounts', 'parameters.openKfid', workflow(corpParameters({ openKfid: '' })), simulatorCredentials(kf.sim)),
   ).rejects.toMatchObject({
     name: 'NodeOperationError',
     message: expect.stringContaining('errcode 48002'),

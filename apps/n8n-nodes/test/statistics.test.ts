@@ -2,7 +2,6 @@
  * The node's execute() inside n8n's execution engine, against the simulator over real HTTP.
  */
 import { METRICS, metricKeysFor, summarizeDays, type StatisticsDay } from '@wecom-kf-stats/core/internal';
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -10,21 +9,18 @@ import { runWorkflow, singleNodeWorkflow } from './n8n-harness';
 import { chinaDaysAgo, corpParameters, PRESALES, simulatorCredentials } from './fixtures';
 
 const kf = useSimulator({ quietDayShare: 0.25 });
-let sim: Simulator;
-beforeAll(async () => {
-  sim = kf.sim;
-});
+beforeAll(async () => {});
 
 const SELF_BUILT = 'wecomKfSelfBuiltApi';
 const run = (parameters: IDataObject, credentialType = SELF_BUILT, input?: { json: IDataObject }[]) =>
-  runWorkflow(singleNodeWorkflow(parameters, credentialType), { credentials: simulatorCredentials(sim), ...(input ? { input } : {}) });
+  runWorkflow(singleNodeWorkflow(parameters, credentialType), { credentials: simulatorCredentials(kf.sim), ...(input ? { input } : {}) });
 
 function expectedDays(
   query: { endpoint: 'component' | 'corp' | 'servicer'; corpId: string; openKfid?: string; servicerUserid?: string },
   dates: string[],
 ): StatisticsDay[] {
   return dates.map((date) => {
-    const statistic = sim.expectedStatistic({ ...query, date }) ?? null;
+    const statistic = kf.sim.expectedStatistic({ ...query, date }) ?? null;
     return { date, stat_time: 0, statistic } as StatisticsDay;
   });
 }
@@ -38,9 +34,9 @@ describe('statistics, one item per day', () => {
     for (const item of items) {
       expect(item.pairedItem).toEqual({ item: 0 });
       expect(Object.keys(item.json).slice(0, 3)).toEqual(['date', 'stat_time', 'has_data']);
-      const expected = sim.expectedStatistic({
+      const expected = kf.sim.expectedStatistic({
         endpoint: 'corp',
-        corpId: sim.fixtures.selfBuilt.corpId,
+        corpId: kf.sim.fixtures.selfBuilt.corpId,
         openKfid: PRESALES,
         date: item.json.date as string,
       });
@@ -65,19 +61,19 @@ describe('statistics, one item per day', () => {
     const items = result.output('KF');
     expect(items.map((i) => i.json.date)).toEqual([chinaDaysAgo(3), chinaDaysAgo(2)]);
     for (const item of items) {
-      const expected = sim.expectedStatistic({
+      const expected = kf.sim.expectedStatistic({
         endpoint: 'component',
-        corpId: sim.fixtures.suite.authCorpId,
+        corpId: kf.sim.fixtures.suite.authCorpId,
         date: item.json.date as string,
       });
       expect(item.json.session_cnt).toBe(expected?.session_cnt ?? null);
     }
-    expect(sim.callCount('/cgi-bin/kf/get_statistic')).toBe(1);
-    expect(sim.callCount('/cgi-bin/service/get_corp_token')).toBeLessThanOrEqual(1);
+    expect(kf.sim.callCount('/cgi-bin/kf/get_statistic')).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/service/get_corp_token')).toBeLessThanOrEqual(1);
   });
 
   test('servicer statistics per input item: the servicer comes from an expression and items stay paired', async () => {
-    const [first, second] = sim.fixtures.servicers[PRESALES]!;
+    const [first, second] = kf.sim.fixtures.servicers[PRESALES]!;
     const result = await run(
       {
         ...corpParameters(),
@@ -96,9 +92,9 @@ describe('statistics, one item per day', () => {
       [second, { item: 1 }],
     ]);
     for (const item of items) {
-      const expected = sim.expectedStatistic({
+      const expected = kf.sim.expectedStatistic({
         endpoint: 'servicer',
-        corpId: sim.fixtures.selfBuilt.corpId,
+        corpId: kf.sim.fixtures.selfBuilt.corpId,
         openKfid: PRESALES,
         servicerUserid: item.json.servicer_userid as string,
         date: chinaDaysAgo(2),
@@ -124,7 +120,8 @@ describe('statistics, one item per day', () => {
   test('days without data: null by default, counts zeroed (rates still null) or left out on request', async () => {
     const dates = Array.from({ length: 30 }, (_, i) => chinaDaysAgo(30 - i));
     const quiet = dates.filter(
-      (date) => sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES, date }) === undefined,
+      (date) =>
+        kf.sim.expectedStatistic({ endpoint: 'corp', corpId: kf.sim.fixtures.selfBuilt.corpId, openKfid: PRESALES, date }) === undefined,
     );
     expect(quiet.length).toBeGreaterThan(0);
     const range = { range: 'lastDays', lastDays: 30 };
@@ -163,9 +160,9 @@ describe('statistics, one item per day', () => {
     const items = result.output('KF');
     expect(items.map((i) => i.json.date)).toEqual(dates);
     for (const item of items) {
-      const expected = sim.expectedStatistic({
+      const expected = kf.sim.expectedStatistic({
         endpoint: 'servicer',
-        corpId: sim.fixtures.selfBuilt.corpId,
+        corpId: kf.sim.fixtures.selfBuilt.corpId,
         openKfid: PRESALES,
         date: item.json.date as string,
       });
@@ -173,7 +170,7 @@ describe('statistics, one item per day', () => {
       expect(item.json.first_reply_average_sec).toBe(expected?.first_reply_average_sec ?? null);
     }
     expect(items.some((i) => typeof i.json.reply_rate === 'number')).toBe(true);
-    expect(sim.callCount('/cgi-bin/kf/get_servicer_statistic')).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/kf/get_servicer_statistic')).toBe(1);
   });
 
   test('a range reaching past 180 days is clamped and says so in each item and as an execution hint', async () => {
@@ -187,11 +184,11 @@ describe('statistics, one item per day', () => {
 
   test('an expired token (errcode 42001 inside an HTTP 200 answer) is renewed and the run succeeds', async () => {
     await run(corpParameters());
-    sim.invalidateTokens();
-    sim.resetCalls();
+    kf.sim.invalidateTokens();
+    kf.sim.resetCalls();
     const result = await run(corpParameters({ range: 'dates', fromDate: chinaDaysAgo(6), toDate: chinaDaysAgo(6) }));
     expect(result.output('KF')).toHaveLength(1);
-    expect(sim.callCount('/cgi-bin/gettoken')).toBe(1);
+    expect(kf.sim.callCount('/cgi-bin/gettoken')).toBe(1);
   });
 });
 
@@ -218,7 +215,7 @@ describe('statistics, one summary item', () => {
     expect(item!.pairedItem).toEqual({ item: 0 });
     const expected = summarizeDays(
       'corp',
-      expectedDays({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: PRESALES }, dates),
+      expectedDays({ endpoint: 'corp', corpId: kf.sim.fixtures.selfBuilt.corpId, openKfid: PRESALES }, dates),
     );
     expect(item!.json).toMatchObject({ from: dates[0], to: dates.at(-1), day_count: 14, days_with_data: expected.daysWithData });
     for (const metric of METRICS.filter((m) => m.endpoints.includes('corp'))) {
@@ -232,24 +229,24 @@ describe('statistics, one summary item', () => {
 describe('lists', () => {
   test('list KF accounts: one item per account', async () => {
     const result = await run({ authentication: 'selfBuilt', resource: 'account', operation: 'getAll' });
-    expect(result.output('KF').map((i) => i.json)).toEqual(sim.fixtures.accounts.map((a) => expect.objectContaining(a)));
+    expect(result.output('KF').map((i) => i.json)).toEqual(kf.sim.fixtures.accounts.map((a) => expect.objectContaining(a)));
   });
 
   test('list servicers of an account', async () => {
     const result = await run({ authentication: 'selfBuilt', resource: 'servicer', operation: 'getAll', openKfid: PRESALES });
-    expect(result.output('KF').map((i) => i.json.userid)).toEqual(sim.fixtures.servicers[PRESALES]);
+    expect(result.output('KF').map((i) => i.json.userid)).toEqual(kf.sim.fixtures.servicers[PRESALES]);
   });
 
   test('an access token credential works as is', async () => {
     const token = await fetch(
-      `${sim.url}/cgi-bin/gettoken?corpid=${sim.fixtures.selfBuilt.corpId}&corpsecret=${sim.fixtures.selfBuilt.corpSecret}`,
+      `${kf.sim.url}/cgi-bin/gettoken?corpid=${kf.sim.fixtures.selfBuilt.corpId}&corpsecret=${kf.sim.fixtures.selfBuilt.corpSecret}`,
     ).then((r) => r.json() as Promise<{ access_token: string }>);
     const result = await runWorkflow(
       singleNodeWorkflow({ authentication: 'accessToken', resource: 'account', operation: 'getAll' }, 'wecomKfAccessTokenApi'),
       {
-        credentials: { wecomKfAccessTokenApi: { accessToken: token.access_token, baseUrl: sim.url } },
+        credentials: { wecomKfAccessTokenApi: { accessToken: token.access_token, baseUrl: kf.sim.url } },
       },
     );
-    expect(result.output('KF')).toHaveLength(sim.fixtures.accounts.length);
+    expect(result.output('KF')).toHaveLength(kf.sim.fixtures.accounts.length);
   });
 });

@@ -1,14 +1,10 @@
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, helper, load, selfBuiltConfig } from './runtime.js';
 
 const kf = useSimulator();
-let sim: Simulator;
 
-beforeAll(async () => {
-  sim = kf.sim;
-});
+beforeAll(async () => {});
 afterEach(async () => {
   await helper.unload();
 });
@@ -19,7 +15,7 @@ const catcher = [
 ];
 
 async function start(settings: object, downstream: object[] = [{ id: 'out', type: 'helper' }], wires = [['out']]) {
-  const { node, credentials } = selfBuiltConfig(sim);
+  const { node, credentials } = selfBuiltConfig(kf.sim);
   await load(
     [node, { id: 'accounts', type: 'wecom-kf-accounts', config: 'cfg', ...settings, wires }, ...downstream, ...catcher],
     credentials,
@@ -35,7 +31,7 @@ describe('accounts node', () => {
     const [msg] = await out.waitFor(1);
     expect(msg.topic).toBe('list');
     expect(msg.payload.map((a: { open_kfid: string; name: string }) => [a.open_kfid, a.name])).toEqual(
-      sim.fixtures.accounts.map((a) => [a.open_kfid, a.name]),
+      kf.sim.fixtures.accounts.map((a) => [a.open_kfid, a.name]),
     );
   });
 
@@ -43,11 +39,11 @@ describe('accounts node', () => {
     const accounts = await start({ output: 'each', servicers: true });
     const out = collect('out');
     accounts.receive({});
-    const messages = await out.waitFor(sim.fixtures.accounts.length);
-    expect(messages.map((m) => m.openKfid)).toEqual(sim.fixtures.accounts.map((a) => a.open_kfid));
+    const messages = await out.waitFor(kf.sim.fixtures.accounts.length);
+    expect(messages.map((m) => m.openKfid)).toEqual(kf.sim.fixtures.accounts.map((a) => a.open_kfid));
     for (const msg of messages) {
-      expect(msg.payload.servicers.map((s: { userid: string }) => s.userid)).toEqual(sim.fixtures.servicers[msg.openKfid]);
-      expect(msg.parts.count).toBe(sim.fixtures.accounts.length);
+      expect(msg.payload.servicers.map((s: { userid: string }) => s.userid)).toEqual(kf.sim.fixtures.servicers[msg.openKfid]);
+      expect(msg.parts.count).toBe(kf.sim.fixtures.accounts.length);
     }
   });
 
@@ -71,15 +67,15 @@ describe('accounts node', () => {
     );
     const out = collect('out');
     accounts.receive({});
-    const messages = await out.waitFor(sim.fixtures.accounts.length);
-    expect(messages.map((m) => m.statistics.openKfid).sort()).toEqual(sim.fixtures.accounts.map((a) => a.open_kfid).sort());
+    const messages = await out.waitFor(kf.sim.fixtures.accounts.length);
+    expect(messages.map((m) => m.statistics.openKfid).sort()).toEqual(kf.sim.fixtures.accounts.map((a) => a.open_kfid).sort());
     expect(messages.every((m) => m.payload.length === 7)).toBe(true);
   });
 
   it('reports an API error to Catch nodes with its hint', async () => {
     const accounts = await start({ output: 'all' });
     const caught = collect('caught');
-    sim.inject({ kind: 'errcode', errcode: 60020, path: '/cgi-bin/kf/account/list' });
+    kf.sim.inject({ kind: 'errcode', errcode: 60020, path: '/cgi-bin/kf/account/list' });
     accounts.receive({});
     const [msg] = await caught.waitFor(1);
     expect(msg.error.message).toContain('errcode 60020');
@@ -91,10 +87,10 @@ describe('editor pickers (admin HTTP endpoints of the config node)', () => {
   it('lists accounts and servicers through a deployed configuration', async () => {
     await start({ output: 'all' });
     const accounts = await helper.request().get('/wecom-kf-stats/config/cfg/accounts').expect(200);
-    expect(accounts.body.map((a: { open_kfid: string }) => a.open_kfid)).toEqual(sim.fixtures.accounts.map((a) => a.open_kfid));
-    const account = sim.fixtures.accounts[0]!.open_kfid;
+    expect(accounts.body.map((a: { open_kfid: string }) => a.open_kfid)).toEqual(kf.sim.fixtures.accounts.map((a) => a.open_kfid));
+    const account = kf.sim.fixtures.accounts[0]!.open_kfid;
     const servicers = await helper.request().get(`/wecom-kf-stats/config/cfg/servicers?openKfid=${account}`).expect(200);
-    expect(servicers.body.map((s: { userid: string }) => s.userid)).toEqual(sim.fixtures.servicers[account]);
+    expect(servicers.body.map((s: { userid: string }) => s.userid)).toEqual(kf.sim.fixtures.servicers[account]);
   });
 
   it('answers 404 for a configuration that is not deployed, and 502 with the reason for an API error', async () => {

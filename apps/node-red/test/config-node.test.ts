@@ -1,17 +1,13 @@
-import { addDays, chinaDayOfEpochMs, listDays } from '@wecom-kf-stats/core/internal';
-import type { Simulator } from '@wecom-kf-stats/simulator';
-import { useSimulator } from '@wecom-kf-stats/test-utils';
+import { listDays } from '@wecom-kf-stats/core/internal';
+import { daysAgo, useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, expectDaysMatch, helper, load, onTab, selfBuiltConfig } from './runtime.js';
 
 const kf = useSimulator();
-let sim: Simulator;
-const daysAgo = (n: number) => addDays(chinaDayOfEpochMs(Date.now()), -n);
 const CANARY = 'canary-7f3e9a-do-not-leak';
 
 beforeAll(async () => {
-  sim = kf.sim;
-  sim.addSuiteTicket(CANARY);
+  kf.sim.addSuiteTicket(CANARY);
 });
 afterEach(async () => {
   await helper.unload();
@@ -25,7 +21,7 @@ const watchers = [
 ];
 
 function providerFlow(extra: object = {}) {
-  const suite = sim.fixtures.suite;
+  const suite = kf.sim.fixtures.suite;
   return [
     {
       id: 'cfg',
@@ -35,7 +31,7 @@ function providerFlow(extra: object = {}) {
       authCorpId: suite.authCorpId,
       suiteTicketSource: 'credential',
       suiteTicketContextKey: 'wecomSuiteTicket',
-      baseUrl: sim.url,
+      baseUrl: kf.sim.url,
       concurrency: '3',
       ...extra,
     },
@@ -57,15 +53,15 @@ function providerFlow(extra: object = {}) {
 
 describe('credentials', () => {
   it('fetches component statistics with a suite ticket that appears in no flow, msg, status or log', async () => {
-    const suite = sim.fixtures.suite;
+    const suite = kf.sim.fixtures.suite;
     await load(providerFlow(), { cfg: { suiteSecret: suite.suiteSecret, suiteTicket: CANARY, permanentCode: suite.permanentCode } });
     const out = collect('out');
     const statuses = collect('statuses');
     helper.getNode('stats').receive({ from: daysAgo(40), to: daysAgo(2) });
     const [msg] = await out.waitFor(1);
     expect(msg.payload.map((d: { date: string }) => d.date)).toEqual(listDays(daysAgo(40), daysAgo(2)));
-    expectDaysMatch(sim, msg.payload, { endpoint: 'component', corpId: suite.authCorpId });
-    expect(sim.callCount('/cgi-bin/service/get_suite_token')).toBe(1);
+    expectDaysMatch(kf.sim, msg.payload, { endpoint: 'component', corpId: suite.authCorpId });
+    expect(kf.sim.callCount('/cgi-bin/service/get_suite_token')).toBe(1);
 
     const exported = helper._redNodes.getFlows();
     const configNode = exported.flows.find((n: { id: string }) => n.id === 'cfg');
@@ -73,7 +69,7 @@ describe('credentials', () => {
     expect(configNode).not.toHaveProperty('suiteTicket');
     // The runtime node did hold the canary: it reached the credential store, and only that.
     expect(helper.getNode('cfg').credentials.suiteTicket).toBe(CANARY);
-    const seen = JSON.stringify([exported.flows, out.messages, statuses.messages, helper.log().args, sim.calls]);
+    const seen = JSON.stringify([exported.flows, out.messages, statuses.messages, helper.log().args, kf.sim.calls]);
     expect(seen).not.toContain(CANARY);
     expect(seen).not.toContain(suite.suiteSecret);
     expect(seen).not.toContain(suite.permanentCode);
@@ -82,13 +78,13 @@ describe('credentials', () => {
   it('keeps an access token out of the error a Catch node receives', async () => {
     await load(
       [
-        { id: 'cfg', type: 'wecom-kf-config', authType: 'token', baseUrl: sim.url, concurrency: '3' },
+        { id: 'cfg', type: 'wecom-kf-config', authType: 'token', baseUrl: kf.sim.url, concurrency: '3' },
         {
           id: 'stats',
           type: 'wecom-kf-stats',
           config: 'cfg',
           endpoint: 'corp',
-          openKfid: sim.fixtures.accounts[0]!.open_kfid,
+          openKfid: kf.sim.fixtures.accounts[0]!.open_kfid,
           rangeType: 'last',
           last: '3',
           wires: [['out']],
@@ -107,9 +103,9 @@ describe('credentials', () => {
   });
 
   it('reads the newest suite ticket from global context when told to', async () => {
-    const suite = sim.fixtures.suite;
+    const suite = kf.sim.fixtures.suite;
     const pushed = 'pushed-ticket-0002';
-    sim.addSuiteTicket(pushed);
+    kf.sim.addSuiteTicket(pushed);
     await load(providerFlow({ suiteTicketSource: 'global' }), {
       cfg: { suiteSecret: suite.suiteSecret, permanentCode: suite.permanentCode },
     });
@@ -134,7 +130,7 @@ describe('redeploy', () => {
     type: 'wecom-kf-stats',
     config: 'cfg',
     endpoint: 'corp',
-    openKfid: sim.fixtures.accounts[0]!.open_kfid,
+    openKfid: kf.sim.fixtures.accounts[0]!.open_kfid,
     rangeType: 'last',
     last: '3',
     wires: [['out']],
@@ -142,7 +138,7 @@ describe('redeploy', () => {
   });
 
   it('closes the old client (awaited by the runtime) and serves the next msg with a new one', async () => {
-    const { node, credentials } = selfBuiltConfig(sim);
+    const { node, credentials } = selfBuiltConfig(kf.sim);
     await load([node, statsNode(), { id: 'out', type: 'helper' }], credentials);
     const out = collect('out');
     helper.getNode('stats').receive({});
@@ -160,9 +156,9 @@ describe('redeploy', () => {
     await helper.setFlows(onTab([{ ...node, concurrency: '2' }, statsNode(), { id: 'out', type: 'helper' }]), 'full', credentials);
     expect(closed).toBe(true);
     expect(() => oldConfig.getClient()).toThrow(/was stopped/);
-    const calls = sim.callCount();
+    const calls = kf.sim.callCount();
     await expect(oldClient.listAccounts()).rejects.toThrow();
-    expect(sim.callCount()).toBe(calls);
+    expect(kf.sim.callCount()).toBe(calls);
 
     const newConfig = helper.getNode('cfg');
     expect(newConfig).not.toBe(oldConfig);
@@ -173,10 +169,10 @@ describe('redeploy', () => {
   });
 
   it('stops a fetch in flight when the flow stops, without sending its result', async () => {
-    const { node, credentials } = selfBuiltConfig(sim);
+    const { node, credentials } = selfBuiltConfig(kf.sim);
     await load([node, statsNode(), { id: 'out', type: 'helper' }], credentials);
     const out = collect('out');
-    sim.setLatency(1500);
+    kf.sim.setLatency(1500);
     try {
       helper.getNode('stats').receive({ from: daysAgo(60), to: daysAgo(2) });
       await new Promise((r) => setTimeout(r, 100));
@@ -186,7 +182,7 @@ describe('redeploy', () => {
       await new Promise((r) => setTimeout(r, 200));
       expect(out.messages).toHaveLength(0);
     } finally {
-      sim.setLatency(0);
+      kf.sim.setLatency(0);
     }
   });
 });

@@ -1,7 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRedRequire } from './host.js';
@@ -19,10 +18,7 @@ const coreNodes = ['common/20-inject.js', 'function/15-change.js', 'sequence/17-
 const CREDENTIAL_FIELDS = ['corpSecret', 'suiteSecret', 'suiteTicket', 'permanentCode', 'accessToken', 'tokenServiceHeaderValue'];
 
 const kf = useSimulator();
-let sim: Simulator;
-beforeAll(async () => {
-  sim = kf.sim;
-});
+beforeAll(async () => {});
 afterEach(async () => {
   await helper.unload();
 });
@@ -30,15 +26,15 @@ afterEach(async () => {
 /** The example against the simulator: config pointed at it, debug nodes swapped for helper nodes. */
 async function run(file: string) {
   const flow = read(file).map((n) => {
-    if (n.type === 'wecom-kf-config') return { ...n, corpId: sim.fixtures.selfBuilt.corpId, baseUrl: sim.url };
+    if (n.type === 'wecom-kf-config') return { ...n, corpId: kf.sim.fixtures.selfBuilt.corpId, baseUrl: kf.sim.url };
     if (n.type === 'wecom-kf-stats' && n.endpoint === 'corp' && n.openKfid === '')
-      return { ...n, openKfid: sim.fixtures.accounts[0]!.open_kfid };
+      return { ...n, openKfid: kf.sim.fixtures.accounts[0]!.open_kfid };
     if (n.type === 'debug') return { id: n.id, type: 'helper', name: n.name };
     return n;
   });
   const config = flow.find((n) => n.type === 'wecom-kf-config')!;
   await helper.load([...coreNodes, ...(await builtNodes())], onTab(flow), {
-    [config.id as string]: { corpSecret: sim.fixtures.selfBuilt.corpSecret },
+    [config.id as string]: { corpSecret: kf.sim.fixtures.selfBuilt.corpSecret },
   });
   const byName = (type: string, name: string) => flow.find((n) => n.type === type && n.name === name)!.id as string;
   return { byName };
@@ -69,7 +65,7 @@ describe('examples', () => {
     const out = collect(byName('helper', 'one row per day'));
     helper.getNode(byName('inject', 'last 180 days')).receive({});
     const rows = await out.waitFor(180);
-    expect(rows[0].payload).toMatchObject({ date: expect.any(String), open_kfid: sim.fixtures.accounts[0]!.open_kfid });
+    expect(rows[0].payload).toMatchObject({ date: expect.any(String), open_kfid: kf.sim.fixtures.accounts[0]!.open_kfid });
     expect(new Set(rows.map((r) => r.payload.date)).size).toBe(180);
   });
 
@@ -78,7 +74,9 @@ describe('examples', () => {
     const out = collect(byName('helper', 'all accounts'));
     helper.getNode(byName('inject', 'run')).receive({});
     const [msg] = await out.waitFor(1);
-    expect(msg.payload.map((r: { openKfid: string }) => r.openKfid).sort()).toEqual(sim.fixtures.accounts.map((a) => a.open_kfid).sort());
+    expect(msg.payload.map((r: { openKfid: string }) => r.openKfid).sort()).toEqual(
+      kf.sim.fixtures.accounts.map((a) => a.open_kfid).sort(),
+    );
     for (const result of msg.payload) {
       expect(result.days).toHaveLength(7);
       expect(typeof result.summary.metrics.session_cnt).toBe('number');

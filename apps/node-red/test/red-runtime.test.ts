@@ -8,7 +8,6 @@ import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRedDir } from './host.js';
@@ -18,7 +17,6 @@ const redJs = path.join(nodeRedDir, 'red.js');
 const CANARY = 'canary-b41d07-secret';
 
 const kf = useSimulator();
-let sim: Simulator;
 let red: ChildProcess;
 let userDir: string;
 let base: string;
@@ -30,7 +28,6 @@ async function api(pathname: string, init: RequestInit = {}) {
 }
 
 beforeAll(async () => {
-  sim = kf.sim;
   userDir = await mkdtemp(path.join(os.tmpdir(), 'wecom-kf-nr-'));
   await mkdir(path.join(userDir, 'node_modules'));
   await symlink(root, path.join(userDir, 'node_modules', 'node-red-contrib-wecom-kf-stats'), 'dir');
@@ -63,7 +60,7 @@ afterAll(async () => {
     red.kill('SIGINT');
     await exited;
   }
-  await sim?.close();
+  await kf.sim?.close();
   if (userDir) await rm(userDir, { recursive: true, force: true });
 });
 
@@ -96,17 +93,17 @@ describe('in Node-RED (red.js, package installed in the userDir)', () => {
   });
 
   it('keeps the app secret out of the exported flow and flows.json, and serves statistics over HTTP', async () => {
-    const account = sim.fixtures.accounts[0]!.open_kfid;
+    const account = kf.sim.fixtures.accounts[0]!.open_kfid;
     const flows = [
       { id: 'tab1', type: 'tab', label: 'kf' },
       {
         id: 'cfg1',
         type: 'wecom-kf-config',
         authType: 'selfBuilt',
-        corpId: sim.fixtures.selfBuilt.corpId,
-        baseUrl: sim.url,
+        corpId: kf.sim.fixtures.selfBuilt.corpId,
+        baseUrl: kf.sim.url,
         concurrency: 3,
-        credentials: { corpSecret: sim.fixtures.selfBuilt.corpSecret, accessToken: CANARY },
+        credentials: { corpSecret: kf.sim.fixtures.selfBuilt.corpSecret, accessToken: CANARY },
       },
       { id: 'in1', type: 'http in', z: 'tab1', url: '/kf', method: 'get', x: 100, y: 100, wires: [['st1']] },
       {
@@ -130,7 +127,7 @@ describe('in Node-RED (red.js, package installed in the userDir)', () => {
 
     const exported = await api('/flows');
     expect(exported.text).toContain('wecom-kf-config');
-    expect(exported.text).not.toContain(sim.fixtures.selfBuilt.corpSecret);
+    expect(exported.text).not.toContain(kf.sim.fixtures.selfBuilt.corpSecret);
     expect(exported.text).not.toContain(CANARY);
     const credentials = JSON.parse((await api('/credentials/wecom-kf-config/cfg1')).text);
     expect(credentials).toMatchObject({ has_corpSecret: true, has_accessToken: true });
@@ -138,7 +135,7 @@ describe('in Node-RED (red.js, package installed in the userDir)', () => {
     const files =
       (await readFile(path.join(userDir, 'flows.json'), 'utf8')) + (await readFile(path.join(userDir, 'flows_cred.json'), 'utf8'));
     expect(files).not.toContain(CANARY);
-    expect(files).not.toContain(sim.fixtures.selfBuilt.corpSecret);
+    expect(files).not.toContain(kf.sim.fixtures.selfBuilt.corpSecret);
 
     let answer = { status: 404, text: '' };
     for (let i = 0; i < 50 && answer.status === 404; i += 1) {

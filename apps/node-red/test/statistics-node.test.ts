@@ -1,23 +1,17 @@
-import { addDays, chinaDayOfEpochMs, hintFor, listDays, metricKeysFor } from '@wecom-kf-stats/core/internal';
-import type { Simulator } from '@wecom-kf-stats/simulator';
-import { useSimulator } from '@wecom-kf-stats/test-utils';
+import { hintFor, listDays, metricKeysFor } from '@wecom-kf-stats/core/internal';
+import { daysAgo, useSimulator } from '@wecom-kf-stats/test-utils';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, expectDaysMatch, helper, load, selfBuiltConfig } from './runtime.js';
 
 const kf = useSimulator();
-let sim: Simulator;
-const today = () => chinaDayOfEpochMs(Date.now());
-const daysAgo = (n: number) => addDays(today(), -n);
 
-beforeAll(async () => {
-  sim = kf.sim;
-});
+beforeAll(async () => {});
 afterEach(async () => {
   await helper.unload();
 });
 
 function statsFlow(settings: object = {}, config: object = {}) {
-  const { node, credentials } = selfBuiltConfig(sim, config);
+  const { node, credentials } = selfBuiltConfig(kf.sim, config);
   const flow = [
     node,
     {
@@ -25,7 +19,7 @@ function statsFlow(settings: object = {}, config: object = {}) {
       type: 'wecom-kf-stats',
       config: 'cfg',
       endpoint: 'corp',
-      openKfid: sim.fixtures.accounts[0]!.open_kfid,
+      openKfid: kf.sim.fixtures.accounts[0]!.open_kfid,
       rangeType: 'last',
       last: '1',
       output: 'all',
@@ -57,15 +51,15 @@ async function start(settings: object = {}, config: object = {}) {
 describe('statistics node: msg in, msgs out', () => {
   it('sends one msg with every day from msg.from to msg.to, equal to what WeCom serves', async () => {
     const { stats, out } = await start();
-    const account = sim.fixtures.accounts[1]!.open_kfid;
+    const account = kf.sim.fixtures.accounts[1]!.open_kfid;
     stats.receive({ topic: 'kf', openKfid: account, from: daysAgo(40), to: daysAgo(2) });
     const [msg] = await out.waitFor(1);
     expect(msg.topic).toBe('kf');
     expect(msg.payload.map((d: { date: string }) => d.date)).toEqual(listDays(daysAgo(40), daysAgo(2)));
-    expectDaysMatch(sim, msg.payload, { endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: account });
+    expectDaysMatch(kf.sim, msg.payload, { endpoint: 'corp', corpId: kf.sim.fixtures.selfBuilt.corpId, openKfid: account });
     expect(msg.statistics).toMatchObject({ endpoint: 'corp', openKfid: account, from: daysAgo(40), to: daysAgo(2), stats: { chunks: 2 } });
     expect(msg.warnings).toEqual([]);
-    expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(2);
+    expect(kf.sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(2);
   });
 
   it('takes the range from its own settings: last 1 day is yesterday', async () => {
@@ -74,10 +68,10 @@ describe('statistics node: msg in, msgs out', () => {
     const [msg] = await out.waitFor(1);
     expect(msg.payload).toHaveLength(1);
     expect(msg.payload[0].date).toBe(daysAgo(1));
-    expectDaysMatch(sim, msg.payload, {
+    expectDaysMatch(kf.sim, msg.payload, {
       endpoint: 'corp',
-      corpId: sim.fixtures.selfBuilt.corpId,
-      openKfid: sim.fixtures.accounts[0]!.open_kfid,
+      corpId: kf.sim.fixtures.selfBuilt.corpId,
+      openKfid: kf.sim.fixtures.accounts[0]!.open_kfid,
     });
   });
 
@@ -103,15 +97,15 @@ describe('statistics node: msg in, msgs out', () => {
 
   it('reads servicer statistics for msg.endpoint, msg.openKfid and msg.servicer', async () => {
     const { stats, out } = await start();
-    const account = sim.fixtures.accounts[2]!.open_kfid;
-    const servicer = sim.fixtures.servicers[account]![1]!;
+    const account = kf.sim.fixtures.accounts[2]!.open_kfid;
+    const servicer = kf.sim.fixtures.servicers[account]![1]!;
     stats.receive({ endpoint: 'servicer', openKfid: account, servicer, from: daysAgo(9), to: daysAgo(2) });
     const [msg] = await out.waitFor(1);
     expect(msg.statistics).toMatchObject({ endpoint: 'servicer', openKfid: account, servicerUserid: servicer });
     expect(msg.payload).toHaveLength(8);
-    expectDaysMatch(sim, msg.payload, {
+    expectDaysMatch(kf.sim, msg.payload, {
       endpoint: 'servicer',
-      corpId: sim.fixtures.selfBuilt.corpId,
+      corpId: kf.sim.fixtures.selfBuilt.corpId,
       openKfid: account,
       servicerUserid: servicer,
     });
@@ -153,15 +147,15 @@ describe('statistics node: msg in, msgs out', () => {
 
   it('gives an account’s human service from servicer statistics without a servicer', async () => {
     const { stats, out } = await start({ summary: true });
-    const account = sim.fixtures.accounts[0]!.open_kfid;
+    const account = kf.sim.fixtures.accounts[0]!.open_kfid;
     stats.receive({ endpoint: 'servicer', from: daysAgo(9), to: daysAgo(2), metrics: 'reply_rate,first_reply_average_sec,satisfied_rate' });
     const [msg] = await out.waitFor(1);
     expect(msg.statistics).toMatchObject({ endpoint: 'servicer', openKfid: account });
     expect(msg.statistics.servicerUserid).toBeUndefined();
     for (const day of msg.payload) {
-      const expected = sim.expectedStatistic({
+      const expected = kf.sim.expectedStatistic({
         endpoint: 'servicer',
-        corpId: sim.fixtures.selfBuilt.corpId,
+        corpId: kf.sim.fixtures.selfBuilt.corpId,
         openKfid: account,
         date: day.date,
       });
@@ -176,10 +170,10 @@ describe('statistics node: msg in, msgs out', () => {
     const [msg] = await out.waitFor(1);
     const quiet = msg.payload.filter(
       (d: { date: string }) =>
-        sim.expectedStatistic({
+        kf.sim.expectedStatistic({
           endpoint: 'corp',
-          corpId: sim.fixtures.selfBuilt.corpId,
-          openKfid: sim.fixtures.accounts[0]!.open_kfid,
+          corpId: kf.sim.fixtures.selfBuilt.corpId,
+          openKfid: kf.sim.fixtures.accounts[0]!.open_kfid,
           date: d.date,
         }) === undefined,
     );
@@ -195,12 +189,12 @@ describe('statistics node: msg in, msgs out', () => {
     const { stats, out } = await start();
     stats.receive({ from: daysAgo(60), to: daysAgo(2) });
     await out.waitFor(1);
-    const calls = sim.callCount(/statistic/);
+    const calls = kf.sim.callCount(/statistic/);
     stats.receive({ from: daysAgo(60), to: daysAgo(2) });
     const [first, second] = await out.waitFor(2);
     expect(second.payload).toEqual(first.payload);
     expect(second.statistics.stats.cachedDays).toBe(59);
-    expect(sim.callCount(/statistic/)).toBe(calls);
+    expect(kf.sim.callCount(/statistic/)).toBe(calls);
   });
 });
 
@@ -242,7 +236,7 @@ describe('statistics node: status', () => {
 describe('statistics node: errors reach Catch nodes through done(err)', () => {
   it('reports errcode 48002 with its hint, and sends nothing', async () => {
     const { stats, out, caught, statuses } = await start();
-    sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_corp_statistic' });
+    kf.sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_corp_statistic' });
     stats.receive({ topic: 'daily', from: daysAgo(5), to: daysAgo(2) });
     const [msg] = await caught.waitFor(1);
     expect(msg.error.message).toContain('errcode 48002');
@@ -257,7 +251,7 @@ describe('statistics node: errors reach Catch nodes through done(err)', () => {
   });
 
   it('reports a wrong app secret (40001) from the token call', async () => {
-    const { node } = selfBuiltConfig(sim);
+    const { node } = selfBuiltConfig(kf.sim);
     const { flow } = statsFlow();
     flow[0] = node;
     await load(flow, { cfg: { corpSecret: 'not-the-secret' } });
@@ -270,17 +264,17 @@ describe('statistics node: errors reach Catch nodes through done(err)', () => {
 
   it('sends the days that arrived, then reports the chunk that failed', async () => {
     const { stats, out, caught } = await start({}, { concurrency: '2' });
-    sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_corp_statistic' });
+    kf.sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_corp_statistic' });
     stats.receive({ from: daysAgo(63), to: daysAgo(2) });
     const [err] = await caught.waitFor(1);
     const [msg] = await out.waitFor(1);
     expect(msg.payload).toHaveLength(31);
     expect(msg.incomplete.missingDays).toHaveLength(31);
     expect([...msg.incomplete.fetchedDays, ...msg.incomplete.missingDays].sort()).toEqual(listDays(daysAgo(63), daysAgo(2)));
-    expectDaysMatch(sim, msg.payload, {
+    expectDaysMatch(kf.sim, msg.payload, {
       endpoint: 'corp',
-      corpId: sim.fixtures.selfBuilt.corpId,
-      openKfid: sim.fixtures.accounts[0]!.open_kfid,
+      corpId: kf.sim.fixtures.selfBuilt.corpId,
+      openKfid: kf.sim.fixtures.accounts[0]!.open_kfid,
     });
     expect(err.error.message).toMatch(/^IncompleteFetchError: Fetched 31 of 62 days; missing .*errcode 48002/);
     expect(err.wecomError).toMatchObject({ code: 'INCOMPLETE', errcode: 48002 });
@@ -307,7 +301,7 @@ describe('statistics node: errors reach Catch nodes through done(err)', () => {
     expect(msg.error.message).toMatch(/Invalid options\.auth\.corpSecret: missing\. Allowed: the app secret/);
   });
 
-  const account = () => sim.fixtures.accounts[0]!.open_kfid;
+  const account = () => kf.sim.fixtures.accounts[0]!.open_kfid;
   const badMessages: [string, () => object, RegExp][] = [
     ['an unknown endpoint', () => ({ endpoint: 'agents' }), /Invalid msg\.endpoint: "agents"\. Allowed: "component", "corp" or "servicer"/],
     ['a numeric endpoint', () => ({ endpoint: 3 }), /Invalid msg\.endpoint: 3\. Allowed: "component", "corp" or "servicer"/],
@@ -389,7 +383,7 @@ describe('statistics node: errors reach Catch nodes through done(err)', () => {
       expect(msg.wecomError.code, what).toBe('VALIDATION');
     }
     expect(new Set(caught.messages.map((m) => m.error.message)).size).toBe(badMessages.length);
-    expect(sim.callCount(/cgi-bin/)).toBe(0);
+    expect(kf.sim.callCount(/cgi-bin/)).toBe(0);
     expect(out.messages).toHaveLength(0);
 
     stats.receive({ last: 2 });

@@ -116,10 +116,12 @@ describe('retries', () => {
 
   it('retries HTTP 502 but not a malformed body', async () => {
     let calls = 0;
-    const { client } = makeClient(
+    const { client, count } = makeClient(
       standardHandler({ [STAT]: (req) => (++calls === 1 ? { status: 502, raw: '<html>' } : statisticsAnswer(req.body)) }),
     );
-    await expect(client.getStatistics({ endpoint: 'component', last: 1 })).resolves.toBeTruthy();
+    const result = await client.getStatistics({ endpoint: 'component', last: 1 });
+    expect(result.days[0]!.statistic).toMatchObject({ session_cnt: 1 });
+    expect(count(STAT)).toBe(2);
     const bad = makeClient(standardHandler({ [STAT]: () => ({ raw: '{"errcode":0,"statistic_list":[' }) }));
     await expect(bad.client.getStatistics({ endpoint: 'component', last: 1 })).rejects.toThrow(ResponseFormatError);
     expect(bad.count(STAT)).toBe(1);

@@ -4,7 +4,6 @@
  * carries always-null human-service columns, and summaries weight by the endpoint's own denominator.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Simulator } from '@wecom-kf-stats/simulator';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import { createNodeClient, type NodeKfStatsClient } from '../src/node.js';
 import {
@@ -135,26 +134,23 @@ describe('summaries and fill of an endpoint have only its own metrics', () => {
 
 describe('fetched days carry exactly their endpoint’s fields', () => {
   const kf = useSimulator();
-  let sim: Simulator;
   const clients: NodeKfStatsClient[] = [];
-  beforeAll(() => {
-    sim = kf.sim;
-  });
+  beforeAll(() => {});
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
   });
   function selfBuilt(): NodeKfStatsClient {
     const client = createNodeClient({
-      baseUrl: sim.url,
+      baseUrl: kf.sim.url,
       now: kf.now,
-      auth: { type: 'selfBuilt', corpId: sim.fixtures.selfBuilt.corpId, corpSecret: sim.fixtures.selfBuilt.corpSecret },
+      auth: { type: 'selfBuilt', corpId: kf.sim.fixtures.selfBuilt.corpId, corpSecret: kf.sim.fixtures.selfBuilt.corpSecret },
     });
     clients.push(client);
     return client;
   }
 
   it('a corp day from the simulator has no reply_rate key at all, only the corp fields', async () => {
-    const openKfid = sim.fixtures.accounts[0]!.open_kfid;
+    const openKfid = kf.sim.fixtures.accounts[0]!.open_kfid;
     const result = await selfBuilt().getStatistics({ endpoint: 'corp', openKfid, last: 30 });
     const withData = result.days.filter((d) => d.statistic !== null);
     expect(withData.length).toBeGreaterThan(10);
@@ -166,7 +162,7 @@ describe('fetched days carry exactly their endpoint’s fields', () => {
   });
 
   it('an account’s servicer days (no servicer given) carry the human-service fields and no bot field', async () => {
-    const openKfid = sim.fixtures.accounts[0]!.open_kfid;
+    const openKfid = kf.sim.fixtures.accounts[0]!.open_kfid;
     const result = await selfBuilt().getStatistics({ endpoint: 'servicer', openKfid, last: 30 });
     const withData = result.days.filter((d) => d.statistic !== null);
     expect(withData.length).toBeGreaterThan(10);

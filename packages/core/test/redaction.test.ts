@@ -9,6 +9,8 @@ const CANARY = {
   ticket: 'CANARY-suite-ticket-0c2d',
   permanentCode: 'CANARY-permanent-code-b81f',
   token: 'CANARY-access-token-19ae',
+  /** A token the caller holds: registered by nothing but the static-token strategy itself. */
+  staticToken: 'CANARY-static-token-4e21',
   suiteToken: 'CANARY-suite-token-77aa',
   header: 'CANARY-token-service-key-3c3c',
 };
@@ -28,12 +30,14 @@ function everyAuth(): KfStatsClientOptions['auth'][] {
       permanentCode: CANARY.permanentCode,
     },
     { type: 'tokenService', url: 'https://tokens.test/token', headers: { 'x-key': CANARY.header } },
-    { type: 'token', accessToken: CANARY.token },
+    { type: 'token', accessToken: CANARY.staticToken },
   ];
 }
 
 /** A WeCom whose answers echo what it was sent (URL with token, body with secrets): the worst case for redaction. */
-const echo = (raw: { url: string; body?: string }) => `bad request ${raw.url} ${raw.body ?? ''} token ${CANARY.token}`;
+/** WeCom echoing the request back, the token it was sent included. */
+const echo = (raw: { url: string; body?: string }) =>
+  `bad request ${raw.url} ${raw.body ?? ''} token ${new URL(raw.url).searchParams.get('access_token') ?? ''}`;
 const echoing = (failWith: number, failPath: string) =>
   standardHandler({
     '/cgi-bin/gettoken': (_req, raw) =>

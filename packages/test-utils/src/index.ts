@@ -1,26 +1,57 @@
 /**
- * One WeCom simulator per test file: started before the file's tests, closed after them, its
- * faults and call log cleared before each test. Its clock reads today at 10:00 China time, so
- * yesterday is always computed and results do not depend on the hour the tests run at.
+ * One WeCom simulator per test file, and one pinned clock for everything the file runs: the
+ * simulator, the clients under test in this process (Date is faked to today 10:00 China time and
+ * moves on with real time) and the child processes it starts (`pinnedClockEnv`). Yesterday is
+ * always computed, and no result depends on the hour the tests run at.
  */
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
 import { chinaClock, startSimulator, type Simulator, type SimulatorOptions } from '@wecom-kf-stats/simulator';
 
 export interface SimulatorHandle {
   /** The running simulator (available inside tests and hooks). */
   readonly sim: Simulator;
-  /** The simulator's clock, for clients that should share it. */
+  /** The pinned clock in epoch ms, shared by the simulator and everything in this process. */
   readonly now: () => number;
 }
 
+const DAY_MS = 86_400_000;
+const CHINA_OFFSET_MS = 8 * 3_600_000;
+
+/**
+ * Pin `Date` in this process to today at `hour` China time, moving on with real time from there.
+ * Only Date is faked: timers, sockets and the event loop stay real.
+ */
+export function pinChinaClock(hour = 10): () => number {
+  const start = chinaClock({ hour })();
+  vi.useFakeTimers({ toFake: ['Date'], now: start, shouldAdvanceTime: true });
+  return () => Date.now();
+}
+
+/** The China day (YYYY-MM-DD) `n` days before the pinned today. */
+export function daysAgo(n: number, nowMs: number = Date.now()): string {
+  return new Date(nowMs + CHINA_OFFSET_MS - n * DAY_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * Environment for a child process (a CLI, a server) to read the same pinned clock: Node preloads
+ * a module that sets its Date to `nowMs` and lets it move on with real time.
+ */
+export function pinnedClockEnv(nowMs: number = Date.now()): Record<string, string> {
+  const preload = fileURLToPath(new URL('./pin-clock.js', import.meta.url));
+  return { NODE_OPTIONS: `--import=${preload}`, KF_STATS_TEST_NOW: String(nowMs) };
+}
+
 export function useSimulator(options: SimulatorOptions = {}): SimulatorHandle {
-  const now = options.now ?? chinaClock({ hour: 10 });
+  let now: () => number = options.now ?? (() => Date.now());
   let current: Simulator | undefined;
   beforeAll(async () => {
-    current = await startSimulator({ port: 0, ...options, now });
+    if (!options.now) now = pinChinaClock(10);
+    current = await startSimulator({ port: 0, ...options, now: () => now() });
   });
   afterAll(async () => {
     await current?.close();
+    if (!options.now) vi.useRealTimers();
   });
   beforeEach(() => {
     current?.clearFaults();
@@ -32,6 +63,6 @@ export function useSimulator(options: SimulatorOptions = {}): SimulatorHandle {
       if (!current) throw new Error('the simulator starts in beforeAll: use it inside tests or hooks');
       return current;
     },
-    now,
+    now: () => now(),
   };
 }
