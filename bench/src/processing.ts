@@ -2,7 +2,7 @@
  * Core's cost per statistics response (errcode check, schema validation, China-day decoding,
  * null-filling, unknown-field keeping) against a bare JSON.parse of the same body.
  */
-import { chinaMidnightEpochSeconds, parseStatisticsBody, planRangeChunks, statsWindow } from '@wecom-kf-stats/core/internal';
+import { chinaMidnightEpochSeconds, parseStatisticsBody, planRangeChunks, statisticsWindow } from '@wecom-kf-stats/core/internal';
 import { chinaClock, startSimulator } from '@wecom-kf-stats/simulator';
 import { median, type Figure } from './figures.js';
 
@@ -27,7 +27,7 @@ export async function benchProcessing(): Promise<Figure[]> {
     const { access_token } = (await (
       await fetch(`${sim.url}/cgi-bin/gettoken?corpid=${selfBuilt.corpId}&corpsecret=${selfBuilt.corpSecret}`)
     ).json()) as { access_token: string };
-    const window = statsWindow(now());
+    const window = statisticsWindow(now());
     const chunk = planRangeChunks(window.oldest, window.newest)[0]!;
     const response = await fetch(`${sim.url}/cgi-bin/kf/get_corp_statistic?access_token=${access_token}`, {
       method: 'POST',

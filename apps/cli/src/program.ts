@@ -99,7 +99,7 @@ function createClient(flags: ConnectionFlags, io: CliIO, progress?: ProgressRepo
     // A long wait (a whole minute after 45009) is never silent: said on stderr and in the bar.
     onWait: (wait) => {
       if (wait.delayMs < ANNOUNCED_WAIT_MS) return;
-      const text = `waiting ${formatDuration(wait.delayMs)} before retry ${wait.retry}/${wait.maxRetries} of ${wait.endpoint}: ${wait.reason}`;
+      const text = `waiting ${formatDuration(wait.delayMs)} before retry ${wait.retry}/${wait.maxRetries} of ${wait.path}: ${wait.reason}`;
       if (progress?.active()) progress.say(text);
       else io.stderr.write(`${CLI_NAME}: ${text}\n`);
     },

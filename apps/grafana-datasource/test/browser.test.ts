@@ -16,7 +16,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chinaMidnightEpochSeconds } from '@wecom-kf-stats/core/internal';
 import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
-import { addDays, statsWindow } from '@wecom-kf-stats/core/internal';
+import { addDays, statisticsWindow } from '@wecom-kf-stats/core/internal';
 import { createDataProxyHandler, pluginJson, type UpstreamRequest } from './data-proxy';
 
 const ACCOUNT = 'wkSIM0001presales';
@@ -130,7 +130,7 @@ window.define.amd = true;</script>
   });
 
   test('the AMD bundle runs a query in the browser and returns frames at China midnights', async () => {
-    const { newest } = statsWindow(Date.now());
+    const { newest } = statisticsWindow(Date.now());
     const days = { from: addDays(newest, -4), to: newest };
     const fromMs = chinaMidnightEpochSeconds(days.from) * 1000;
     const toMs = chinaMidnightEpochSeconds(days.to) * 1000 + 3_600_000;

@@ -1,5 +1,5 @@
 import { dateTime, type DataFrame, type DataQueryRequest, type DataQueryResponse, type ScopedVars } from '@grafana/data';
-import { addDays, chinaMidnightEpochSeconds, listDays, statsWindow } from '@wecom-kf-stats/core/internal';
+import { addDays, chinaMidnightEpochSeconds, listDays, statisticsWindow } from '@wecom-kf-stats/core/internal';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import type { KfStatsQuery } from '../src/types';
 import { DEFAULT_QUERY } from '../src/types';
@@ -8,7 +8,7 @@ export const ACCOUNT = 'wkSIM0001presales';
 
 /** Yesterday and friends, in China days, by the same clock the simulator uses. */
 export function window() {
-  return statsWindow(Date.now());
+  return statisticsWindow(Date.now());
 }
 
 /** A dashboard range covering the China days `from`..`to` (noon to noon, China time). */

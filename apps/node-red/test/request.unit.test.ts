@@ -8,7 +8,7 @@ describe('planning a request', () => {
   it("takes core's defaults when neither the node nor the msg says otherwise", () => {
     const plan = planStatistics({}, {});
     expect(plan.query).toEqual({ endpoint: 'corp', last: 1, windowPolicy: 'clamp' });
-    expect(plan.fill).toBe('null');
+    expect(plan.fillPolicy).toBe('null');
     expect(plan.metrics).toBeUndefined();
   });
 

@@ -27,7 +27,7 @@ export interface Logger {
 /** A wait before a retry, told to the host so that a long one is never silent. */
 export interface RetryWait {
   /** The API path being retried. */
-  endpoint: string;
+  path: string;
   /** How long the client waits before the next try. */
   delayMs: number;
   /** Why, for people: "WeCom's call-frequency limit (errcode 45009)". */
@@ -186,7 +186,7 @@ export async function executeCall<S extends z.ZodType>(ctx: CallContext, call: A
       retries += 1;
       log(ctx, 'warn', `${label}: ${(error as Error).message} — retry ${retries}/${ctx.retry.maxRetries} in ${delay} ms`);
       ctx.onWait?.({
-        endpoint: label,
+        path: label,
         delayMs: delay,
         reason: retryReason(error),
         error: error as WecomStatsError,

@@ -24,7 +24,7 @@ export { parseChoice } from './validate.js';
 
 // China days and WeCom's window.
 export { chinaDayOfEpochMs, chinaMidnightEpochSeconds } from './china-day.js';
-export { statsWindow } from './range.js';
+export { statisticsWindow } from './range.js';
 export type { ChinaDay } from './china-day.js';
 export type { DayInput } from './day-input.js';
 export type { RangeInput, StatisticsWindow, WindowPolicy } from './range.js';

@@ -37,7 +37,7 @@ export interface ResolvedRange {
   warnings: StatisticsWarning[];
 }
 
-export function statsWindow(nowMs: number): StatisticsWindow {
+export function statisticsWindow(nowMs: number): StatisticsWindow {
   const today = chinaToday(nowMs);
   return { oldest: addDays(today, -OLDEST_DAY_OFFSET), newest: addDays(today, -1) };
 }
@@ -65,7 +65,7 @@ function parseLast(value: unknown): number {
  * the window are always errors.
  */
 export function resolveRange(input: RangeInput, nowMs: number, policy: WindowPolicy = 'clamp'): ResolvedRange {
-  const window = statsWindow(nowMs);
+  const window = statisticsWindow(nowMs);
   const windowText = `days from ${window.oldest} to ${window.newest} (180 days ago to yesterday, China time)`;
   let from: ChinaDay;
   let to: ChinaDay;

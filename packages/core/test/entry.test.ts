@@ -84,7 +84,7 @@ describe('the public surface', () => {
         'redactText',
         'servicerIdOf',
         'shapeDays',
-        'statsWindow',
+        'statisticsWindow',
         'summarizeDays',
         'validateBaseUrl',
       ].sort(),

@@ -176,7 +176,7 @@ describe('waits are told to the host', () => {
     );
     await fake.client.getStatistics({ endpoint: 'component', last: 1 });
     expect(waits).toHaveLength(2);
-    expect(waits[0]).toMatchObject({ endpoint: STAT, retry: 1, maxRetries: 3, reason: expect.stringContaining('errcode 45009') });
+    expect(waits[0]).toMatchObject({ path: STAT, retry: 1, maxRetries: 3, reason: expect.stringContaining('errcode 45009') });
     expect(waits[0]!.delayMs).toBeGreaterThanOrEqual(60_000);
     expect(waits[1]!.retry).toBe(2);
   });

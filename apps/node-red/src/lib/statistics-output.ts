@@ -26,7 +26,7 @@ export function statisticsMessages(
   clone: <T>(value: T) => T,
   extra: Record<string, unknown> = {},
 ): NodeMessage[] {
-  const days = shapeDays(result.endpoint, result.days, { metrics: plan.metrics, fillPolicy: plan.fill });
+  const days = shapeDays(result.endpoint, result.days, { metrics: plan.metrics, fillPolicy: plan.fillPolicy });
   const common = {
     statistics: describeResult(result),
     warnings: result.warnings,

@@ -40,7 +40,7 @@ export interface StatisticsPlan {
   query: StatisticsQuery;
   output: OutputMode;
   summary: boolean;
-  fill: FillPolicy;
+  fillPolicy: FillPolicy;
   /** Metric keys to keep; undefined keeps every field (unknown ones too). */
   metrics: string[] | undefined;
   /** Core field name -> the msg property it came from. */
@@ -104,7 +104,7 @@ export function planStatistics(settings: StatisticsSettings, msg: NodeMessage): 
   } as StatisticsQuery;
 
   const fillInput = pick('fill', settings.fill);
-  const fill = parseChoice(sources.fill ?? 'fill', fillInput, FILL_POLICIES, DEFAULTS.fillPolicy);
+  const fillPolicy = parseChoice(sources.fill ?? 'fill', fillInput, FILL_POLICIES, DEFAULTS.fillPolicy);
   const metricsInput = pick('metrics', settings.metrics);
   let metrics: string[] | undefined;
   if (metricsInput !== undefined) {
@@ -123,7 +123,7 @@ export function planStatistics(settings: StatisticsSettings, msg: NodeMessage): 
   }
 
   const output = settings.output === 'day' ? 'day' : 'all';
-  return { query, output, summary: settings.summary === true, fill, metrics, sources };
+  return { query, output, summary: settings.summary === true, fillPolicy, metrics, sources };
 }
 
 /**
