@@ -1,4 +1,5 @@
-// Private machinery for this project's own benchmarks and tests. Not part of the public API: it
+// Private machinery for this project's own packages (released in lockstep with core, pinned to
+// the same version), benchmarks and tests. Not part of the public API: it
 // may change in any release without notice. Users import `@wecom-kf-stats/core` (or `/node`).
 export * from './index.js';
 export { clientOptionsSchema, statisticsQuerySchema } from './client.js';

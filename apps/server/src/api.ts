@@ -1,0 +1,371 @@
+/**
+ * The gateway API under /api/v1: read-only JSON, every route but /healthz behind
+ * `Authorization: Bearer <key>`. Statistics come from the archive whatever their age; days of
+ * WeCom's window that it lacks are fetched live (paced like the collector) and stored. Answers
+ * never hold a token or a secret, and errors never a stack.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { fetchAndStore, isSettled } from './collector.js';
+import type { ServerConfig, SourceConfig } from './config.js';
+import { readFileSync } from 'node:fs';
+import {
+  addDays,
+  chinaToday,
+  daysBetween,
+  describeDays,
+  listDays,
+  MAX_RANGE_DAYS,
+  parseDay as parseChinaDay,
+  statisticsWindow,
+  type ChinaDay,
+} from './china-days.js';
+import { isWecomStatsError, metricsFor, redactText, summarizeDays, type StatisticsDay, type StatisticsEndpoint } from './kf-core.js';
+import type { ServerMetrics } from './metrics.js';
+import { openApiDocument, ROUTES, type ParameterName } from './openapi.js';
+import type { SeriesKey, Store } from './store/store.js';
+import type { WecomClients } from './wecom.js';
+
+/** A bad request: `parameter` names the query parameter. */
+export class ParameterError extends Error {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(`${parameter}: ${message}`);
+  }
+}
+
+/**
+ * A day's statistic as the CLI shows it: every catalog metric of the endpoint present, null when
+ * WeCom left it out ("not computable", never 0); every other field WeCom sent kept as sent.
+ */
+function presentStatistic(endpoint: StatisticsEndpoint, statistic: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (statistic === null) return null;
+  const out: Record<string, unknown> = {};
+  for (const metric of metricsFor(endpoint)) out[metric.key] = statistic[metric.key] ?? null;
+  return Object.assign(out, statistic);
+}
+
+export interface ApiOptions {
+  config: ServerConfig;
+  store: Store;
+  clients: WecomClients;
+  metrics: ServerMetrics;
+  apiKeys: readonly string[];
+  now: () => number;
+  logger: Logger;
+  /** Shutdown in progress: live fetches stop. */
+  signal?: AbortSignal;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Constant-time check against every key (hashing first makes the lengths equal). */
+function keyMatches(presented: string, keys: readonly Buffer[]): boolean {
+  const candidate = digest(presented);
+  let found = false;
+  for (const key of keys) found = timingSafeEqual(candidate, key) || found;
+  return found;
+}
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string) {
+  return reply.code(status).type('application/json; charset=utf-8').send({ error: { code, message } });
+}
+
+type Query = Record<string, string>;
+
+function readQuery(request: FastifyRequest, allowed: readonly ParameterName[]): Query {
+  const raw = (request.query ?? {}) as Record<string, unknown>;
+  const query: Query = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!(allowed as readonly string[]).includes(name)) throw new ParameterError(name, `unknown parameter; allowed: ${allowed.join(', ')}`);
+    if (Array.isArray(value)) throw new ParameterError(name, 'given more than once');
+    query[name] = String(value);
+  }
+  return query;
+}
+
+function findSource(config: ServerConfig, query: Query): SourceConfig {
+  const id = query.source;
+  if (id === undefined || id === '') {
+    throw new ParameterError('source', `required: one of ${config.sources.map((s) => s.id).join(', ')}`);
+  }
+  const source = config.sources.find((s) => s.id === id);
+  if (!source) throw new ParameterError('source', `unknown source "${id}"; configured: ${config.sources.map((s) => s.id).join(', ')}`);
+  return source;
+}
+
+function corpIdsOf(source: SourceConfig): string[] {
+  return source.auth.type === 'serviceProvider' ? source.auth.corps.map((c) => c.authCorpId) : [source.auth.corpId];
+}
+
+function pickCorp(source: SourceConfig, query: Query): string {
+  const corps = corpIdsOf(source);
+  const asked = query.corpid;
+  if (asked === undefined || asked === '') {
+    if (corps.length > 1)
+      throw new ParameterError('corpid', `required: source "${source.id}" serves ${corps.length} corps (${corps.join(', ')})`);
+    return corps[0]!;
+  }
+  if (!corps.includes(asked))
+    throw new ParameterError('corpid', `"${asked}" is not a corp of source "${source.id}"; its corps: ${corps.join(', ')}`);
+  return asked;
+}
+
+interface SeriesRequest {
+  series: SeriesKey;
+  from: ChinaDay;
+  to: ChinaDay;
+  warnings: { code: string; message: string; days?: string[] }[];
+}
+
+function parseSeriesRequest(config: ServerConfig, query: Query, nowMs: number): SeriesRequest {
+  const source = findSource(config, query);
+  const corpId = pickCorp(source, query);
+  const endpoint = query.endpoint;
+  if (endpoint === undefined || endpoint === '') throw new ParameterError('endpoint', 'required: "component", "corp" or "servicer"');
+  if (endpoint !== 'component' && endpoint !== 'corp' && endpoint !== 'servicer') {
+    throw new ParameterError('endpoint', `"${endpoint}" is not one of "component", "corp", "servicer"`);
+  }
+  if (endpoint === 'component' && source.auth.type !== 'serviceProvider') {
+    throw new ParameterError('endpoint', `"component" statistics need a serviceProvider source; "${source.id}" is ${source.auth.type}`);
+  }
+  const openKfid = query.open_kfid ?? '';
+  const servicerUserid = query.servicer_userid ?? '';
+  if (endpoint === 'component' && openKfid) throw new ParameterError('open_kfid', 'not used by component statistics (they are corp-level)');
+  if (endpoint !== 'component' && !openKfid)
+    throw new ParameterError('open_kfid', `required for ${endpoint} statistics: a customer-service account id ("wk...")`);
+  if (endpoint !== 'servicer' && servicerUserid) throw new ParameterError('servicer_userid', 'only with endpoint=servicer');
+
+  const today = chinaToday(nowMs);
+  const yesterday = addDays(today, -1);
+  const warnings: SeriesRequest['warnings'] = [];
+  let from: ChinaDay;
+  let to: ChinaDay;
+  if (query.last !== undefined) {
+    if (query.from !== undefined || query.to !== undefined) throw new ParameterError('last', 'give either last or from/to, not both');
+    if (!/^\d{1,4}$/.test(query.last) || Number(query.last) < 1 || Number(query.last) > MAX_RANGE_DAYS) {
+      throw new ParameterError('last', `a whole number of days from 1 to ${MAX_RANGE_DAYS}, got "${query.last}"`);
+    }
+    to = yesterday;
+    from = addDays(yesterday, -(Number(query.last) - 1));
+  } else {
+    if (query.from === undefined) throw new ParameterError('from', 'required (a China date YYYY-MM-DD), or give last=N');
+    if (query.to === undefined) throw new ParameterError('to', 'required (a China date YYYY-MM-DD), or give last=N');
+    from = parseDay(query.from, 'from', nowMs);
+    to = parseDay(query.to, 'to', nowMs);
+    if (daysBetween(from, to) < 0) throw new ParameterError('to', `${to} is before from (${from})`);
+    if (daysBetween(from, yesterday) < 0)
+      throw new ParameterError('from', `${from} is after yesterday (${yesterday}): no day has statistics yet`);
+    if (daysBetween(to, yesterday) < 0) {
+      warnings.push({ code: 'RANGE_CLAMPED', message: `The range ends at yesterday (${yesterday}): later days have no statistics yet.` });
+      to = yesterday;
+    }
+    if (daysBetween(from, to) + 1 > MAX_RANGE_DAYS)
+      throw new ParameterError('from', `the range spans ${daysBetween(from, to) + 1} days; at most ${MAX_RANGE_DAYS}`);
+  }
+  return { series: { source: source.id, endpoint, corpId, openKfid, servicerUserid }, from, to, warnings };
+}
+
+function parseDay(value: string, field: 'from' | 'to', nowMs: number): ChinaDay {
+  const day = parseChinaDay(value, nowMs);
+  if (day === undefined)
+    throw new ParameterError(field, `"${value}" is not a day; allowed: a China date YYYY-MM-DD, "yesterday" or "N days ago"`);
+  return day;
+}
+
+/** Archive first; in-window days it lacks are fetched live and stored; the rest named in a warning. */
+async function statisticsFor(
+  options: ApiOptions,
+  request: SeriesRequest,
+  inflight: Map<string, Promise<StatisticsDay[]>>,
+): Promise<{ days: StatisticsDay[]; warnings: SeriesRequest['warnings'] }> {
+  const { store, clients, now } = options;
+  const { series, from, to } = request;
+  const warnings = [...request.warnings];
+  const byDate = new Map<ChinaDay, StatisticsDay>();
+  const settled = new Set<ChinaDay>();
+  for (const day of await store.readDays(series, from, to)) {
+    byDate.set(day.date, { date: day.date, stat_time: day.stat_time, statistic: day.statistic });
+    if (isSettled(day.date, day.fetchedAt)) settled.add(day.date);
+  }
+  const window = statisticsWindow(now());
+  const live = listDays(from, to).filter(
+    (d) => !settled.has(d) && daysBetween(window.oldest, d) >= 0 && daysBetween(d, window.newest) >= 0,
+  );
+  const lost = new Set<ChinaDay>();
+  if (live.length > 0) {
+    const corp = clients.find(series.source, series.corpId)[0]!;
+    // Identical requests arriving together share one fetch.
+    const key = JSON.stringify([series, live[0], live.at(-1), live.length]);
+    let pending = inflight.get(key);
+    if (!pending) {
+      pending = fetchAndStore(store, corp, series, live, now, options.signal)
+        .then((r) => r.stored)
+        .finally(() => inflight.delete(key));
+      inflight.set(key, pending);
+    }
+    try {
+      for (const day of await pending) byDate.set(day.date, day);
+    } catch (error) {
+      // Whatever arrived before the failure is stored: answer it, and name the rest.
+      const archived = await store.readDays(series, from, to);
+      for (const day of archived) byDate.set(day.date, { date: day.date, stat_time: day.stat_time, statistic: day.statistic });
+      const got = new Set(archived.filter((d) => isSettled(d.date, d.fetchedAt)).map((d) => d.date));
+      for (const day of live) if (!got.has(day)) lost.add(day);
+      const reason = redactText((error as Error).message);
+      warnings.push({
+        code: 'LIVE_FETCH_FAILED',
+        message: `Fetching ${describeDays([...lost])} from WeCom failed: ${reason}`,
+        days: [...lost],
+      });
+      options.logger.warn(`live fetch for ${series.source}/${series.endpoint} failed: ${reason}`);
+    }
+  }
+  const all = listDays(from, to);
+  const unavailable = all.filter((d) => !byDate.has(d) && !lost.has(d));
+  if (unavailable.length > 0) {
+    warnings.push({
+      code: 'NOT_ARCHIVED',
+      message: `${describeDays(unavailable)}: not in the archive and outside WeCom's window (${window.oldest}..${window.newest}), so no source has these days.`,
+      days: unavailable,
+    });
+  }
+  return { days: all.flatMap((d) => (byDate.has(d) ? [byDate.get(d)!] : [])), warnings };
+}
+
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const { config, store, clients, now } = options;
+  const keys = options.apiKeys.map(digest);
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, return503OnClosing: true });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url === '/healthz' || request.url.startsWith('/healthz?')) return;
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match || !keyMatches(match[1]!, keys)) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendError(
+        reply,
+        401,
+        'UNAUTHORIZED',
+        match ? 'the API key is not valid' : 'send the header "Authorization: Bearer <API key>"',
+      );
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ParameterError) return sendError(reply, 400, 'INVALID_PARAMETER', error.message);
+    if (isWecomStatsError(error)) {
+      // WeCom (or the way to it) failed: say how, in core's words (secrets already redacted).
+      request.log.warn(`WeCom call failed: ${error.message}`);
+      return sendError(reply, 502, `UPSTREAM_${error.code}`, redactText(error.message));
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) return sendError(reply, status, 'BAD_REQUEST', (error as Error).message);
+    request.log.error({ err: error }, 'request failed');
+    return sendError(reply, 500, 'INTERNAL', 'the server failed to answer; see its log');
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+
+  const inflight = new Map<string, Promise<StatisticsDay[]>>();
+
+  app.get('/healthz', async (request, reply) => {
+    try {
+      await store.sourceStats();
+    } catch (error) {
+      request.log.error(`health check: the store does not answer: ${(error as Error).message}`);
+      return reply.code(503).send({ status: 'unavailable', store: store.kind });
+    }
+    return { status: 'ok', store: store.kind };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
+  });
+
+  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const openApi = openApiDocument(version);
+  app.get('/api/v1/openapi.json', async () => openApi);
+
+  app.get('/api/v1/sources', async (request) => {
+    readQuery(request, ROUTES['/api/v1/sources'].parameters);
+    return {
+      sources: config.sources.map((s) => ({ id: s.id, type: s.auth.type, collect: s.collect, corps: corpIdsOf(s) })),
+    };
+  });
+
+  app.get('/api/v1/accounts', async (request) => {
+    const query = readQuery(request, ROUTES['/api/v1/accounts'].parameters);
+    const source = findSource(config, query);
+    const corpId = query.corpid !== undefined || corpIdsOf(source).length === 1 ? pickCorp(source, query) : undefined;
+    let rows = await store.listAccounts(source.id, corpId);
+    if (rows.length === 0) {
+      // Not discovered yet: ask WeCom and remember the answer.
+      for (const corp of clients.find(source.id, corpId)) {
+        const listed = await corp.client.listAccounts();
+        await store.saveAccounts(
+          source.id,
+          corp.corpId,
+          listed.map((a) => ({ openKfid: a.open_kfid, name: a.name ?? null })),
+          now(),
+        );
+      }
+      rows = await store.listAccounts(source.id, corpId);
+    }
+    return { source: source.id, accounts: rows.map((r) => ({ corpid: r.corpId, open_kfid: r.openKfid, name: r.name })) };
+  });
+
+  app.get('/api/v1/servicers', async (request) => {
+    const query = readQuery(request, ROUTES['/api/v1/servicers'].parameters);
+    const source = findSource(config, query);
+    const corpId = pickCorp(source, query);
+    const openKfid = query.open_kfid;
+    if (!openKfid) throw new ParameterError('open_kfid', 'required: a customer-service account id ("wk...")');
+    let rows = await store.listServicers(source.id, openKfid, corpId);
+    if (rows.length === 0) {
+      const corp = clients.find(source.id, corpId)[0]!;
+      const listed = await corp.client.listServicers(openKfid);
+      const servicers = listed.map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null })).filter((s) => s.userid);
+      await store.saveServicers(source.id, corpId, openKfid, servicers, now());
+      rows = await store.listServicers(source.id, openKfid, corpId);
+    }
+    return {
+      source: source.id,
+      open_kfid: openKfid,
+      servicers: rows.map((r) => ({ servicer_userid: r.servicerUserid, status: r.status })),
+    };
+  });
+
+  const seriesAnswer = (request: SeriesRequest) => ({
+    source: request.series.source,
+    corpid: request.series.corpId,
+    endpoint: request.series.endpoint as StatisticsEndpoint,
+    ...(request.series.openKfid ? { open_kfid: request.series.openKfid } : {}),
+    ...(request.series.servicerUserid ? { servicer_userid: request.series.servicerUserid } : {}),
+    from: request.from,
+    to: request.to,
+  });
+
+  app.get('/api/v1/statistics', async (request) => {
+    const parsed = parseSeriesRequest(config, readQuery(request, ROUTES['/api/v1/statistics'].parameters), now());
+    const { days, warnings } = await statisticsFor(options, parsed, inflight);
+    const endpoint = parsed.series.endpoint;
+    return {
+      ...seriesAnswer(parsed),
+      days: days.map((d) => ({ date: d.date, stat_time: d.stat_time, statistic: presentStatistic(endpoint, d.statistic) })),
+      warnings,
+    };
+  });
+
+  app.get('/api/v1/summary', async (request) => {
+    const parsed = parseSeriesRequest(config, readQuery(request, ROUTES['/api/v1/summary'].parameters), now());
+    const { days, warnings } = await statisticsFor(options, parsed, inflight);
+    return { ...seriesAnswer(parsed), summary: summarizeDays(parsed.series.endpoint, days), warnings };
+  });
+
+  return app;
+}

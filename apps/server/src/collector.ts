@@ -1,0 +1,306 @@
+/**
+ * The collector: discover every series of every source (accounts through kf/account/list,
+ * servicers through kf/servicer/list), then for each series fetch the days of WeCom's window that
+ * the archive lacks, in the fewest ≤31-day chunks, and store each chunk as it arrives, so a run
+ * that fails part-way keeps what it stored and the next run fetches the rest.
+ *
+ * Series are leased in the store (`FOR UPDATE SKIP LOCKED` with an expiry): any number of
+ * processes on one PostgreSQL share the work, each series-day is fetched once, and a killed
+ * process's series are picked up when its lease expires.
+ */
+import type { ServerConfig } from './config.js';
+import {
+  addDays,
+  chinaMidnightEpochSeconds,
+  chinaToday,
+  listDays,
+  planChunks,
+  READY_HOUR_CHINA,
+  statisticsWindow,
+  type ChinaDay,
+} from './china-days.js';
+import { type StatisticsDay, type StatisticsEndpoint } from './kf-core.js';
+import type { LeasedSeries, SeriesKey, Store } from './store/store.js';
+import { fetchChunk, type CorpClient, type WecomClients } from './wecom.js';
+
+export interface Log {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * A stored day is final once it was fetched after WeCom computed it: by 06:00 China time the next
+ * day (page 99367). Earlier fetches (yesterday, before 06:00, often without `statistic`) are
+ * fetched again by a later run.
+ */
+export function isSettled(day: ChinaDay, fetchedAtMs: number): boolean {
+  return fetchedAtMs >= (chinaMidnightEpochSeconds(addDays(day, 1)) + READY_HOUR_CHINA * 3600) * 1000;
+}
+
+/** Days of WeCom's window that the archive lacks or holds only as fetched too early. */
+export async function missingDays(store: Store, series: SeriesKey, from: ChinaDay, to: ChinaDay): Promise<ChinaDay[]> {
+  const archived = await store.readDays(series, from, to);
+  const settled = new Set(archived.filter((d) => isSettled(d.date, d.fetchedAt)).map((d) => d.date));
+  return listDays(from, to).filter((day) => !settled.has(day));
+}
+
+/**
+ * Fetch `days` of one series in the fewest chunks and store each chunk as it arrives. Returns the
+ * days stored; throws the first failure after storing whatever arrived.
+ */
+export async function fetchAndStore(
+  store: Store,
+  corp: CorpClient,
+  series: SeriesKey,
+  days: readonly ChinaDay[],
+  now: () => number,
+  signal?: AbortSignal,
+  onStored?: (days: number) => void,
+): Promise<{ stored: StatisticsDay[] }> {
+  const stored: StatisticsDay[] = [];
+  const wanted = new Set(days);
+  for (const chunk of planChunks(days)) {
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    const result = await fetchChunk(corp, series, chunk, signal);
+    // A chunk may span days between the missing ones that the archive already holds as final:
+    // keep only the days asked for.
+    const fresh = result.filter((d) => wanted.has(d.date));
+    await store.writeDays(series, fresh, now());
+    stored.push(...fresh);
+    onStored?.(fresh.length);
+  }
+  return { stored };
+}
+
+export interface CollectOptions {
+  config: ServerConfig;
+  store: Store;
+  clients: WecomClients;
+  now: () => number;
+  /** Identifies this process in leases. */
+  owner: string;
+  log: Log;
+  signal?: AbortSignal;
+  /** Wait between looks for series that other processes hold. @default 500 */
+  pollMs?: number;
+}
+
+export interface CollectSummary {
+  series: number;
+  daysStored: number;
+  statisticsCalls: number;
+  failures: number;
+  interrupted: boolean;
+}
+
+function seriesName(s: SeriesKey): string {
+  return [s.source, s.endpoint, s.corpId, s.openKfid, s.servicerUserid].filter(Boolean).join('/');
+}
+
+/** Every series of one corp: accounts and servicers from the config or from WeCom. */
+async function listSeries(
+  config: ServerConfig,
+  store: Store,
+  corp: CorpClient,
+  now: () => number,
+  signal?: AbortSignal,
+): Promise<SeriesKey[]> {
+  const source = config.sources.find((s) => s.id === corp.sourceId)!;
+  const base = { source: source.id, corpId: corp.corpId };
+  const series: SeriesKey[] = [];
+  if (source.collect.includes('component')) series.push({ ...base, endpoint: 'component', openKfid: '', servicerUserid: '' });
+  const perAccount = source.collect.filter((e): e is Exclude<StatisticsEndpoint, 'component'> => e !== 'component');
+  if (perAccount.length === 0) return series;
+  let accounts = source.accounts;
+  if (!accounts) {
+    const listed = await corp.client.listAccounts(signal ? { signal } : {});
+    await store.saveAccounts(
+      source.id,
+      corp.corpId,
+      listed.map((a) => ({ openKfid: a.open_kfid, name: a.name ?? null })),
+      now(),
+    );
+    accounts = listed.map((a) => a.open_kfid);
+  }
+  for (const openKfid of accounts) {
+    if (perAccount.includes('corp')) series.push({ ...base, endpoint: 'corp', openKfid, servicerUserid: '' });
+    if (perAccount.includes('servicer')) {
+      // Without servicer_userid WeCom answers the account's total of human service: the only source
+      // of an account's reply rate, first reply and satisfaction (page 96433).
+      series.push({ ...base, endpoint: 'servicer', openKfid, servicerUserid: '' });
+      const servicers = await corp.client.listServicers(openKfid, signal ? { signal } : {});
+      const ids = servicers.map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null })).filter((s) => s.userid);
+      await store.saveServicers(source.id, corp.corpId, openKfid, ids, now());
+      for (const s of ids) series.push({ ...base, endpoint: 'servicer', openKfid, servicerUserid: s.userid });
+    }
+  }
+  return series;
+}
+
+/** How long one process may hold a corp's discovery before another takes over. */
+const DISCOVERY_LEASE_MS = 120_000;
+
+/**
+ * The corp's series for today: listed through WeCom by one process, and read from the store by
+ * every other replica (accounts and servicers change rarely; once a China day is enough).
+ */
+async function discoverSeries(
+  config: ServerConfig,
+  store: Store,
+  corp: CorpClient,
+  now: () => number,
+  owner: string,
+  pollMs: number,
+  signal?: AbortSignal,
+): Promise<SeriesKey[]> {
+  const source = config.sources.find((s) => s.id === corp.sourceId)!;
+  const basis = JSON.stringify({ day: chinaToday(now()), collect: source.collect, accounts: source.accounts ?? null });
+  const key = `discover:${corp.sourceId}:${corp.corpId}`;
+  for (;;) {
+    const known = await store.readDiscovery(corp.sourceId, corp.corpId, basis);
+    if (known) return known;
+    if (await store.tryLease(key, owner, DISCOVERY_LEASE_MS)) {
+      try {
+        const series = await listSeries(config, store, corp, now, signal);
+        await store.saveDiscovery(corp.sourceId, corp.corpId, basis, series, now());
+        return series;
+      } finally {
+        await store.releaseLease(key, owner).catch(() => {});
+      }
+    }
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    await sleep(pollMs, signal);
+  }
+}
+
+/** Ids per claim statement: a run of many thousand series claims through them a slice at a time. */
+const CLAIM_SLICE = 256;
+
+async function claimNext(store: Store, pending: ReadonlySet<number>, owner: string, leaseMs: number): Promise<LeasedSeries | undefined> {
+  const ids = [...pending];
+  for (let start = 0; start < ids.length; start += CLAIM_SLICE) {
+    const leased = await store.claimSeries(ids.slice(start, start + CLAIM_SLICE), owner, leaseMs);
+    if (leased) return leased;
+  }
+  return undefined;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/** One collection run over every source. */
+export async function collect(options: CollectOptions): Promise<CollectSummary> {
+  const { config, store, clients, now, owner, log, signal } = options;
+  const leaseMs = config.leaseSeconds * 1000;
+  const callsAtStart = clients.statisticsCalls;
+  const failuresBySource = new Map<string, number>();
+  const storedBySource = new Map<string, number>();
+  const seriesBySource = new Map<string, number>();
+  const fail = (source: string) => failuresBySource.set(source, (failuresBySource.get(source) ?? 0) + 1);
+  for (const source of config.sources) {
+    failuresBySource.set(source.id, 0);
+    storedBySource.set(source.id, 0);
+    seriesBySource.set(source.id, 0);
+  }
+
+  // 1. Discovery, corps in parallel; a corp that cannot be listed is one failure and the rest go on.
+  const found: SeriesKey[][] = clients.corps.map(() => []);
+  let nextCorp = 0;
+  const discoverer = async () => {
+    while (nextCorp < clients.corps.length && !signal?.aborted) {
+      const index = nextCorp++;
+      const corp = clients.corps[index]!;
+      try {
+        found[index] = await discoverSeries(config, store, corp, now, owner, options.pollMs ?? 500, signal);
+        seriesBySource.set(corp.sourceId, (seriesBySource.get(corp.sourceId) ?? 0) + found[index]!.length);
+      } catch (error) {
+        if (signal?.aborted) break;
+        fail(corp.sourceId);
+        log.error(`discovery failed for ${corp.sourceId}/${corp.corpId}: ${(error as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: config.concurrency }, discoverer));
+  const allSeries = found.flat();
+  const ids = await store.registerSeries(allSeries);
+  const clientOf = (s: SeriesKey) => clients.find(s.source, s.corpId)[0]!;
+
+  // 2. Work through leased series until none is left that this process has not seen done.
+  const pending = new Set(ids);
+  const window = statisticsWindow(now());
+  const worker = async () => {
+    while (pending.size > 0 && !signal?.aborted) {
+      const leased = await claimNext(store, pending, owner, leaseMs);
+      if (!leased) {
+        // Everything left is leased by other processes: wait for them to finish or expire.
+        await sleep(options.pollMs ?? 500, signal);
+        continue;
+      }
+      pending.delete(leased.id);
+      const renew = setInterval(
+        () => {
+          store.renewSeriesLease(leased.id, owner, leaseMs).catch(() => {});
+        },
+        Math.max(1000, leaseMs / 3),
+      );
+      try {
+        const days = await missingDays(store, leased, window.oldest, window.newest);
+        if (days.length > 0) {
+          await fetchAndStore(store, clientOf(leased), leased, days, now, signal, (n) =>
+            storedBySource.set(leased.source, (storedBySource.get(leased.source) ?? 0) + n),
+          );
+        }
+      } catch (error) {
+        if (signal?.aborted) {
+          // Interrupted: this series goes back to the pool for the next run or another process.
+          pending.add(leased.id);
+        } else {
+          fail(leased.source);
+          log.error(`collecting ${seriesName(leased)} failed: ${(error as Error).message}`);
+        }
+      } finally {
+        clearInterval(renew);
+        await store.releaseSeries(leased.id, owner).catch(() => {});
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: config.concurrency }, worker));
+
+  const finishedAt = now();
+  if (!signal?.aborted) {
+    for (const source of config.sources) {
+      const failures = failuresBySource.get(source.id) ?? 0;
+      await store.recordRun({
+        source: source.id,
+        finishedAt,
+        ok: failures === 0,
+        series: seriesBySource.get(source.id) ?? 0,
+        daysStored: storedBySource.get(source.id) ?? 0,
+        failures,
+      });
+    }
+  }
+  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  return {
+    series: allSeries.length,
+    daysStored: sum(storedBySource),
+    statisticsCalls: clients.statisticsCalls - callsAtStart,
+    failures: sum(failuresBySource),
+    interrupted: signal?.aborted ?? false,
+  };
+}
+
+export function formatSummary(s: CollectSummary): string {
+  return `${s.interrupted ? 'interrupted' : 'collected'}: ${s.series} series, ${s.daysStored} days stored, ${s.statisticsCalls} statistics calls, ${s.failures} failures`;
+}

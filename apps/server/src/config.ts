@@ -1,0 +1,339 @@
+/**
+ * The server's configuration: one JSON file, validated with messages that name the path
+ * (`sources[1].auth.corpSecretEnv`). Secrets are never written in the file: it names the
+ * environment variables that hold them, and those are read once at start.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve, dirname } from 'node:path';
+import { z } from 'zod';
+
+/** A configuration problem: `path` names the field (`sources[1].auth.corpSecretEnv`). */
+export class ConfigError extends Error {
+  readonly problems: { path: string; message: string }[];
+  constructor(problems: { path: string; message: string }[]) {
+    super(problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName = z
+  .string({ error: 'the name of an environment variable (letters, digits and _), e.g. "ACME_CORP_SECRET"' })
+  .regex(ENV_NAME, { error: 'the name of an environment variable (letters, digits and _), e.g. "ACME_CORP_SECRET"' });
+const text = (what: string) => z.string({ error: what }).trim().min(1, { error: what });
+const posInt = (what: string) =>
+  z
+    .number({ error: `${what}: a whole number of 1 or more` })
+    .int({ error: `${what}: a whole number of 1 or more` })
+    .min(1, { error: `${what}: a whole number of 1 or more` });
+
+/** Keys that would put a secret in the file: each has an `…Env` twin that names a variable instead. */
+const INLINE_SECRETS: Record<string, string> = {
+  corpSecret: 'corpSecretEnv',
+  suiteSecret: 'suiteSecretEnv',
+  suiteTicket: 'suiteTicketEnv',
+  permanentCode: 'permanentCodeEnv',
+  apiKeys: 'apiKeysEnv',
+  headers: 'headersEnv',
+};
+
+const selfBuiltAuth = z.strictObject({
+  type: z.literal('selfBuilt'),
+  corpId: text('a corp id like "ww..."'),
+  corpSecretEnv: envName,
+});
+const providerCorp = z.strictObject({
+  authCorpId: text('the authorizing corp id like "ww..."'),
+  permanentCodeEnv: envName,
+});
+const serviceProviderAuth = z.strictObject({
+  type: z.literal('serviceProvider'),
+  suiteId: text('the suite id like "ww..."'),
+  suiteSecretEnv: envName,
+  suiteTicketEnv: envName,
+  corps: z.array(providerCorp, { error: 'a list of {authCorpId, permanentCodeEnv}' }).min(1, { error: 'at least one authorized corp' }),
+});
+const tokenServiceAuth = z.strictObject({
+  type: z.literal('tokenService'),
+  /** The corp the token service hands tokens for (names the series in the archive). */
+  corpId: text('the corp id the token service hands tokens for, like "ww..."'),
+  url: z
+    .string({ error: 'an http(s) URL or a path starting with / (under baseUrl)' })
+    .refine((v) => /^https?:\/\/\S+$/i.test(v) || /^\/\S*$/.test(v), { error: 'an http(s) URL or a path starting with / (under baseUrl)' }),
+  /** Header name -> environment variable holding its value. */
+  headersEnv: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'an HTTP header name' }), envName, {
+      error: 'an object of header name -> environment variable name',
+    })
+    .optional(),
+});
+
+const authSchema = z.discriminatedUnion('type', [selfBuiltAuth, serviceProviderAuth, tokenServiceAuth], {
+  error: 'an object with type "selfBuilt", "serviceProvider" or "tokenService"',
+});
+
+const ENDPOINTS = ['component', 'corp', 'servicer'] as const;
+const sourceSchema = z
+  .strictObject({
+    id: z
+      .string({ error: 'a short id: letters, digits, - and _ (e.g. "acme")' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, { error: 'a short id: letters, digits, - and _ (e.g. "acme")' }),
+    collect: z
+      .array(z.enum(ENDPOINTS, { error: '"component", "corp" or "servicer"' }), { error: 'a list of "component", "corp", "servicer"' })
+      .min(1, { error: 'at least one of "component", "corp", "servicer"' }),
+    accounts: z.array(text('an open_kfid like "wk..."'), { error: 'a list of open_kfid values like "wk..."' }).optional(),
+    auth: authSchema,
+  })
+  .superRefine((source, ctx) => {
+    const seen = new Set<string>();
+    source.collect.forEach((endpoint, i) => {
+      if (seen.has(endpoint)) ctx.addIssue({ code: 'custom', path: ['collect', i], message: `"${endpoint}" is listed twice` });
+      seen.add(endpoint);
+    });
+    // Component statistics (kf/get_statistic) answer only to a service provider's corp token (page 99367).
+    if (source.auth.type !== 'serviceProvider' && source.collect.includes('component')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['collect', source.collect.indexOf('component')],
+        message: '"component" statistics need a serviceProvider source (kf/get_statistic answers only to a provider\'s corp token)',
+      });
+    }
+    if (source.accounts && !source.collect.some((e) => e !== 'component')) {
+      ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'accounts apply to "corp" and "servicer" collection only' });
+    }
+  });
+
+const hhmm = z
+  .string({ error: 'a China time "HH:MM" from 00:00 to 23:59' })
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'a China time "HH:MM" from 00:00 to 23:59' });
+
+export const configSchema = z
+  .strictObject({
+    /** A directory (the embedded store) or a postgres:// URL. @default "./kf-stats-data" */
+    store: text('a directory path or a postgres:// URL').default('./kf-stats-data'),
+    listen: z
+      .strictObject({
+        host: text('a host name or IP address').default('127.0.0.1'),
+        port: z
+          .number({ error: 'a port from 0 to 65535' })
+          .int({ error: 'a port from 0 to 65535' })
+          .min(0, { error: 'a port from 0 to 65535' })
+          .max(65535, { error: 'a port from 0 to 65535' })
+          .default(8787),
+      })
+      .default({ host: '127.0.0.1', port: 8787 }),
+    /** Names the variable holding the API keys, comma-separated. */
+    apiKeysEnv: envName.optional(),
+    baseUrl: z
+      .string({ error: 'an http(s) URL such as https://qyapi.weixin.qq.com' })
+      .regex(/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i, { error: 'an http(s) URL such as https://qyapi.weixin.qq.com' })
+      .default('https://qyapi.weixin.qq.com'),
+    schedule: z
+      .strictObject({
+        /** China time of the daily collection. WeCom has computed yesterday by 06:00 (page 99367). */
+        dailyAt: hhmm.default('06:30'),
+        /** Collect once when `serve` starts. */
+        runOnStart: z.boolean({ error: 'true or false' }).default(true),
+      })
+      .default({ dailyAt: '06:30', runOnStart: true }),
+    /** Call limits (page 90454 defaults). */
+    pacing: z
+      .strictObject({
+        perCorpPerMinute: posInt('calls per corp and API per minute').default(10_000),
+        perCorpPerHour: posInt('calls per corp and API per hour').default(150_000),
+        perIpPerMinute: posInt('calls per calling IP per minute').default(20_000),
+        perIpPerHour: posInt('calls per calling IP per hour').default(600_000),
+        /** How long a 45009 pauses the corp or IP: a minute-limit block lasts 60 s (page 90454). */
+        blockSeconds: posInt('seconds a 45009 pauses the corp or IP').default(60),
+        /** Counts each window this much longer than WeCom's, against network delay. */
+        marginMs: z
+          .number({ error: 'milliseconds from 0 to 60000' })
+          .int({ error: 'milliseconds from 0 to 60000' })
+          .min(0, { error: 'milliseconds from 0 to 60000' })
+          .max(60_000, { error: 'milliseconds from 0 to 60000' })
+          .default(1000),
+      })
+      .default({
+        perCorpPerMinute: 10_000,
+        perCorpPerHour: 150_000,
+        perIpPerMinute: 20_000,
+        perIpPerHour: 600_000,
+        blockSeconds: 60,
+        marginMs: 1000,
+      }),
+    /** Series collected at once by this process. */
+    concurrency: posInt('series collected at once').max(64, { error: 'series collected at once: a whole number from 1 to 64' }).default(4),
+    /** A lease on a series lasts this long unless renewed; a killed process's work is picked up after it. */
+    leaseSeconds: posInt('lease length in seconds').default(120),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent'], { error: '"fatal", "error", "warn", "info", "debug" or "silent"' })
+      .default('info'),
+    sources: z.array(sourceSchema, { error: 'a list of sources' }).min(1, { error: 'at least one source' }),
+  })
+  .superRefine((config, ctx) => {
+    const ids = new Map<string, number>();
+    config.sources.forEach((source, i) => {
+      const first = ids.get(source.id);
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `"${source.id}" is already the id of sources[${first}]` });
+      else ids.set(source.id, i);
+    });
+  });
+
+export type ServerConfig = z.output<typeof configSchema>;
+export type SourceConfig = ServerConfig['sources'][number];
+export type SourceAuth = SourceConfig['auth'];
+
+/** `sources[1].auth.corpSecretEnv` from zod's path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  return out;
+}
+
+function issueProblems(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys;
+      const secret = keys.find((k) => k in INLINE_SECRETS);
+      if (secret) {
+        return {
+          path: formatPath([...issue.path, secret]),
+          message: `secrets are never written in the config: put the value in an environment variable and name it in "${INLINE_SECRETS[secret]}"`,
+        };
+      }
+      return {
+        path: formatPath([...issue.path, keys[0]!]),
+        message: `unknown field${keys.length > 1 ? `s ${keys.map((k) => `"${k}"`).join(', ')}` : ''}; check the spelling`,
+      };
+    }
+    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'type' && issue.input !== undefined) {
+      return { path: formatPath(issue.path), message: 'one of "selfBuilt", "serviceProvider", "tokenService"' };
+    }
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? `required: ${issue.message}` : issue.message;
+    return { path: formatPath(issue.path), message };
+  });
+}
+
+/** Validate a parsed JSON value. */
+export function parseConfig(input: unknown): ServerConfig {
+  const parsed = configSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(issueProblems(parsed.error));
+  return parsed.data;
+}
+
+/** Read, parse and validate a config file; a relative embedded store path is relative to the file. */
+export function loadConfigFile(file: string): ServerConfig {
+  let textContent: string;
+  try {
+    textContent = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new ConfigError([
+      { path: '', message: `cannot read config file ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}` },
+    ]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(textContent);
+  } catch (error) {
+    throw new ConfigError([{ path: '', message: `config file ${file} is not valid JSON: ${(error as Error).message}` }]);
+  }
+  const config = parseConfig(json);
+  if (!isPostgresUrl(config.store) && !isAbsolute(config.store)) config.store = resolve(dirname(resolve(file)), config.store);
+  return config;
+}
+
+export function isPostgresUrl(store: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(store);
+}
+
+/** One WeCom corp the server calls for, with its secrets read from the environment. */
+export interface CorpCredentials {
+  sourceId: string;
+  corpId: string;
+  auth:
+    | { type: 'selfBuilt'; corpId: string; corpSecret: string }
+    | { type: 'serviceProvider'; suiteId: string; suiteSecret: string; suiteTicket: string; authCorpId: string; permanentCode: string }
+    | { type: 'tokenService'; url: string; headers: Record<string, string> };
+}
+
+/**
+ * Read every secret the config names from `env`. Missing or empty variables are reported all at
+ * once, each by its config path; their values never appear in messages.
+ */
+export function resolveCredentials(config: ServerConfig, env: NodeJS.ProcessEnv): CorpCredentials[] {
+  const problems: { path: string; message: string }[] = [];
+  const read = (path: string, name: string): string => {
+    const value = env[name];
+    if (value === undefined || value.trim() === '') {
+      problems.push({ path, message: `environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}` });
+      return '';
+    }
+    return value.trim();
+  };
+  const corps: CorpCredentials[] = [];
+  config.sources.forEach((source, i) => {
+    const at = `sources[${i}].auth`;
+    const auth = source.auth;
+    switch (auth.type) {
+      case 'selfBuilt':
+        corps.push({
+          sourceId: source.id,
+          corpId: auth.corpId,
+          auth: { type: 'selfBuilt', corpId: auth.corpId, corpSecret: read(`${at}.corpSecretEnv`, auth.corpSecretEnv) },
+        });
+        break;
+      case 'serviceProvider': {
+        const suiteSecret = read(`${at}.suiteSecretEnv`, auth.suiteSecretEnv);
+        const suiteTicket = read(`${at}.suiteTicketEnv`, auth.suiteTicketEnv);
+        auth.corps.forEach((corp, j) => {
+          corps.push({
+            sourceId: source.id,
+            corpId: corp.authCorpId,
+            auth: {
+              type: 'serviceProvider',
+              suiteId: auth.suiteId,
+              suiteSecret,
+              suiteTicket,
+              authCorpId: corp.authCorpId,
+              permanentCode: read(`${at}.corps[${j}].permanentCodeEnv`, corp.permanentCodeEnv),
+            },
+          });
+        });
+        break;
+      }
+      case 'tokenService': {
+        const headers: Record<string, string> = {};
+        for (const [header, name] of Object.entries(auth.headersEnv ?? {})) headers[header] = read(`${at}.headersEnv.${header}`, name);
+        corps.push({ sourceId: source.id, corpId: auth.corpId, auth: { type: 'tokenService', url: auth.url, headers } });
+        break;
+      }
+    }
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return corps;
+}
+
+/** The API keys from the variable `apiKeysEnv` names (comma-separated, blanks ignored). */
+export function resolveApiKeys(config: ServerConfig, env: NodeJS.ProcessEnv): string[] {
+  if (!config.apiKeysEnv) {
+    throw new ConfigError([
+      { path: 'apiKeysEnv', message: 'required to serve the API: the name of an environment variable holding comma-separated API keys' },
+    ]);
+  }
+  const keys = (env[config.apiKeysEnv] ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (keys.length === 0)
+    throw new ConfigError([
+      { path: 'apiKeysEnv', message: `environment variable ${config.apiKeysEnv} holds no API key (comma-separated keys expected)` },
+    ]);
+  // Short keys are guessable: ask for at least 16 characters.
+  const short = keys.findIndex((k) => k.length < 16);
+  if (short !== -1)
+    throw new ConfigError([{ path: 'apiKeysEnv', message: `key ${short + 1} in ${config.apiKeysEnv} is shorter than 16 characters` }]);
+  return keys;
+}

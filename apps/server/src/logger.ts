@@ -1,0 +1,26 @@
+/**
+ * Structured logs (pino, JSON lines on stderr). Every string passes through core's redaction, so a
+ * token, secret, ticket or permanent code never reaches the log; the Authorization header is cut.
+ */
+import { pino, type Logger } from 'pino';
+import { redactText } from './kf-core.js';
+
+export function createLogger(level: string, destination: NodeJS.WritableStream | number = 2): Logger {
+  const stream = typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination;
+  return pino(
+    {
+      level,
+      base: { service: 'wecom-kf-stats-server' },
+      redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg)) as Parameters<typeof method>);
+        },
+      },
+      serializers: {
+        err: (error: Error) => ({ type: error.name, message: redactText(error.message) }),
+      },
+    },
+    stream as pino.DestinationStream,
+  );
+}

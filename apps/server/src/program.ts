@@ -1,0 +1,234 @@
+/**
+ * The command line: `serve` (API and daily schedule), `collect` (one run, for cron), `check-config`.
+ * Exit 0 on success, 1 when a run had failures or the server failed, 2 on bad usage or config.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { buildApi } from './api.js';
+import { collect, formatSummary, type Log } from './collector.js';
+import {
+  ConfigError,
+  isPostgresUrl,
+  loadConfigFile,
+  resolveApiKeys,
+  resolveCredentials,
+  type CorpCredentials,
+  type ServerConfig,
+} from './config.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createPacer } from './pacer.js';
+import { scheduleDaily } from './schedule.js';
+import { openStore, type Store } from './store/store.js';
+import { createSharedTokenStore } from './tokens.js';
+import { createWecomClients, type WecomClients } from './wecom.js';
+
+export const NAME = 'wecom-kf-stats-server';
+
+export interface ProgramIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
+  onStop(listener: () => void): void;
+  /** Where logs go. @default stderr */
+  logDestination?: NodeJS.WritableStream | number;
+}
+
+const USAGE = `Usage: ${NAME} <command> [--config FILE]
+
+Commands:
+  serve          the API on listen.host:listen.port and the daily collection at schedule.dailyAt (China time)
+  collect        one collection run, then exit (0: all series collected, 1: some failed)
+  check-config   validate the config and the environment variables it names, then exit
+
+Options:
+  --config FILE  the JSON config (default: ./kf-stats.config.json)
+  --help         this text
+`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): { command: string; configFile: string } | 'help' {
+  let command: string | undefined;
+  let configFile = 'kf-stats.config.json';
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return 'help';
+    if (arg === '--config' || arg.startsWith('--config=')) {
+      const value = arg === '--config' ? argv[++i] : arg.slice('--config='.length);
+      if (!value) throw new UsageError('--config needs a file path');
+      configFile = value;
+    } else if (arg.startsWith('-')) {
+      throw new UsageError(`unknown option ${arg}`);
+    } else if (command === undefined) {
+      command = arg;
+    } else {
+      throw new UsageError(`unexpected argument "${arg}"`);
+    }
+  }
+  if (command === undefined) throw new UsageError('a command is required: serve, collect or check-config');
+  if (!['serve', 'collect', 'check-config'].includes(command))
+    throw new UsageError(`unknown command "${command}"; commands: serve, collect, check-config`);
+  return { command, configFile };
+}
+
+function logAdapter(logger: Logger): Log {
+  return { info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) };
+}
+
+interface Runtime {
+  store: Store;
+  clients: WecomClients;
+  metrics: ReturnType<typeof createMetrics>;
+  owner: string;
+  close(): Promise<void>;
+}
+
+async function startRuntime(config: ServerConfig, credentials: CorpCredentials[], now: () => number, logger: Logger): Promise<Runtime> {
+  const store = await openStore(config.store);
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const metrics = createMetrics(
+    store,
+    config.sources.map((s) => s.id),
+    now,
+  );
+  const clients = createWecomClients({
+    config,
+    credentials,
+    pacer: createPacer({ limits: config.pacing }),
+    tokenStore: createSharedTokenStore(store, owner, now),
+    now,
+    onCall: metrics.onCall,
+    onPause: metrics.onPause,
+    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+  });
+  return {
+    store,
+    clients,
+    metrics,
+    owner,
+    async close() {
+      await clients.close();
+      await store.close();
+    },
+  };
+}
+
+export async function main(argv: readonly string[], io: ProgramIO): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    io.stderr.write(`${NAME}: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args === 'help') {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  let config: ServerConfig;
+  let credentials: CorpCredentials[];
+  let apiKeys: string[] = [];
+  const now = () => Date.now();
+  try {
+    config = loadConfigFile(args.configFile);
+    credentials = resolveCredentials(config, io.env);
+    if (args.command === 'serve' || (args.command === 'check-config' && config.apiKeysEnv)) apiKeys = resolveApiKeys(config, io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const line of error.message.split('\n')) io.stderr.write(`${NAME}: config: ${line}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (args.command === 'check-config') {
+    const storeKind = isPostgresUrl(config.store) ? 'PostgreSQL' : `embedded (${config.store})`;
+    io.stdout.write(
+      `config OK: ${config.sources.length} sources, ${credentials.length} corps, store ${storeKind}${apiKeys.length ? `, ${apiKeys.length} API keys` : ''}\n`,
+    );
+    return 0;
+  }
+
+  const logger = createLogger(config.logLevel, io.logDestination ?? 2);
+  const stop = new AbortController();
+  io.onStop(() => stop.abort(new Error('the server is shutting down')));
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime(config, credentials, now, logger);
+  } catch (error) {
+    io.stderr.write(`${NAME}: cannot open the store: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const runOnce = () =>
+    collect({
+      config,
+      store: runtime.store,
+      clients: runtime.clients,
+      now,
+      owner: runtime.owner,
+      log: logAdapter(logger),
+      signal: stop.signal,
+    });
+
+  if (args.command === 'collect') {
+    try {
+      const summary = await runOnce();
+      io.stdout.write(`${formatSummary(summary)}\n`);
+      return summary.failures > 0 || summary.interrupted ? 1 : 0;
+    } catch (error) {
+      io.stderr.write(`${NAME}: collection failed: ${(error as Error).message}\n`);
+      return 1;
+    } finally {
+      await runtime.close();
+    }
+  }
+
+  // serve
+  const app = await buildApi({
+    config,
+    store: runtime.store,
+    clients: runtime.clients,
+    metrics: runtime.metrics,
+    apiKeys,
+    now,
+    logger,
+    signal: stop.signal,
+  });
+  let running: Promise<unknown> = Promise.resolve();
+  let busy = false;
+  const runLogged = () => {
+    // A run still going when the next is due (a long backfill) simply continues.
+    if (busy) return running as Promise<void>;
+    busy = true;
+    running = runOnce()
+      .then((summary) => logger.info(formatSummary(summary)))
+      .catch((error: Error) => logger.error(`collection failed: ${error.message}`))
+      .finally(() => (busy = false));
+    return running as Promise<void>;
+  };
+  try {
+    const address = await app.listen({ host: config.listen.host, port: config.listen.port });
+    io.stdout.write(`${NAME}: listening on ${address}\n`);
+  } catch (error) {
+    io.stderr.write(`${NAME}: cannot listen on ${config.listen.host}:${config.listen.port}: ${(error as Error).message}\n`);
+    await runtime.close();
+    return 1;
+  }
+  const schedule = scheduleDaily(config.schedule.dailyAt, now, runLogged);
+  logger.info(`next collection at ${new Date(schedule.nextAt).toISOString()} (${config.schedule.dailyAt} China time)`);
+  if (config.schedule.runOnStart) void runLogged();
+
+  await new Promise<void>((resolve) => {
+    if (stop.signal.aborted) resolve();
+    else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  logger.info('shutting down: finishing the API, releasing leases');
+  schedule.stop();
+  await app.close();
+  await running;
+  await runtime.close();
+  io.stdout.write(`${NAME}: stopped\n`);
+  return 0;
+}

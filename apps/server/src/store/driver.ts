@@ -1,0 +1,124 @@
+/**
+ * The two ways to reach PostgreSQL: PGlite (PostgreSQL in WASM over a directory, no server and no
+ * native build) and a real server by URL (node-postgres). Both run the same SQL.
+ */
+import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface SqlDriver {
+  readonly kind: 'embedded' | 'postgres';
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Runs `work` in one transaction on one connection. */
+  transaction<T>(work: (query: SqlDriver['query']) => Promise<T>): Promise<T>;
+  /** Several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The embedded store is one process's: two writers on one directory would corrupt it. */
+const LOCK_FILE = 'wecom-kf-stats.lock';
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+function lockDirectory(directory: string): () => void {
+  const file = join(directory, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+        throw new Error(
+          `the embedded store ${directory} is in use by process ${holder}; several processes need PostgreSQL (a postgres:// URL as "store")`,
+        );
+      }
+      if (holder === process.pid) {
+        throw new Error(`the embedded store ${directory} is already open in this process`);
+      }
+      // Left by a process that is gone: take it over.
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`cannot lock the embedded store ${directory}`);
+}
+
+export async function openEmbeddedDriver(directory: string): Promise<SqlDriver> {
+  mkdirSync(directory, { recursive: true });
+  const unlock = lockDirectory(directory);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(directory);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  return {
+    kind: 'embedded',
+    async query<R>(sql: string, params: unknown[] = []) {
+      return (await db.query<R>(sql, params)).rows;
+    },
+    transaction(work) {
+      return db.transaction((tx) => work(async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows));
+    },
+    async exec(sql) {
+      await db.exec(sql);
+    },
+    async close() {
+      if (!db.closed) {
+        await db.close();
+        unlock();
+      }
+    },
+  };
+}
+
+export async function openPostgresDriver(url: string): Promise<SqlDriver> {
+  // bigint columns hold epoch milliseconds and stat_time seconds, well inside 2^53.
+  const types = {
+    getTypeParser: ((oid: number, format?: string) =>
+      oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({ connectionString: url, max: 8, types });
+  // An idle connection that the server drops must not crash the process.
+  pool.on('error', () => {});
+  await pool.query('SELECT 1');
+  return {
+    kind: 'postgres',
+    async query<R>(sql: string, params: unknown[] = []) {
+      return (await pool.query(sql, params)).rows as R[];
+    },
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[]);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The archive's schema, the same on the embedded store (PGlite) and on PostgreSQL. Versioned
+ * migrations run in order, once each, inside one transaction; the typed metrics view is generated
+ * from core's metric catalog and recreated whenever the catalog changes.
+ */
+import { METRICS } from '../kf-core.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'archive, series, tokens, runs',
+    sql: `
+CREATE TABLE kf_days (
+  source          text        NOT NULL,
+  endpoint        text        NOT NULL CHECK (endpoint IN ('component', 'corp', 'servicer')),
+  corp_id         text        NOT NULL,
+  open_kfid       text        NOT NULL DEFAULT '',
+  servicer_userid text        NOT NULL DEFAULT '',
+  day             date        NOT NULL,
+  stat_time       bigint      NOT NULL,
+  statistic       jsonb,
+  fetched_at      timestamptz NOT NULL,
+  PRIMARY KEY (source, endpoint, corp_id, open_kfid, servicer_userid, day)
+);
+CREATE TABLE kf_series (
+  id              bigserial   PRIMARY KEY,
+  source          text        NOT NULL,
+  endpoint        text        NOT NULL,
+  corp_id         text        NOT NULL,
+  open_kfid       text        NOT NULL DEFAULT '',
+  servicer_userid text        NOT NULL DEFAULT '',
+  discovered_at   timestamptz NOT NULL DEFAULT now(),
+  lease_owner     text,
+  lease_until     timestamptz,
+  UNIQUE (source, endpoint, corp_id, open_kfid, servicer_userid)
+);
+CREATE TABLE kf_accounts (
+  source     text        NOT NULL,
+  corp_id    text        NOT NULL,
+  open_kfid  text        NOT NULL,
+  name       text,
+  seen_at    timestamptz NOT NULL,
+  PRIMARY KEY (source, corp_id, open_kfid)
+);
+CREATE TABLE kf_servicers (
+  source          text        NOT NULL,
+  corp_id         text        NOT NULL,
+  open_kfid       text        NOT NULL,
+  servicer_userid text        NOT NULL,
+  status          integer,
+  seen_at         timestamptz NOT NULL,
+  PRIMARY KEY (source, corp_id, open_kfid, servicer_userid)
+);
+CREATE TABLE kf_tokens (
+  key        text   PRIMARY KEY,
+  token      text   NOT NULL,
+  expires_at bigint NOT NULL,
+  renew_at   bigint NOT NULL
+);
+CREATE TABLE kf_leases (
+  key         text        PRIMARY KEY,
+  owner       text        NOT NULL,
+  lease_until timestamptz NOT NULL
+);
+CREATE TABLE kf_runs (
+  source      text        NOT NULL,
+  finished_at timestamptz NOT NULL,
+  ok          boolean     NOT NULL,
+  series      integer     NOT NULL,
+  days_stored integer     NOT NULL,
+  failures    integer     NOT NULL
+);
+CREATE INDEX kf_runs_source ON kf_runs (source, finished_at);
+`,
+  },
+  {
+    version: 2,
+    name: 'discoveries shared by replicas',
+    sql: `
+CREATE TABLE kf_discoveries (
+  source        text        NOT NULL,
+  corp_id       text        NOT NULL,
+  basis         text        NOT NULL,
+  series        jsonb       NOT NULL,
+  discovered_at timestamptz NOT NULL,
+  PRIMARY KEY (source, corp_id)
+);
+`,
+  },
+];
+
+/** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */
+export function metricsViewSql(): string {
+  const columns = METRICS.map(
+    (m) =>
+      `  CASE WHEN jsonb_typeof(statistic -> '${m.key}') = 'number' THEN (statistic ->> '${m.key}')::double precision END AS "${m.key}"`,
+  );
+  return `CREATE VIEW kf_statistics AS
+SELECT
+  to_timestamp(stat_time) AS "time",
+  day, source, endpoint, corp_id, open_kfid, servicer_userid,
+  statistic IS NOT NULL AS has_data,
+${columns.join(',\n')},
+  statistic,
+  fetched_at
+FROM kf_days`;
+}

@@ -1,0 +1,383 @@
+/**
+ * The archive: one interface, the same SQL on the embedded store and on PostgreSQL.
+ * One row per (source, endpoint, corp, account, servicer, day) holding the day's statistic as WeCom
+ * sent it (null for no data) and when it was fetched. Days never leave it.
+ */
+import { isPostgresUrl } from '../config.js';
+import type { ChinaDay } from '../china-days.js';
+import type { StatisticsEndpoint, StoredToken, TokenStore } from '../kf-core.js';
+import { openEmbeddedDriver, openPostgresDriver, type SqlDriver } from './driver.js';
+import { metricsViewSql, MIGRATIONS } from './migrations.js';
+
+export interface SeriesKey {
+  source: string;
+  endpoint: StatisticsEndpoint;
+  corpId: string;
+  /** '' for component statistics. */
+  openKfid: string;
+  /** '' unless one servicer's statistics. */
+  servicerUserid: string;
+}
+
+export interface ArchivedDay {
+  date: ChinaDay;
+  stat_time: number;
+  statistic: Record<string, unknown> | null;
+  /** Epoch ms. */
+  fetchedAt: number;
+}
+
+export interface LeasedSeries extends SeriesKey {
+  id: number;
+}
+
+export interface AccountRow {
+  corpId: string;
+  openKfid: string;
+  name: string | null;
+}
+
+export interface ServicerRow {
+  corpId: string;
+  openKfid: string;
+  servicerUserid: string;
+  status: number | null;
+}
+
+export interface SourceStoreStats {
+  source: string;
+  days: number;
+  newestDay: ChinaDay | null;
+  lastSuccessAt: number | null;
+}
+
+export interface Store {
+  readonly kind: 'embedded' | 'postgres';
+  readDays(series: SeriesKey, from: ChinaDay, to: ChinaDay): Promise<ArchivedDay[]>;
+  /** Insert or replace days; returns how many rows were written. */
+  writeDays(series: SeriesKey, days: readonly Omit<ArchivedDay, 'fetchedAt'>[], fetchedAt: number): Promise<number>;
+  saveAccounts(
+    source: string,
+    corpId: string,
+    accounts: readonly { openKfid: string; name: string | null }[],
+    seenAt: number,
+  ): Promise<void>;
+  listAccounts(source: string, corpId?: string): Promise<AccountRow[]>;
+  saveServicers(
+    source: string,
+    corpId: string,
+    openKfid: string,
+    servicers: readonly { userid: string; status: number | null }[],
+    seenAt: number,
+  ): Promise<void>;
+  listServicers(source: string, openKfid: string, corpId?: string): Promise<ServicerRow[]>;
+  /**
+   * The series one process discovered for a corp, for the other replicas; `basis` says what they
+   * were discovered for (the China day and the source's settings).
+   */
+  saveDiscovery(source: string, corpId: string, basis: string, series: readonly SeriesKey[], at: number): Promise<void>;
+  readDiscovery(source: string, corpId: string, basis: string): Promise<SeriesKey[] | undefined>;
+  /** Make sure the series exist; returns their ids. */
+  registerSeries(series: readonly SeriesKey[]): Promise<number[]>;
+  /**
+   * Lease one of `ids` that no live lease holds (`FOR UPDATE SKIP LOCKED`, so replicas never wait
+   * on each other), or undefined when all are leased.
+   */
+  claimSeries(ids: readonly number[], owner: string, leaseMs: number): Promise<LeasedSeries | undefined>;
+  renewSeriesLease(id: number, owner: string, leaseMs: number): Promise<boolean>;
+  releaseSeries(id: number, owner: string): Promise<void>;
+  /** A named lease (e.g. a token refresh); true when `owner` holds it now. */
+  tryLease(key: string, owner: string, leaseMs: number): Promise<boolean>;
+  releaseLease(key: string, owner: string): Promise<void>;
+  /** Tokens shared by every process on this store. */
+  readonly tokens: Pick<TokenStore, 'get' | 'set' | 'delete'> & { get(key: string): Promise<StoredToken | undefined> };
+  recordRun(run: { source: string; finishedAt: number; ok: boolean; series: number; daysStored: number; failures: number }): Promise<void>;
+  sourceStats(): Promise<SourceStoreStats[]>;
+  /** Plain SQL on the archive (operations, audits, tests). */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Every table's rows as text (for backups and audits). */
+  dump(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openStore(location: string): Promise<Store> {
+  const driver = isPostgresUrl(location) ? await openPostgresDriver(location) : await openEmbeddedDriver(location);
+  try {
+    await migrate(driver);
+  } catch (error) {
+    await driver.close().catch(() => {});
+    throw error;
+  }
+  return createSqlStore(driver);
+}
+
+/** Apply pending migrations and the catalog view, under an advisory lock so replicas take turns. */
+export async function migrate(driver: SqlDriver): Promise<void> {
+  await driver.transaction(async (q) => {
+    // Any fixed number: replicas starting together serialize here.
+    await q('SELECT pg_advisory_xact_lock(7306211)');
+    await q(
+      `CREATE TABLE IF NOT EXISTS kf_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await q(`CREATE TABLE IF NOT EXISTS kf_schema_views (name text PRIMARY KEY, definition text NOT NULL)`);
+    const applied = new Set((await q<{ version: number }>('SELECT version FROM kf_schema_migrations')).map((r) => Number(r.version)));
+    const newest = Math.max(0, ...applied);
+    const known = Math.max(...MIGRATIONS.map((m) => m.version));
+    if (newest > known)
+      throw new Error(`the store has schema version ${newest}, newer than this server knows (${known}): upgrade the server`);
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of migration.sql
+        .split(/;\s*\n/)
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await q(statement);
+      await q('INSERT INTO kf_schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+    }
+    const view = metricsViewSql();
+    const current = await q<{ definition: string }>(`SELECT definition FROM kf_schema_views WHERE name = 'kf_statistics'`);
+    if (current[0]?.definition !== view) {
+      await q('DROP VIEW IF EXISTS kf_statistics');
+      await q(view);
+      await q(
+        `INSERT INTO kf_schema_views (name, definition) VALUES ('kf_statistics', $1) ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition`,
+        [view],
+      );
+    }
+  });
+}
+
+const SERIES_WHERE = 'source = $1 AND endpoint = $2 AND corp_id = $3 AND open_kfid = $4 AND servicer_userid = $5';
+const seriesParams = (s: SeriesKey) => [s.source, s.endpoint, s.corpId, s.openKfid, s.servicerUserid];
+
+interface DayRow {
+  day: string;
+  stat_time: number;
+  statistic: Record<string, unknown> | null;
+  fetched_ms: number;
+}
+
+export function createSqlStore(driver: SqlDriver): Store {
+  const q = driver.query.bind(driver);
+  const tokens: Store['tokens'] = {
+    async get(key) {
+      const rows = await q<{ token: string; expires_at: number; renew_at: number }>(
+        'SELECT token, expires_at::float8 AS expires_at, renew_at::float8 AS renew_at FROM kf_tokens WHERE key = $1',
+        [key],
+      );
+      const row = rows[0];
+      return row ? { token: row.token, expiresAt: Number(row.expires_at), renewAt: Number(row.renew_at) } : undefined;
+    },
+    async set(key, token) {
+      await q(
+        `INSERT INTO kf_tokens (key, token, expires_at, renew_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (key) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, renew_at = EXCLUDED.renew_at`,
+        [key, token.token, Math.round(token.expiresAt), Math.round(token.renewAt)],
+      );
+    },
+    async delete(key) {
+      await q('DELETE FROM kf_tokens WHERE key = $1', [key]);
+    },
+  };
+
+  return {
+    kind: driver.kind,
+    tokens,
+    query: (sql, params) => driver.query(sql, params),
+    async readDays(series, from, to) {
+      const rows = await q<DayRow>(
+        `SELECT day::text AS day, stat_time::float8 AS stat_time, statistic, (extract(epoch FROM fetched_at) * 1000)::float8 AS fetched_ms
+         FROM kf_days WHERE ${SERIES_WHERE} AND day BETWEEN $6::date AND $7::date ORDER BY day`,
+        [...seriesParams(series), from, to],
+      );
+      return rows.map((r) => ({
+        date: r.day,
+        stat_time: Number(r.stat_time),
+        statistic: r.statistic,
+        fetchedAt: Math.round(Number(r.fetched_ms)),
+      }));
+    },
+    async writeDays(series, days, fetchedAt) {
+      if (days.length === 0) return 0;
+      await q(
+        `INSERT INTO kf_days (source, endpoint, corp_id, open_kfid, servicer_userid, day, stat_time, statistic, fetched_at)
+         SELECT $1, $2, $3, $4, $5, d.day::date, d.stat_time, d.statistic, to_timestamp($9::float8 / 1000)
+         FROM unnest($6::text[], $7::bigint[], $8::jsonb[]) AS d(day, stat_time, statistic)
+         ON CONFLICT (source, endpoint, corp_id, open_kfid, servicer_userid, day)
+         DO UPDATE SET stat_time = EXCLUDED.stat_time, statistic = EXCLUDED.statistic, fetched_at = EXCLUDED.fetched_at`,
+        [
+          ...seriesParams(series),
+          days.map((d) => d.date),
+          days.map((d) => d.stat_time),
+          days.map((d) => (d.statistic === null ? null : JSON.stringify(d.statistic))),
+          fetchedAt,
+        ],
+      );
+      return days.length;
+    },
+    async saveAccounts(source, corpId, accounts, seenAt) {
+      if (accounts.length === 0) return;
+      await q(
+        `INSERT INTO kf_accounts (source, corp_id, open_kfid, name, seen_at)
+         SELECT $1, $2, a.open_kfid, a.name, to_timestamp($5::float8 / 1000) FROM unnest($3::text[], $4::text[]) AS a(open_kfid, name)
+         ON CONFLICT (source, corp_id, open_kfid) DO UPDATE SET name = EXCLUDED.name, seen_at = EXCLUDED.seen_at`,
+        [source, corpId, accounts.map((a) => a.openKfid), accounts.map((a) => a.name), seenAt],
+      );
+    },
+    async listAccounts(source, corpId) {
+      const rows = await q<{ corp_id: string; open_kfid: string; name: string | null }>(
+        `SELECT corp_id, open_kfid, name FROM kf_accounts WHERE source = $1 AND ($2::text IS NULL OR corp_id = $2) ORDER BY corp_id, open_kfid`,
+        [source, corpId ?? null],
+      );
+      return rows.map((r) => ({ corpId: r.corp_id, openKfid: r.open_kfid, name: r.name }));
+    },
+    async saveServicers(source, corpId, openKfid, servicers, seenAt) {
+      if (servicers.length === 0) return;
+      await q(
+        `INSERT INTO kf_servicers (source, corp_id, open_kfid, servicer_userid, status, seen_at)
+         SELECT $1, $2, $3, s.userid, s.status, to_timestamp($6::float8 / 1000) FROM unnest($4::text[], $5::integer[]) AS s(userid, status)
+         ON CONFLICT (source, corp_id, open_kfid, servicer_userid) DO UPDATE SET status = EXCLUDED.status, seen_at = EXCLUDED.seen_at`,
+        [source, corpId, openKfid, servicers.map((s) => s.userid), servicers.map((s) => s.status), seenAt],
+      );
+    },
+    async listServicers(source, openKfid, corpId) {
+      const rows = await q<{ corp_id: string; open_kfid: string; servicer_userid: string; status: number | null }>(
+        `SELECT corp_id, open_kfid, servicer_userid, status FROM kf_servicers
+         WHERE source = $1 AND open_kfid = $2 AND ($3::text IS NULL OR corp_id = $3) ORDER BY corp_id, servicer_userid`,
+        [source, openKfid, corpId ?? null],
+      );
+      return rows.map((r) => ({ corpId: r.corp_id, openKfid: r.open_kfid, servicerUserid: r.servicer_userid, status: r.status }));
+    },
+    async saveDiscovery(source, corpId, basis, series, at) {
+      await q(
+        `INSERT INTO kf_discoveries (source, corp_id, basis, series, discovered_at) VALUES ($1, $2, $3, $4::jsonb, to_timestamp($5::float8 / 1000))
+         ON CONFLICT (source, corp_id) DO UPDATE SET basis = EXCLUDED.basis, series = EXCLUDED.series, discovered_at = EXCLUDED.discovered_at`,
+        [source, corpId, basis, JSON.stringify(series), at],
+      );
+    },
+    async readDiscovery(source, corpId, basis) {
+      const rows = await q<{ series: SeriesKey[] }>('SELECT series FROM kf_discoveries WHERE source = $1 AND corp_id = $2 AND basis = $3', [
+        source,
+        corpId,
+        basis,
+      ]);
+      return rows[0]?.series;
+    },
+    async registerSeries(series) {
+      if (series.length === 0) return [];
+      const columns = [
+        series.map((s) => s.source),
+        series.map((s) => s.endpoint),
+        series.map((s) => s.corpId),
+        series.map((s) => s.openKfid),
+        series.map((s) => s.servicerUserid),
+      ];
+      await q(
+        `INSERT INTO kf_series (source, endpoint, corp_id, open_kfid, servicer_userid)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+         ON CONFLICT (source, endpoint, corp_id, open_kfid, servicer_userid) DO NOTHING`,
+        columns,
+      );
+      const rows = await q<{ id: number }>(
+        `SELECT s.id::float8 AS id
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS w(source, endpoint, corp_id, open_kfid, servicer_userid, n)
+         JOIN kf_series s USING (source, endpoint, corp_id, open_kfid, servicer_userid) ORDER BY w.n`,
+        columns,
+      );
+      return rows.map((r) => Number(r.id));
+    },
+    async claimSeries(ids, owner, leaseMs) {
+      if (ids.length === 0) return undefined;
+      const rows = await q<{
+        id: number;
+        source: string;
+        endpoint: StatisticsEndpoint;
+        corp_id: string;
+        open_kfid: string;
+        servicer_userid: string;
+      }>(
+        `UPDATE kf_series s SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::float8 / 1000)
+         WHERE s.id = (
+           SELECT id FROM kf_series WHERE id = ANY($1::bigint[]) AND (lease_until IS NULL OR lease_until < now())
+           ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+         )
+         RETURNING s.id::float8 AS id, s.source, s.endpoint, s.corp_id, s.open_kfid, s.servicer_userid`,
+        [ids, owner, leaseMs],
+      );
+      const row = rows[0];
+      return row
+        ? {
+            id: Number(row.id),
+            source: row.source,
+            endpoint: row.endpoint,
+            corpId: row.corp_id,
+            openKfid: row.open_kfid,
+            servicerUserid: row.servicer_userid,
+          }
+        : undefined;
+    },
+    async renewSeriesLease(id, owner, leaseMs) {
+      const rows = await q(
+        `UPDATE kf_series SET lease_until = now() + make_interval(secs => $3::float8 / 1000) WHERE id = $1 AND lease_owner = $2 RETURNING id`,
+        [id, owner, leaseMs],
+      );
+      return rows.length === 1;
+    },
+    async releaseSeries(id, owner) {
+      await q('UPDATE kf_series SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [id, owner]);
+    },
+    async tryLease(key, owner, leaseMs) {
+      const rows = await q(
+        `INSERT INTO kf_leases (key, owner, lease_until) VALUES ($1, $2, now() + make_interval(secs => $3::float8 / 1000))
+         ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+         WHERE kf_leases.lease_until < now() OR kf_leases.owner = EXCLUDED.owner
+         RETURNING key`,
+        [key, owner, leaseMs],
+      );
+      return rows.length === 1;
+    },
+    async releaseLease(key, owner) {
+      await q('DELETE FROM kf_leases WHERE key = $1 AND owner = $2', [key, owner]);
+    },
+    async recordRun(run) {
+      await q(
+        'INSERT INTO kf_runs (source, finished_at, ok, series, days_stored, failures) VALUES ($1, to_timestamp($2::float8 / 1000), $3, $4, $5, $6)',
+        [run.source, run.finishedAt, run.ok, run.series, run.daysStored, run.failures],
+      );
+    },
+    async sourceStats() {
+      const rows = await q<{ source: string; days: number; newest: string | null; last_ok: number | null }>(
+        `WITH d AS (SELECT source, count(*)::float8 AS days, max(day)::text AS newest FROM kf_days GROUP BY source),
+              r AS (SELECT source, (extract(epoch FROM max(finished_at)) * 1000)::float8 AS last_ok FROM kf_runs WHERE ok GROUP BY source)
+         SELECT coalesce(d.source, r.source) AS source, coalesce(d.days, 0) AS days, d.newest, r.last_ok
+         FROM d FULL JOIN r ON d.source = r.source ORDER BY 1`,
+      );
+      return rows.map((r) => ({
+        source: r.source,
+        days: Number(r.days),
+        newestDay: r.newest,
+        lastSuccessAt: r.last_ok === null ? null : Math.round(Number(r.last_ok)),
+      }));
+    },
+    async dump() {
+      const tables = [
+        'kf_schema_migrations',
+        'kf_days',
+        'kf_series',
+        'kf_accounts',
+        'kf_servicers',
+        'kf_discoveries',
+        'kf_tokens',
+        'kf_leases',
+        'kf_runs',
+      ];
+      const parts: string[] = [];
+      for (const table of tables) {
+        const rows = await q<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM ${table} t`);
+        parts.push(`-- ${table}`, ...rows.map((r) => r.row));
+      }
+      return parts.join('\n');
+    },
+    close: () => driver.close(),
+  };
+}

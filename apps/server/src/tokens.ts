@@ -1,0 +1,51 @@
+/**
+ * Tokens shared by every process on one store, with one gettoken per key across all of them:
+ * WeCom answers concurrent refreshes with 45033 and blocks callers that refresh too often
+ * (page 91039). Core keeps one refresh in flight per process; across processes a short lease in
+ * the store decides who refreshes, and the others wait for the token it stores.
+ */
+import type { StoredToken, TokenStore } from './kf-core.js';
+import type { Store } from './store/store.js';
+
+/** A token refresh that takes longer than this is presumed dead, and another process tries. */
+const REFRESH_LEASE_MS = 15_000;
+const POLL_MS = 100;
+
+export function createSharedTokenStore(
+  store: Store,
+  owner: string,
+  now: () => number,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): TokenStore {
+  const leaseKey = (key: string) => `token:${key}`;
+  // Within its validity WeCom answers gettoken with the same token (page 91039), so a token read
+  // once serves this process until it is due, without a database round trip per call.
+  const known = new Map<string, StoredToken>();
+  return {
+    async get(key): Promise<StoredToken | undefined> {
+      const memo = known.get(key);
+      if (memo && now() < memo.renewAt) return memo;
+      const deadline = Date.now() + REFRESH_LEASE_MS + 5_000;
+      for (;;) {
+        const stored = await store.tokens.get(key);
+        if (stored && now() < stored.renewAt) {
+          known.set(key, stored);
+          return stored;
+        }
+        // Missing or due: the lease holder refreshes (core calls set, which releases it).
+        if (await store.tryLease(leaseKey(key), owner, REFRESH_LEASE_MS)) return undefined;
+        if (Date.now() > deadline) return undefined;
+        await sleep(POLL_MS);
+      }
+    },
+    async set(key, token) {
+      known.set(key, token);
+      await store.tokens.set(key, token);
+      await store.releaseLease(leaseKey(key), owner);
+    },
+    async delete(key) {
+      known.delete(key);
+      await store.tokens.delete(key);
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * WeCom clients for every corp of the config, built on core: one undici pool for the process,
+ * every request paced (per corp and per IP), counted for /metrics, and tokens kept in the store.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { CorpCredentials, ServerConfig } from './config.js';
+import { chinaDayOfEpochSeconds, STATISTICS_PATHS, type Chunk } from './china-days.js';
+import {
+  createNodeClient,
+  createUndiciTransport,
+  type AuthOptions,
+  type NodeKfStatsClient,
+  type StatisticsDay,
+  type StatisticsEndpoint,
+  type TokenStore,
+  type Transport,
+} from './kf-core.js';
+import type { Pacer } from './pacer.js';
+
+export interface CallEvent {
+  source: string;
+  path: string;
+  /** errcode of the answer; undefined when there was no JSON answer (network, HTTP status). */
+  errcode: number | undefined;
+}
+
+export interface CorpClient {
+  sourceId: string;
+  corpId: string;
+  authType: CorpCredentials['auth']['type'];
+  client: NodeKfStatsClient;
+}
+
+export interface WecomClients {
+  corps: CorpClient[];
+  find(sourceId: string, corpId?: string): CorpClient[];
+  /** Statistics requests sent so far (every attempt), for run summaries. */
+  readonly statisticsCalls: number;
+  close(): Promise<void>;
+}
+
+export interface WecomClientsOptions {
+  config: ServerConfig;
+  credentials: CorpCredentials[];
+  pacer: Pacer;
+  tokenStore: TokenStore;
+  now: () => number;
+  onCall?: (event: CallEvent) => void;
+  /** A 45009 paused a corp or the IP. */
+  onPause?: (event: { source: string; scope: 'corp' | 'ip' }) => void;
+  log?: { warn(message: string): void; info(message: string): void };
+  /** Retry overrides for core (tests shorten the waits). */
+  retry?: { baseDelayMs?: number; maxDelayMs?: number; rateLimitDelayMs?: number; maxRetries?: number };
+}
+
+/** Statistics answers seen by the transport within one `fetchChunk` (its async context). */
+const rawAnswers = new AsyncLocalStorage<string[]>();
+
+const STATISTICS_PATH_SET = new Set<string>(STATISTICS_PATHS);
+const ERRCODE = /"errcode"\s*:\s*(-?\d+)/;
+/** Frequency limit exceeded (page 90454). */
+const ERRCODE_FREQUENCY_LIMIT = 45009;
+
+function authOptions(auth: CorpCredentials['auth']): AuthOptions {
+  switch (auth.type) {
+    case 'selfBuilt':
+      return { type: 'selfBuilt', corpId: auth.corpId, corpSecret: auth.corpSecret };
+    case 'serviceProvider':
+      return {
+        type: 'serviceProvider',
+        suiteId: auth.suiteId,
+        suiteSecret: auth.suiteSecret,
+        suiteTicket: auth.suiteTicket,
+        authCorpId: auth.authCorpId,
+        permanentCode: auth.permanentCode,
+      };
+    case 'tokenService':
+      return { type: 'tokenService', url: auth.url, headers: auth.headers };
+  }
+}
+
+export function createWecomClients(options: WecomClientsOptions): WecomClients {
+  const { config, credentials, pacer } = options;
+  const pool = createUndiciTransport({ connections: Math.max(8, config.concurrency * 2) });
+  let statisticsCalls = 0;
+
+  const pacedTransport =
+    (sourceId: string, corpId: string): Transport =>
+    async (request) => {
+      const path = request.label;
+      await pacer.acquire(corpId, path, request.signal);
+      if (STATISTICS_PATH_SET.has(path)) statisticsCalls += 1;
+      let errcode: number | undefined;
+      try {
+        const response = await pool(request);
+        const match = response.status === 200 ? ERRCODE.exec(response.body.slice(0, 200)) : null;
+        errcode = match ? Number(match[1]) : response.status === 200 ? 0 : undefined;
+        if (errcode === 0 && STATISTICS_PATH_SET.has(path)) rawAnswers.getStore()?.push(response.body);
+        if (errcode === ERRCODE_FREQUENCY_LIMIT) {
+          const scope = pacer.frequencyLimited(corpId, path);
+          options.onPause?.({ source: sourceId, scope });
+          options.log?.warn(
+            `${path}: errcode 45009 (frequency limit) for ${sourceId}/${corpId}: pausing this ${scope === 'ip' ? 'IP' : 'corp'}`,
+          );
+        }
+        return response;
+      } finally {
+        options.onCall?.({ source: sourceId, path, errcode });
+      }
+    };
+
+  const corps = credentials.map((corp): CorpClient => {
+    const client = createNodeClient({
+      auth: authOptions(corp.auth),
+      transport: pacedTransport(corp.sourceId, corp.corpId),
+      baseUrl: config.baseUrl,
+      now: options.now,
+      // The archive is the cache.
+      cache: false,
+      tokenStore: options.tokenStore,
+      windowPolicy: 'strict',
+      concurrency: 2,
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.log ? { logger: { warn: (m: string) => options.log!.warn(m), info: (m: string) => options.log!.info(m) } } : {}),
+    });
+    return { sourceId: corp.sourceId, corpId: corp.corpId, authType: corp.auth.type, client };
+  });
+
+  return {
+    corps,
+    find: (sourceId, corpId) => corps.filter((c) => c.sourceId === sourceId && (corpId === undefined || c.corpId === corpId)),
+    get statisticsCalls() {
+      return statisticsCalls;
+    },
+    async close() {
+      await pool.close();
+    },
+  };
+}
+
+/** The `statistic` objects exactly as WeCom sent them, by China day (the first entry of a day wins). */
+function rawStatisticsByDay(bodies: readonly string[]): Map<string, Record<string, unknown>> {
+  const byDay = new Map<string, Record<string, unknown>>();
+  for (const body of bodies) {
+    let answer: unknown;
+    try {
+      answer = JSON.parse(body);
+    } catch {
+      continue;
+    }
+    const list = (answer as { statistic_list?: unknown }).statistic_list;
+    if (!Array.isArray(list)) continue;
+    for (const entry of list as { stat_time?: unknown; statistic?: unknown }[]) {
+      if (typeof entry?.stat_time !== 'number' || typeof entry.statistic !== 'object' || entry.statistic === null) continue;
+      const day = chinaDayOfEpochSeconds(entry.stat_time);
+      if (!byDay.has(day)) byDay.set(day, entry.statistic as Record<string, unknown>);
+    }
+  }
+  return byDay;
+}
+
+export interface ChunkQuery {
+  endpoint: StatisticsEndpoint;
+  openKfid: string;
+  servicerUserid: string;
+}
+
+/**
+ * One chunk (≤31 days, one statistics call) through core: validated, retried, every day once.
+ * Each day's `statistic` is the object WeCom sent (unknown fields kept, absent metrics absent),
+ * or null when it sent none.
+ */
+export async function fetchChunk(corp: CorpClient, query: ChunkQuery, chunk: Chunk, signal?: AbortSignal): Promise<StatisticsDay[]> {
+  const bodies: string[] = [];
+  const result = await rawAnswers.run(bodies, () =>
+    corp.client.getStatistics({
+      endpoint: query.endpoint,
+      ...(query.openKfid ? { openKfid: query.openKfid } : {}),
+      ...(query.servicerUserid ? { servicerUserid: query.servicerUserid } : {}),
+      from: chunk.from,
+      to: chunk.to,
+      useCache: false,
+      ...(signal ? { signal } : {}),
+    }),
+  );
+  const raw = rawStatisticsByDay(bodies);
+  return result.days.map((day) => ({
+    date: day.date,
+    stat_time: day.stat_time,
+    statistic: day.statistic === null ? null : (raw.get(day.date) ?? day.statistic),
+  }));
+}

@@ -1,0 +1,455 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
+import { metricsFor, summarizeDays, type StatisticsEndpoint } from '@wecom-kf-stats/core';
+import { addDays, chinaToday } from '../src/china-days.js';
+
+const metricKeysFor = (endpoint: StatisticsEndpoint) => metricsFor(endpoint).map((m) => m.key);
+import { buildApi } from '../src/api.js';
+import { collect } from '../src/collector.js';
+import { openStore, type Store } from '../src/store/store.js';
+import { createRuntime, silentLog, simulatorConfigJson, simulatorEnv, tempDir, type Json, type Runtime } from './helpers.js';
+
+const kf = useSimulator();
+const KEY = 'test-key-0123456789abcdef';
+let sim: Simulator;
+let store: Store;
+let rt: Runtime;
+let app: FastifyInstance;
+let base: string;
+let corpId: string;
+let openKfid: string;
+
+beforeAll(async () => {
+  sim = kf.sim;
+  corpId = sim.fixtures.selfBuilt.corpId;
+  openKfid = sim.fixtures.accounts[0]!.open_kfid;
+  store = await openStore(tempDir('kf-api-'));
+  rt = createRuntime(simulatorConfigJson(sim, 'unused'), simulatorEnv(sim), store, kf.now);
+  app = await buildApi({
+    config: rt.config,
+    store,
+    clients: rt.clients,
+    metrics: rt.metrics,
+    apiKeys: [KEY, 'second-key-0123456789abcdef'],
+    now: kf.now,
+    logger: rt.logger,
+  });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+afterAll(async () => {
+  await app?.close();
+  await rt?.close();
+  await store?.close();
+});
+
+/** The CLI's JSON for a day: every catalog metric present (null when WeCom left it out), extra fields kept. */
+function shown(endpoint: StatisticsEndpoint, statistic: Record<string, unknown> | undefined): Record<string, unknown> | null {
+  if (statistic === undefined) return null;
+  return { ...Object.fromEntries(metricKeysFor(endpoint).map((k) => [k, null])), ...statistic };
+}
+
+async function get(path: string, key: string | null = KEY): Promise<{ status: number; body: Json; text: string; headers: Headers }> {
+  const response = await fetch(`${base}${path}`, { headers: key === null ? {} : { authorization: `Bearer ${key}` } });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text, headers: response.headers };
+}
+
+describe('authentication', () => {
+  it('answers /healthz without a key', async () => {
+    expect(await get('/healthz', null)).toMatchObject({ status: 200, body: { status: 'ok', store: 'embedded' } });
+  });
+  it.each([
+    ['no header', null, 'send the header "Authorization: Bearer <API key>"'],
+    ['a wrong key', 'wrong-key-0123456789abcdef', 'the API key is not valid'],
+    ['a prefix of a key', KEY.slice(0, -1), 'the API key is not valid'],
+    ['an empty key', '', 'send the header "Authorization: Bearer <API key>"'],
+  ])('refuses %s with 401 JSON', async (_what, key, message) => {
+    for (const path of ['/api/v1/sources', '/metrics', '/api/v1/statistics?source=acme']) {
+      const answer = await get(path, key);
+      expect(answer.status, path).toBe(401);
+      expect(answer.body).toEqual({ error: { code: 'UNAUTHORIZED', message } });
+      expect(answer.headers.get('www-authenticate')).toBe('Bearer');
+    }
+  });
+  it('accepts every configured key', async () => {
+    expect((await get('/api/v1/sources', 'second-key-0123456789abcdef')).status).toBe(200);
+  });
+});
+
+describe('listing', () => {
+  it('lists the sources without credentials or variable names', async () => {
+    const answer = await get('/api/v1/sources');
+    expect(answer.body).toEqual({
+      sources: [
+        { id: 'acme', type: 'selfBuilt', collect: ['corp', 'servicer'], corps: [corpId] },
+        { id: 'isv', type: 'serviceProvider', collect: ['component'], corps: [sim.fixtures.suite.authCorpId] },
+      ],
+    });
+    expect(answer.text).not.toMatch(/Env|secret/i);
+  });
+  it('lists accounts and servicers (from WeCom the first time, then from the store)', async () => {
+    const accounts = await get('/api/v1/accounts?source=acme');
+    expect(accounts.body.accounts.map((a: { open_kfid: string }) => a.open_kfid)).toEqual(
+      sim.fixtures.accounts.map((a) => a.open_kfid).sort(),
+    );
+    const servicers = await get(`/api/v1/servicers?source=acme&open_kfid=${openKfid}`);
+    expect(servicers.body.servicers.map((s: { servicer_userid: string }) => s.servicer_userid)).toEqual(
+      [...kf.sim.fixtures.servicers[openKfid]!].sort(),
+    );
+    sim.resetCalls();
+    await get('/api/v1/accounts?source=acme');
+    await get(`/api/v1/servicers?source=acme&open_kfid=${openKfid}`);
+    expect(sim.callCount(/kf\/(account|servicer)\/list/)).toBe(0);
+  });
+});
+
+describe('statistics', () => {
+  it('answers in the CLI JSON shape, fetching the days the archive lacks live and storing them', async () => {
+    const answer = await get(`/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${openKfid}&last=40`);
+    expect(answer.status).toBe(200);
+    const yesterday = addDays(chinaToday(kf.now()), -1);
+    expect(answer.body).toMatchObject({
+      source: 'acme',
+      corpid: corpId,
+      endpoint: 'corp',
+      open_kfid: openKfid,
+      from: addDays(yesterday, -39),
+      to: yesterday,
+      warnings: [],
+    });
+    expect(answer.body.days).toHaveLength(40);
+    for (const day of answer.body.days) {
+      expect(Object.keys(day)).toEqual(['date', 'stat_time', 'statistic']);
+      expect(day.statistic).toStrictEqual(shown('corp', sim.expectedStatistic({ endpoint: 'corp', corpId, openKfid, date: day.date })));
+    }
+    expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(2);
+    // Asked again: all from the archive.
+    sim.resetCalls();
+    const again = await get(`/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${openKfid}&last=40`);
+    expect(again.body.days).toEqual(answer.body.days);
+    expect(sim.callCount(/statistic/)).toBe(0);
+  });
+
+  it('merges archived and missing days and fetches only the gap', async () => {
+    const yesterday = addDays(chinaToday(kf.now()), -1);
+    sim.resetCalls();
+    const answer = await get(
+      `/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${openKfid}&from=${addDays(yesterday, -59)}&to=${yesterday}`,
+    );
+    expect(answer.body.days).toHaveLength(60);
+    expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(1);
+  });
+
+  it('stores each statistic exactly as WeCom sent it, and answers with absent metrics as null and unknown fields kept', async () => {
+    const other = sim.fixtures.accounts[2]!.open_kfid;
+    sim.setExtraFields({ brand_new_metric: 7 });
+    const answer = await get(`/api/v1/statistics?source=acme&endpoint=servicer&open_kfid=${other}&last=31`);
+    expect(answer.body.days).toHaveLength(31);
+    for (const day of answer.body.days) {
+      const expected = sim.expectedStatistic({ endpoint: 'servicer', corpId, openKfid: other, date: day.date });
+      expect(day.statistic).toStrictEqual(expected ? { ...shown('servicer', expected), brand_new_metric: 7 } : null);
+    }
+    sim.setExtraFields(undefined);
+    const component = await get(`/api/v1/statistics?source=isv&endpoint=component&last=90`);
+    const authCorp = sim.fixtures.suite.authCorpId;
+    for (const day of component.body.days) {
+      expect(day.statistic).toStrictEqual(
+        shown('component', sim.expectedStatistic({ endpoint: 'component', corpId: authCorp, date: day.date })),
+      );
+    }
+    // A rate WeCom could not compute: null in the answer, absent (as sent) in the archive.
+    const lacking = component.body.days.filter(
+      (d: { statistic: Record<string, unknown> | null }) => d.statistic && d.statistic.reply_rate === null,
+    );
+    expect(lacking.length).toBeGreaterThan(0);
+    const series = { source: 'isv', endpoint: 'component' as const, corpId: authCorp, openKfid: '', servicerUserid: '' };
+    const [archived] = await store.readDays(series, lacking[0].date, lacking[0].date);
+    expect(archived!.statistic).toStrictEqual(sim.expectedStatistic({ endpoint: 'component', corpId: authCorp, date: lacking[0].date }));
+    expect('reply_rate' in archived!.statistic!).toBe(false);
+  });
+
+  it('summarizes the same days as core does', async () => {
+    const stats = await get(`/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${openKfid}&last=30`);
+    const summary = await get(`/api/v1/summary?source=acme&endpoint=corp&open_kfid=${openKfid}&last=30`);
+    expect(summary.body.summary).toEqual(JSON.parse(JSON.stringify(summarizeDays('corp', stats.body.days))));
+  });
+
+  it('names days that neither the archive nor WeCom can give in a warning', async () => {
+    const yesterday = addDays(chinaToday(kf.now()), -1);
+    const from = addDays(yesterday, -199);
+    const answer = await get(`/api/v1/statistics?source=isv&endpoint=component&from=${from}&to=${addDays(yesterday, -170)}`);
+    expect(answer.status).toBe(200);
+    expect(answer.body.days.map((d: { date: string }) => d.date)).toEqual(
+      Array.from({ length: 10 }, (_, i) => addDays(yesterday, -179 + i)),
+    );
+    expect(answer.body.warnings).toEqual([
+      expect.objectContaining({ code: 'NOT_ARCHIVED', days: Array.from({ length: 20 }, (_, i) => addDays(from, i)) }),
+    ]);
+    expect(answer.body.warnings[0].message).toContain(`${from}..${addDays(yesterday, -180)}`);
+  });
+
+  it('shares one live fetch between identical requests arriving together', async () => {
+    const other = sim.fixtures.accounts[1]!.open_kfid;
+    const yesterday = addDays(chinaToday(kf.now()), -1);
+    const path = `/api/v1/statistics?source=acme&endpoint=servicer&open_kfid=${other}&from=${addDays(yesterday, -99)}&to=${addDays(yesterday, -90)}`;
+    sim.setLatency(100);
+    try {
+      const answers = await Promise.all([get(path), get(path), get(path)]);
+      for (const answer of answers) expect(answer.body.days).toHaveLength(10);
+    } finally {
+      sim.setLatency(0);
+    }
+    expect(sim.callCount('/cgi-bin/kf/get_servicer_statistic')).toBe(1);
+  });
+
+  it('names both the days a failed live fetch lost and the days no source has', async () => {
+    const other = sim.fixtures.accounts[1]!.open_kfid;
+    const yesterday = addDays(chinaToday(kf.now()), -1);
+    sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_servicer_statistic' });
+    const from = addDays(yesterday, -184);
+    const answer = await get(
+      `/api/v1/statistics?source=acme&endpoint=servicer&open_kfid=${other}&from=${from}&to=${addDays(yesterday, -175)}`,
+    );
+    expect(answer.body.days).toEqual([]);
+    expect(answer.body.warnings.map((w: { code: string; days: string[] }) => [w.code, w.days.length])).toEqual([
+      ['LIVE_FETCH_FAILED', 5],
+      ['NOT_ARCHIVED', 5],
+    ]);
+  });
+
+  it('answers with what it has and a warning when the live fetch fails', async () => {
+    const other = sim.fixtures.accounts[1]!.open_kfid;
+    sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_corp_statistic', times: 1 });
+    const answer = await get(`/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${other}&last=10`);
+    expect(answer.status).toBe(200);
+    expect(answer.body.days).toEqual([]);
+    expect(answer.body.warnings[0]).toMatchObject({ code: 'LIVE_FETCH_FAILED' });
+    expect(answer.body.warnings[0].message).toContain('48002');
+  });
+});
+
+describe('WeCom failures', () => {
+  it("answer 502 with core's message when a list cannot be fetched", async () => {
+    sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/account/list' });
+    const answer = await get('/api/v1/accounts?source=isv');
+    expect(answer.status).toBe(502);
+    expect(answer.body.error.code).toBe('UPSTREAM_WECOM_API');
+    expect(answer.body.error.message).toContain('48002');
+    expect(answer.text).not.toContain('    at ');
+  });
+});
+
+describe('bad parameters answer 400 naming the parameter', () => {
+  const yesterday = () => addDays(chinaToday(kf.now()), -1);
+  const cases: [string, string, string][] = [
+    ['/api/v1/statistics', 'source', 'required: one of acme, isv'],
+    ['/api/v1/statistics?source=nope', 'source', 'unknown source "nope"; configured: acme, isv'],
+    ['/api/v1/statistics?source=acme', 'endpoint', 'required: "component", "corp" or "servicer"'],
+    ['/api/v1/statistics?source=acme&endpoint=daily', 'endpoint', '"daily" is not one of "component", "corp", "servicer"'],
+    [
+      '/api/v1/statistics?source=acme&endpoint=component&last=3',
+      'endpoint',
+      '"component" statistics need a serviceProvider source; "acme" is selfBuilt',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&last=3',
+      'open_kfid',
+      'required for corp statistics: a customer-service account id ("wk...")',
+    ],
+    [
+      '/api/v1/statistics?source=isv&endpoint=component&open_kfid=wk1&last=3',
+      'open_kfid',
+      'not used by component statistics (they are corp-level)',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&servicer_userid=u&last=3',
+      'servicer_userid',
+      'only with endpoint=servicer',
+    ],
+    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1', 'from', 'required (a China date YYYY-MM-DD), or give last=N'],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2026-01-01',
+      'to',
+      'required (a China date YYYY-MM-DD), or give last=N',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2026-02-30&to=2026-03-01',
+      'from',
+      '"2026-02-30" is not a day; allowed: a China date YYYY-MM-DD, "yesterday" or "N days ago"',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=soon&to=2026-03-01',
+      'from',
+      '"soon" is not a day; allowed: a China date YYYY-MM-DD, "yesterday" or "N days ago"',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2026-01-01&to=2026-13-01',
+      'to',
+      '"2026-13-01" is not a day; allowed: a China date YYYY-MM-DD, "yesterday" or "N days ago"',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2025-03-02&to=2025-03-01',
+      'to',
+      '2025-03-01 is before from (2025-03-02)',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2000-01-01&to=2025-03-01',
+      'from',
+      'the range spans 9192 days; at most 3660',
+    ],
+    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=0', 'last', 'a whole number of days from 1 to 3660, got "0"'],
+    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=7d', 'last', 'a whole number of days from 1 to 3660, got "7d"'],
+    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=5000', 'last', 'a whole number of days from 1 to 3660, got "5000"'],
+    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=-3', 'last', 'a whole number of days from 1 to 3660, got "-3"'],
+    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=3&from=2026-01-01', 'last', 'give either last or from/to, not both'],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=3&limit=5',
+      'limit',
+      'unknown parameter; allowed: source, corpid, endpoint, open_kfid, servicer_userid, from, to, last',
+    ],
+    ['/api/v1/statistics?source=acme&source=isv', 'source', 'given more than once'],
+    [
+      '/api/v1/statistics?source=acme&corpid=wwother&endpoint=corp&open_kfid=wk1&last=3',
+      'corpid',
+      '"wwother" is not a corp of source "acme"; its corps: wwsimcorp0000001',
+    ],
+    ['/api/v1/summary?source=acme&endpoint=corp&open_kfid=wk1&last=x', 'last', 'a whole number of days from 1 to 3660, got "x"'],
+    [
+      '/api/v1/summary?source=isv&endpoint=servicer&last=3',
+      'open_kfid',
+      'required for servicer statistics: a customer-service account id ("wk...")',
+    ],
+    ['/api/v1/accounts', 'source', 'required: one of acme, isv'],
+    ['/api/v1/accounts?source=acme&open_kfid=wk1', 'open_kfid', 'unknown parameter; allowed: source, corpid'],
+    ['/api/v1/servicers?source=acme', 'open_kfid', 'required: a customer-service account id ("wk...")'],
+    ['/api/v1/servicers?source=ghost&open_kfid=wk1', 'source', 'unknown source "ghost"; configured: acme, isv'],
+    ['/api/v1/sources?source=acme', 'source', 'unknown parameter; allowed: '],
+  ];
+  it.each(cases)('%s -> %s', async (path, parameter, message) => {
+    const answer = await get(path);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({ error: { code: 'INVALID_PARAMETER', message: `${parameter}: ${message}` } });
+    expect(answer.text).not.toContain('    at ');
+  });
+
+  it('a range after yesterday is refused naming from', async () => {
+    const today = chinaToday(kf.now());
+    const answer = await get(`/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=${today}&to=${today}`);
+    expect(answer.body.error.message).toBe(`from: ${today} is after yesterday (${yesterday()}): no day has statistics yet`);
+  });
+
+  it('unknown routes answer 404 JSON', async () => {
+    expect(await get('/api/v1/nothing')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND', message: 'no route GET /api/v1/nothing' } },
+    });
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes every route with exactly the parameters the handlers accept', async () => {
+    const doc = (await get('/api/v1/openapi.json')).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const routes = ['/api/v1/sources', '/api/v1/accounts', '/api/v1/servicers', '/api/v1/statistics', '/api/v1/summary'];
+    expect(Object.keys(doc.paths)).toEqual([...routes, '/healthz', '/metrics']);
+    for (const route of routes) {
+      const documented: string[] = doc.paths[route].get.parameters.map((p: { name: string }) => p.name);
+      // An undocumented parameter is refused, naming the documented ones.
+      const refusal = await get(`${route}?undocumented=1`);
+      expect(refusal.body.error.message).toBe(`undocumented: unknown parameter; allowed: ${documented.join(', ')}`);
+      for (const name of documented) {
+        if (name === 'source') continue;
+        const probe = await get(`${route}?source=acme&${name}=`);
+        expect(probe.body?.error?.message ?? '', `${route} ${name}`).not.toContain(`${name}: unknown parameter`);
+      }
+    }
+    expect(
+      doc.paths['/api/v1/statistics'].get.parameters.filter((p: { required: boolean }) => p.required).map((p: { name: string }) => p.name),
+    ).toEqual(['source', 'endpoint']);
+    expect(doc.paths['/healthz'].get.security).toEqual([]);
+  });
+});
+
+describe('metrics', () => {
+  it('counts calls and errors by errcode and reports days stored, last run and lag per source', async () => {
+    await collect({ config: rt.config, store, clients: rt.clients, now: kf.now, owner: rt.owner, log: silentLog });
+    const text = (await get('/metrics')).text;
+    expect(text).toMatch(/kf_wecom_calls_total\{source="acme",path="\/cgi-bin\/kf\/get_corp_statistic"\} \d+/);
+    // The two 48002 answers injected above for acme (corp and servicer), one for isv's account list.
+    expect(text).toContain('kf_wecom_errors_total{source="acme",errcode="48002"} 2');
+    expect(text).toContain('kf_wecom_errors_total{source="isv",errcode="48002"} 1');
+    const days = Number(/kf_days_stored\{source="acme"\} (\d+)/.exec(text)![1]);
+    const [row] = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM kf_days WHERE source = 'acme'`);
+    expect(days).toBe(row!.n);
+    expect(text).toContain('kf_archive_lag_days{source="acme"} 0');
+    expect(text).toMatch(/kf_last_successful_run_timestamp_seconds\{source="isv"\} \d{10}/);
+  });
+});
+
+describe('days past 180', () => {
+  it('are still served from the archive after the clock moves on', async () => {
+    // 30 days later: the same WeCom data, a clock 30 days ahead, the same archive.
+    const later = () => kf.now() + 30 * 86_400_000;
+    const laterSim = await startSimulator({ port: 0, now: later });
+    const laterRt = createRuntime(simulatorConfigJson(laterSim, 'unused'), simulatorEnv(laterSim), store, later);
+    const laterApp = await buildApi({
+      config: laterRt.config,
+      store,
+      clients: laterRt.clients,
+      metrics: laterRt.metrics,
+      apiKeys: [KEY],
+      now: later,
+      logger: laterRt.logger,
+    });
+    const url = await laterApp.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const oldest = addDays(chinaToday(kf.now()), -180);
+      const response = await fetch(
+        `${url}/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${openKfid}&from=${oldest}&to=${addDays(oldest, 9)}`,
+        { headers: { authorization: `Bearer ${KEY}` } },
+      );
+      const body = (await response.json()) as { days: { date: string; statistic: unknown }[]; warnings: unknown[] };
+      expect(body.warnings).toEqual([]);
+      expect(body.days).toHaveLength(10);
+      for (const day of body.days)
+        expect(day.statistic).toStrictEqual(shown('corp', sim.expectedStatistic({ endpoint: 'corp', corpId, openKfid, date: day.date })));
+      expect(laterSim.callCount(/statistic/)).toBe(0);
+    } finally {
+      await laterApp.close();
+      await laterRt.close();
+      await laterSim.close();
+    }
+  });
+});
+
+describe('health', () => {
+  it('answers 503 when the store does not answer', async () => {
+    const broken = await openStore(tempDir('kf-health-'));
+    const brokenApp = await buildApi({
+      config: rt.config,
+      store: broken,
+      clients: rt.clients,
+      metrics: rt.metrics,
+      apiKeys: [KEY],
+      now: kf.now,
+      logger: rt.logger,
+    });
+    await broken.close();
+    try {
+      const answer = await brokenApp.inject({ method: 'GET', url: '/healthz' });
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json()).toEqual({ status: 'unavailable', store: 'embedded' });
+    } finally {
+      await brokenApp.close();
+    }
+  });
+});

@@ -1,0 +1,258 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { pinnedClockEnv, useSimulator } from '@wecom-kf-stats/test-utils';
+import { chinaMidnightEpochSeconds, chinaToday } from '../src/china-days.js';
+import { openStore } from '../src/store/store.js';
+import { CANARY_SECRET, simulatorConfigJson, simulatorEnv, simulatorSeriesCount, tempDir, writeConfig, type Json } from './helpers.js';
+import { runServer, spawnServer } from './run-server.js';
+
+const kf = useSimulator();
+let sim: Simulator;
+let env: Record<string, string>;
+beforeAll(() => {
+  sim = kf.sim;
+  env = { ...simulatorEnv(sim), ...pinnedClockEnv(Math.round(kf.now())) };
+});
+
+const seriesCount = () => simulatorSeriesCount(sim);
+
+describe('usage and config errors exit 2 with one line naming the problem', () => {
+  it('prints help and exits 0', async () => {
+    const run = await runServer(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: wecom-kf-stats-server <command> [--config FILE]');
+  });
+  it.each([
+    [[], 'wecom-kf-stats-server: a command is required: serve, collect or check-config'],
+    [['start'], 'wecom-kf-stats-server: unknown command "start"; commands: serve, collect, check-config'],
+    [['collect', '--verbose'], 'wecom-kf-stats-server: unknown option --verbose'],
+    [['collect', '--config'], 'wecom-kf-stats-server: --config needs a file path'],
+    [['collect', 'now'], 'wecom-kf-stats-server: unexpected argument "now"'],
+  ])('%j', async (args, line) => {
+    const run = await runServer(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')[0]).toBe(line);
+  });
+  it('names a missing config file', async () => {
+    const run = await runServer(['check-config', '--config', '/nonexistent/kf.json']);
+    expect(run).toMatchObject({
+      code: 2,
+      stderr: 'wecom-kf-stats-server: config: cannot read config file /nonexistent/kf.json: no such file\n',
+    });
+  });
+  it('names a file that is not JSON', async () => {
+    const file = join(tempDir(), 'bad.json');
+    writeFileSync(file, '{ "store": ');
+    const run = await runServer(['check-config', '--config', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^wecom-kf-stats-server: config: config file .*bad\.json is not valid JSON: /);
+  });
+  it('names the path of a bad field', async () => {
+    const json = simulatorConfigJson(sim, './data');
+    (json.sources as Json[])[1].auth.corpSecretEnv = 'X';
+    const run = await runServer(['check-config', '--config', writeConfig(tempDir(), json)], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('wecom-kf-stats-server: config: sources[1].auth.corpSecretEnv: unknown field; check the spelling\n');
+  });
+  it('names an unset secret variable by its path', async () => {
+    const { ACME_CORP_SECRET: _, ...rest } = env;
+    const run = await runServer(['collect', '--config', writeConfig(tempDir(), simulatorConfigJson(sim, './data'))], rest);
+    expect(run).toMatchObject({
+      code: 2,
+      stderr: 'wecom-kf-stats-server: config: sources[0].auth.corpSecretEnv: environment variable ACME_CORP_SECRET is not set\n',
+    });
+  });
+  it('check-config says what it found', async () => {
+    const run = await runServer(['check-config', '--config', writeConfig(tempDir(), simulatorConfigJson(sim, './data'))], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^config OK: 2 sources, 2 corps, store embedded \(.*\/data\), 2 API keys\n$/);
+  });
+});
+
+describe('collect', () => {
+  it('prints one summary line; after a restart the next run makes 0 statistics calls', async () => {
+    const config = writeConfig(tempDir(), simulatorConfigJson(sim, './data'));
+    const first = await runServer(['collect', '--config', config], env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const n = seriesCount();
+    expect(first.stdout).toBe(`collected: ${n} series, ${n * 180} days stored, ${n * 6} statistics calls, 0 failures\n`);
+    sim.resetCalls();
+    const second = await runServer(['collect', '--config', config], env);
+    expect(second.stdout).toBe(`collected: ${n} series, 0 days stored, 0 statistics calls, 0 failures\n`);
+    expect(sim.callCount(/statistic/)).toBe(0);
+  });
+
+  it('exits 1 with one line when the store cannot be opened', async () => {
+    const config = writeConfig(tempDir(), simulatorConfigJson(sim, 'postgres://nobody:pw@127.0.0.1:9/none'));
+    const run = await runServer(['collect', '--config', config], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^wecom-kf-stats-server: cannot open the store: .*ECONNREFUSED.*\n$/);
+    expect(run.stderr).not.toContain('pw@');
+  });
+
+  it('exits 1 when a series failed, and logs why', async () => {
+    const config = writeConfig(tempDir(), simulatorConfigJson(sim, './data'));
+    const run = await runServer(['collect', '--config', config], { ...env, ACME_CORP_SECRET: 'a-wrong-secret-value' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('collected: 1 series, 180 days stored, 6 statistics calls, 1 failures\n');
+    expect(run.stderr).toContain('discovery failed for acme/wwsimcorp0000001');
+    expect(run.stderr).toContain('40001');
+    expect(run.stderr).not.toContain('a-wrong-secret-value');
+  });
+
+  it('stops on SIGTERM, releasing its leases, and the next run finishes the work', async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir, simulatorConfigJson(sim, './data', { concurrency: 2 }));
+    sim.setLatency(40);
+    try {
+      const proc = spawnServer(['collect', '--config', config], env);
+      while (sim.callCount(/get_(corp|servicer)_statistic/) < 6) await new Promise((r) => setTimeout(r, 20));
+      proc.child.kill('SIGTERM');
+      const run = await proc.exited;
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/^interrupted: \d+ series, \d+ days stored, \d+ statistics calls, 0 failures\n$/);
+    } finally {
+      sim.setLatency(0);
+    }
+    const store = await openStore(join(dir, 'data'));
+    expect(await store.query(`SELECT id FROM kf_series WHERE lease_owner IS NOT NULL`)).toEqual([]);
+    await store.close();
+    const next = await runServer(['collect', '--config', config], env);
+    expect(next.code).toBe(0);
+    const store2 = await openStore(join(dir, 'data'));
+    const [row] = await store2.query<{ n: number }>('SELECT count(*)::int AS n FROM kf_days');
+    await store2.close();
+    expect(row!.n).toBe(seriesCount() * 180);
+  });
+});
+
+describe('serve', () => {
+  it('serves the API, collects on start, and shuts down cleanly on SIGTERM', async () => {
+    const config = writeConfig(tempDir(), simulatorConfigJson(sim, './data'));
+    const proc = spawnServer(['serve', '--config', config], env);
+    const [, url] = await proc.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const health = await fetch(`${url}/healthz`);
+    expect(await health.json()).toEqual({ status: 'ok', store: 'embedded' });
+    const unauthorized = await fetch(`${url}/api/v1/sources`);
+    expect(unauthorized.status).toBe(401);
+    // The run on start fills the archive.
+    const auth = { authorization: 'Bearer test-key-0123456789abcdef' };
+    for (let i = 0; i < 600; i += 1) {
+      const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+      if (/kf_last_successful_run_timestamp_seconds\{source="acme"\} [1-9]/.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    sim.resetCalls();
+    const stats = (await (await fetch(`${url}/api/v1/statistics?source=isv&endpoint=component&last=180`, { headers: auth })).json()) as {
+      days: unknown[];
+    };
+    expect(stats.days).toHaveLength(180);
+    expect(sim.callCount(/statistic/)).toBe(0);
+    proc.child.kill('SIGTERM');
+    const run = await proc.exited;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('wecom-kf-stats-server: stopped');
+  });
+});
+
+describe('the embedded store', () => {
+  it('refuses a second process, naming the one that holds it', async () => {
+    const config = writeConfig(tempDir(), simulatorConfigJson(sim, './data', { schedule: { runOnStart: false } }));
+    const proc = spawnServer(['serve', '--config', config], env);
+    try {
+      await proc.waitFor(/listening on/);
+      const run = await runServer(['collect', '--config', config], env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^wecom-kf-stats-server: cannot open the store: the embedded store .*/data is in use by process ${proc.child.pid}; several processes need PostgreSQL \\(a postgres:// URL as "store"\\)\n$`,
+        ),
+      );
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+    }
+  });
+});
+
+describe('the daily schedule', () => {
+  it('collects at schedule.dailyAt China time', async () => {
+    // The server's clock starts twelve seconds before 10:00 China time today (starting takes a few).
+    const dir = tempDir();
+    const config = writeConfig(
+      dir,
+      simulatorConfigJson(sim, './data', { schedule: { dailyAt: '10:00', runOnStart: false }, logLevel: 'info' }),
+    );
+    const startMs = (chinaMidnightEpochSeconds(chinaToday(kf.now())) + 10 * 3600) * 1000 - 12_000;
+    const proc = spawnServer(['serve', '--config', config], { ...env, ...pinnedClockEnv(startMs) });
+    try {
+      await proc.waitFor(/listening on/);
+      expect(sim.callCount(/statistic/)).toBe(0);
+      for (let i = 0; i < 800 && sim.callCount(/statistic/) < simulatorSeriesCount(sim) * 6; i += 1)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(sim.callCount(/statistic/)).toBe(simulatorSeriesCount(sim) * 6);
+      expect(proc.stderr).toContain('"next collection at ' + new Date(startMs + 12_000).toISOString() + ' (10:00 China time)"');
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('a canary secret never appears in API answers, logs, metrics or the store', async () => {
+    sim.addSuiteTicket(CANARY_SECRET);
+    const dir = tempDir();
+    const config = writeConfig(dir, simulatorConfigJson(sim, './data', { logLevel: 'debug' }));
+    const canaryEnv = { ...env, ISV_SUITE_TICKET: CANARY_SECRET };
+    const secrets = [
+      CANARY_SECRET,
+      sim.fixtures.selfBuilt.corpSecret,
+      sim.fixtures.suite.suiteSecret,
+      sim.fixtures.suite.permanentCode,
+      'test-key-0123456789abcdef',
+    ];
+    // A failure path too: WeCom rejects a call, and the error is logged.
+    sim.inject({ kind: 'errcode', errcode: 40014, path: '/cgi-bin/kf/get_statistic' });
+    const proc = spawnServer(['serve', '--config', config], canaryEnv);
+    const [, url] = await proc.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const auth = { authorization: 'Bearer test-key-0123456789abcdef' };
+    let metrics = '';
+    for (let i = 0; i < 600; i += 1) {
+      metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+      if (/kf_last_successful_run_timestamp_seconds\{source="isv"\} [1-9]/.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const answers: string[] = [metrics];
+    for (const path of [
+      '/api/v1/sources',
+      '/api/v1/accounts?source=acme',
+      '/api/v1/statistics?source=isv&endpoint=component&last=30',
+      '/api/v1/summary?source=isv&endpoint=component&last=30',
+      '/api/v1/statistics?source=isv',
+      '/healthz',
+    ]) {
+      answers.push(await (await fetch(`${url}${path}`, { headers: auth })).text());
+    }
+    proc.child.kill('SIGTERM');
+    const run = await proc.exited;
+    const store = await openStore(join(dir, 'data'));
+    const dump = await store.dump();
+    await store.close();
+    expect(dump).toContain('-- kf_tokens');
+    expect(run.stderr.length).toBeGreaterThan(0);
+    for (const secret of secrets) {
+      for (const [what, text] of [
+        ['answers', answers.join('\n')],
+        ['logs', run.stderr + run.stdout],
+        ['store', dump],
+        ['config', readFileSync(config, 'utf8')],
+      ] as const) {
+        expect(text.includes(secret), `${secret} in ${what}`).toBe(false);
+      }
+    }
+  });
+});

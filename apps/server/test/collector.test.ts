@@ -1,0 +1,144 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chinaClock, startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import { useSimulator } from '@wecom-kf-stats/test-utils';
+import { addDays, chinaMidnightEpochSeconds, chinaToday, statisticsWindow } from '../src/china-days.js';
+import { collect, formatSummary, isSettled } from '../src/collector.js';
+import { openStore, type SeriesKey, type Store } from '../src/store/store.js';
+import { createRuntime, silentLog, simulatorConfigJson, simulatorEnv, tempDir } from './helpers.js';
+
+const kf = useSimulator();
+let sim: Simulator;
+let store: Store;
+const runtimes: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  sim = kf.sim;
+});
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((r) => r.close()));
+  await store?.close();
+});
+
+async function freshStore(): Promise<Store> {
+  store = await openStore(tempDir('kf-collect-'));
+  return store;
+}
+
+function runtime(overrides: Record<string, unknown> = {}, now = kf.now) {
+  const rt = createRuntime(simulatorConfigJson(sim, 'unused', overrides), simulatorEnv(sim), store, now);
+  runtimes.push(rt);
+  return rt;
+}
+
+function run(rt: ReturnType<typeof runtime>, now = kf.now) {
+  return collect({ config: rt.config, store, clients: rt.clients, now, owner: rt.owner, log: silentLog, pollMs: 20 });
+}
+
+const corpSeries = (): SeriesKey => ({
+  source: 'acme',
+  endpoint: 'corp',
+  corpId: sim.fixtures.selfBuilt.corpId,
+  openKfid: sim.fixtures.accounts[0]!.open_kfid,
+  servicerUserid: '',
+});
+
+describe('a collection run', () => {
+  it('discovers every account and servicer and stores 180 days of each series in 6 calls per series', async () => {
+    await freshStore();
+    const rt = runtime();
+    const summary = await run(rt);
+    const accounts = sim.fixtures.accounts.length;
+    const servicers = Object.values(sim.fixtures.servicers).reduce((n, list) => n + list.length, 0);
+    // component (isv) + per account: corp, the servicer total, one per servicer
+    const seriesCount = 1 + accounts + accounts + servicers;
+    expect(summary).toEqual({
+      series: seriesCount,
+      daysStored: seriesCount * 180,
+      statisticsCalls: seriesCount * 6,
+      failures: 0,
+      interrupted: false,
+    });
+    expect(sim.callCount('/cgi-bin/kf/account/list')).toBe(1);
+    expect(sim.callCount('/cgi-bin/kf/servicer/list')).toBe(accounts);
+    expect(formatSummary(summary)).toBe(
+      `collected: ${seriesCount} series, ${seriesCount * 180} days stored, ${seriesCount * 6} statistics calls, 0 failures`,
+    );
+
+    const window = statisticsWindow(kf.now());
+    const days = await store.readDays(corpSeries(), window.oldest, window.newest);
+    expect(days).toHaveLength(180);
+    for (const day of days) {
+      const expected = sim.expectedStatistic({
+        endpoint: 'corp',
+        corpId: sim.fixtures.selfBuilt.corpId,
+        openKfid: corpSeries().openKfid,
+        date: day.date,
+      });
+      expect(day.statistic, day.date).toEqual(expected ?? null);
+      expect(day.stat_time).toBe(chinaMidnightEpochSeconds(day.date));
+    }
+    expect(days.some((d) => d.statistic === null)).toBe(true);
+
+    // Restart: a new runtime on the same store makes no statistics call at all.
+    sim.resetCalls();
+    const again = await run(runtime());
+    expect(again).toMatchObject({ statisticsCalls: 0, daysStored: 0, failures: 0 });
+    expect(sim.callCount(/statistic/)).toBe(0);
+    // Accounts and servicers were listed today already.
+    expect(sim.callCount(/kf\/(account|servicer)\/list/)).toBe(0);
+  });
+
+  it('keeps what it stored when a run fails part-way, and the next run fetches only the rest', async () => {
+    await freshStore();
+    const acmeCorpOnly = () => ({
+      sources: [{ ...(simulatorConfigJson(sim, 'unused').sources as object[])[0], collect: ['corp'] }],
+      concurrency: 1,
+    });
+    // The first 4 statistics calls pass, then every one fails for good (48002 is never retried).
+    sim.inject({ kind: 'delay', ms: 0, path: '/cgi-bin/kf/get_corp_statistic', times: 4 });
+    sim.inject({ kind: 'errcode', errcode: 48002, path: '/cgi-bin/kf/get_corp_statistic', times: 1000 });
+    const first = await run(runtime(acmeCorpOnly()));
+    const accounts = sim.fixtures.accounts.length;
+    expect(first).toMatchObject({ series: accounts, failures: accounts, daysStored: 4 * 31, statisticsCalls: 4 + accounts });
+
+    sim.clearFaults();
+    sim.resetCalls();
+    const second = await run(runtime(acmeCorpOnly()));
+    expect(second).toMatchObject({ failures: 0, daysStored: accounts * 180 - 4 * 31 });
+    // The first account lacks 56 days (2 chunks); the others all 180 (6 chunks each).
+    expect(second.statisticsCalls).toBe(2 + (accounts - 1) * 6);
+  });
+
+  it('fetches yesterday again on a later run when it was stored before 06:00 China time', async () => {
+    await freshStore();
+    const early = chinaClock({ hour: 3 });
+    const earlySim = await startSimulator({ port: 0, now: early });
+    try {
+      const config = {
+        ...simulatorConfigJson(earlySim, 'unused'),
+        sources: [
+          {
+            ...(simulatorConfigJson(earlySim, 'unused').sources as object[])[0],
+            collect: ['corp'],
+            accounts: [earlySim.fixtures.accounts[0]!.open_kfid],
+          },
+        ],
+      };
+      const rt = createRuntime(config, simulatorEnv(earlySim), store, early);
+      runtimes.push(rt);
+      const first = await collect({ config: rt.config, store, clients: rt.clients, now: early, owner: 'o', log: silentLog });
+      expect(first.statisticsCalls).toBe(6);
+      const yesterday = addDays(chinaToday(early()), -1);
+      const series = { ...corpSeries(), openKfid: earlySim.fixtures.accounts[0]!.open_kfid };
+      const [stored] = await store.readDays(series, yesterday, yesterday);
+      expect(stored!.statistic).toBeNull();
+      expect(isSettled(yesterday, stored!.fetchedAt)).toBe(false);
+      // Still before 06:00: the next run asks again for yesterday only.
+      earlySim.resetCalls();
+      const second = await collect({ config: rt.config, store, clients: rt.clients, now: early, owner: 'o', log: silentLog });
+      expect(second).toMatchObject({ statisticsCalls: 1, daysStored: 1 });
+    } finally {
+      await earlySim.close();
+    }
+  });
+});

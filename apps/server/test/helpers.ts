@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+import { parseConfig, type ServerConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
+import { createPacer } from '../src/pacer.js';
+import { resolveCredentials } from '../src/config.js';
+import type { Store } from '../src/store/store.js';
+import { createSharedTokenStore } from '../src/tokens.js';
+import { createWecomClients } from '../src/wecom.js';
+import { Writable } from 'node:stream';
+
+/** A JSON value under test (an API answer, a config being broken): read freely, pinned by assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export const CANARY_SECRET = 'canary-secret-7f3a9c51e2';
+
+let root: string | undefined;
+// Registered when a test file imports this module: it runs after the file's own afterAll hooks.
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+  root = undefined;
+});
+
+/** A fresh directory, removed with the others when the test file ends (embedded stores are tens of MB). */
+export function tempDir(prefix = 'kf-'): string {
+  root ??= mkdtempSync(join(tmpdir(), 'kf-server-test-'));
+  return mkdtempSync(join(root, prefix));
+}
+
+/** The environment the simulator's fixtures need, under the names `simulatorConfig` uses. */
+export function simulatorEnv(sim: Simulator): Record<string, string> {
+  const { selfBuilt, suite } = sim.fixtures;
+  return {
+    ACME_CORP_SECRET: selfBuilt.corpSecret,
+    ISV_SUITE_SECRET: suite.suiteSecret,
+    ISV_SUITE_TICKET: suite.suiteTicket,
+    ISV_PERMANENT_CODE: suite.permanentCode,
+    KF_STATS_API_KEYS: 'test-key-0123456789abcdef,second-key-0123456789abcdef',
+  };
+}
+
+export function simulatorConfigJson(sim: Simulator, store: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const { selfBuilt, suite } = sim.fixtures;
+  return {
+    store,
+    listen: { host: '127.0.0.1', port: 0 },
+    apiKeysEnv: 'KF_STATS_API_KEYS',
+    baseUrl: sim.url,
+    logLevel: 'warn',
+    sources: [
+      {
+        id: 'acme',
+        collect: ['corp', 'servicer'],
+        auth: { type: 'selfBuilt', corpId: selfBuilt.corpId, corpSecretEnv: 'ACME_CORP_SECRET' },
+      },
+      {
+        id: 'isv',
+        collect: ['component'],
+        auth: {
+          type: 'serviceProvider',
+          suiteId: suite.suiteId,
+          suiteSecretEnv: 'ISV_SUITE_SECRET',
+          suiteTicketEnv: 'ISV_SUITE_TICKET',
+          corps: [{ authCorpId: suite.authCorpId, permanentCodeEnv: 'ISV_PERMANENT_CODE' }],
+        },
+      },
+    ],
+    ...overrides,
+  };
+}
+
+export function writeConfig(dir: string, json: unknown): string {
+  const file = join(dir, 'kf-stats.config.json');
+  writeFileSync(file, JSON.stringify(json, null, 2));
+  return file;
+}
+
+/** A writable that keeps what was written (logs under test). */
+export function captureStream(): Writable & { text(): string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  }) as Writable & { text(): string };
+  stream.text = () => chunks.join('');
+  return stream;
+}
+
+export interface Runtime {
+  config: ServerConfig;
+  clients: ReturnType<typeof createWecomClients>;
+  metrics: ReturnType<typeof createMetrics>;
+  logs: ReturnType<typeof captureStream>;
+  logger: ReturnType<typeof createLogger>;
+  owner: string;
+  close(): Promise<void>;
+}
+
+/** The server's parts wired as `serve` wires them, in this process. */
+export function createRuntime(
+  configJson: Record<string, unknown>,
+  env: Record<string, string>,
+  store: Store,
+  now: () => number,
+  owner = 'test-owner',
+  pacerSleep?: (ms: number, signal?: AbortSignal) => Promise<void>,
+): Runtime {
+  const config = parseConfig(configJson);
+  const logs = captureStream();
+  const logger = createLogger('info', logs);
+  const metrics = createMetrics(
+    store,
+    config.sources.map((s) => s.id),
+    now,
+  );
+  const clients = createWecomClients({
+    config,
+    credentials: resolveCredentials(config, env),
+    pacer: createPacer({ limits: config.pacing, now, ...(pacerSleep ? { sleep: pacerSleep } : {}) }),
+    tokenStore: createSharedTokenStore(store, owner, now),
+    now,
+    onCall: metrics.onCall,
+    onPause: metrics.onPause,
+    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    retry: { baseDelayMs: 5, maxDelayMs: 20, rateLimitDelayMs: 10 },
+  });
+  return { config, clients, metrics, logs, logger, owner, close: () => clients.close() };
+}
+
+export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+/**
+ * Series of `simulatorConfigJson`: component statistics of the provider's corp, then per account
+ * its corp statistics, its servicer total and one servicer series per servicer.
+ */
+export function simulatorSeriesCount(sim: Simulator): number {
+  const accounts = sim.fixtures.accounts.length;
+  const servicers = Object.values(sim.fixtures.servicers).reduce((n, list) => n + list.length, 0);
+  return 1 + accounts + accounts + servicers;
+}

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chinaClock, startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import { collect } from '../src/collector.js';
+import { createPacer, type PacingLimits } from '../src/pacer.js';
+import { openStore, type Store } from '../src/store/store.js';
+import { createRuntime, silentLog, simulatorConfigJson, simulatorEnv, simulatorSeriesCount, tempDir } from './helpers.js';
+
+const limits = (overrides: Partial<PacingLimits> = {}): PacingLimits => ({
+  perCorpPerMinute: 10_000,
+  perCorpPerHour: 150_000,
+  perIpPerMinute: 20_000,
+  perIpPerHour: 600_000,
+  blockSeconds: 60,
+  marginMs: 0,
+  ...overrides,
+});
+
+/** A clock that only moves when the pacer sleeps. */
+function fakeTime() {
+  let t = Date.UTC(2026, 5, 1, 2);
+  return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+}
+
+/** The fewest calls in any window of `windowMs` among these start times must stay ≤ limit. */
+function maxInWindow(times: number[], windowMs: number): number {
+  let max = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end += 1) {
+    while (times[end]! - times[start]! >= windowMs) start += 1;
+    max = Math.max(max, end - start + 1);
+  }
+  return max;
+}
+
+describe('the pacer', () => {
+  it('counts each window a margin longer than WeCom does', async () => {
+    const time = fakeTime();
+    const pacer = createPacer({ limits: limits({ perCorpPerMinute: 2, marginMs: 1000 }), ...time });
+    const t0 = time.now();
+    for (let i = 0; i < 3; i += 1) await pacer.acquire('wwA', '/p');
+    expect(time.now() - t0).toBe(61_001);
+  });
+
+  it('keeps every 60 s window of one corp and API under the per-minute limit, at full speed otherwise', async () => {
+    const time = fakeTime();
+    const pacer = createPacer({ limits: limits({ perCorpPerMinute: 100 }), ...time });
+    const times: number[] = [];
+    for (let i = 0; i < 450; i += 1) {
+      await pacer.acquire('wwA', '/cgi-bin/kf/get_corp_statistic');
+      times.push(time.now());
+    }
+    expect(maxInWindow(times, 60_000)).toBe(100);
+    // 450 calls at 100 per minute: the last one starts in the fifth minute.
+    expect(times.at(-1)! - times[0]!).toBeLessThan(4 * 60_000 + 1000);
+  });
+
+  it('counts each API of a corp on its own, and every corp against the one IP limit', async () => {
+    const time = fakeTime();
+    const pacer = createPacer({ limits: limits({ perCorpPerMinute: 50, perIpPerMinute: 120 }), ...time });
+    const byCorp: Record<string, number[]> = {};
+    const all: number[] = [];
+    for (let i = 0; i < 300; i += 1) {
+      const corp = `ww${i % 3}`;
+      await pacer.acquire(corp, '/cgi-bin/kf/get_corp_statistic');
+      (byCorp[corp] ??= []).push(time.now());
+      all.push(time.now());
+    }
+    for (const times of Object.values(byCorp)) expect(maxInWindow(times, 60_000)).toBeLessThanOrEqual(50);
+    expect(maxInWindow(all, 60_000)).toBeLessThanOrEqual(120);
+    // Another API of the same corp is not held back by the first one's count.
+    const before = time.now();
+    await pacer.acquire('ww0', '/cgi-bin/kf/account/list');
+    expect(time.now()).toBeLessThan(before + 60_000);
+  });
+
+  it('keeps the hour limit too', async () => {
+    const time = fakeTime();
+    const pacer = createPacer({ limits: limits({ perCorpPerMinute: 1000, perCorpPerHour: 1500 }), ...time });
+    const times: number[] = [];
+    for (let i = 0; i < 3100; i += 1) {
+      await pacer.acquire('wwA', '/p');
+      times.push(time.now());
+    }
+    expect(maxInWindow(times, 3_600_000)).toBe(1500);
+    expect(maxInWindow(times, 60_000)).toBe(1000);
+  });
+
+  it('pauses the whole corp for the block after a 45009, and the IP when the IP is the one near its limit', async () => {
+    const time = fakeTime();
+    const pacer = createPacer({ limits: limits({ blockSeconds: 60, perIpPerMinute: 10 }), ...time });
+    for (let i = 0; i < 6; i += 1) await pacer.acquire(`ww${i}`, '/cgi-bin/kf/get_corp_statistic');
+    expect(pacer.frequencyLimited('wwA', '/cgi-bin/kf/get_corp_statistic')).toBe('ip');
+    const t0 = time.now();
+    await pacer.acquire('wwB', '/cgi-bin/kf/get_corp_statistic');
+    expect(time.now() - t0).toBe(60_000);
+
+    const time2 = fakeTime();
+    const corpPacer = createPacer({ limits: limits({ blockSeconds: 60, perCorpPerMinute: 10 }), ...time2 });
+    await corpPacer.acquire('wwA', '/p');
+    expect(corpPacer.frequencyLimited('wwA', '/p')).toBe('corp');
+    const t1 = time2.now();
+    await corpPacer.acquire('wwOther', '/p');
+    expect(time2.now()).toBe(t1);
+    await corpPacer.acquire('wwA', '/p');
+    expect(time2.now() - t1).toBe(60_000);
+  });
+});
+
+describe('a collection under a per-IP minute limit', () => {
+  // 1 real second is one minute of the simulator's and the server's clock.
+  const SPEEDUP = 60;
+  const now = chinaClock({ hour: 10, speedup: SPEEDUP });
+  const realSleep = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      setTimeout(resolve, Math.ceil(ms / SPEEDUP));
+    });
+  let sim: Simulator;
+  let store: Store;
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0, now, ipRateLimitPerMinute: 30 });
+    store = await openStore(tempDir('kf-pace-'));
+  });
+  afterAll(async () => {
+    await store?.close();
+    await sim?.close();
+  });
+
+  it('meets no 45009 when paced at the limit, and stores every day', async () => {
+    const rt = createRuntime(
+      simulatorConfigJson(sim, 'unused', { pacing: { perIpPerMinute: 30, marginMs: 10_000 }, concurrency: 4 }),
+      simulatorEnv(sim),
+      store,
+      now,
+      'o',
+      realSleep,
+    );
+    try {
+      const summary = await collect({ config: rt.config, store, clients: rt.clients, now, owner: 'o', log: silentLog, pollMs: 10 });
+      const series = simulatorSeriesCount(sim);
+      expect(summary).toMatchObject({ failures: 0, daysStored: series * 180, statisticsCalls: series * 6 });
+      expect(sim.calls.filter((c) => c.errcode === 45009)).toEqual([]);
+      expect(sim.callCount()).toBeGreaterThan(90);
+      const minutes = new Map<number, number>();
+      for (const call of sim.calls) minutes.set(Math.floor(call.at / 60_000), (minutes.get(Math.floor(call.at / 60_000)) ?? 0) + 1);
+      expect(Math.max(...minutes.values())).toBeLessThanOrEqual(30);
+    } finally {
+      await rt.close();
+    }
+  }, 60_000);
+
+  it('a 45009 that still comes pauses the corp for the block before it calls again', async () => {
+    const fresh = await openStore(tempDir('kf-pace-'));
+    const rt = createRuntime(
+      simulatorConfigJson(sim, 'unused', {
+        pacing: { blockSeconds: 60 },
+        concurrency: 4,
+        sources: [(simulatorConfigJson(sim, 'unused').sources as object[])[1]],
+      }),
+      simulatorEnv(sim),
+      fresh,
+      now,
+      'o',
+      realSleep,
+    );
+    sim.resetCalls();
+    try {
+      sim.inject({ kind: 'errcode', errcode: 45009, path: '/cgi-bin/kf/get_statistic', times: 1 });
+      const summary = await collect({ config: rt.config, store: fresh, clients: rt.clients, now, owner: 'o', log: silentLog, pollMs: 10 });
+      expect(summary).toMatchObject({ failures: 0, daysStored: 180 });
+      const stats = sim.calls.filter((c) => c.path === '/cgi-bin/kf/get_statistic');
+      const blocked = stats.findIndex((c) => c.errcode === 45009);
+      expect(blocked).toBeGreaterThanOrEqual(0);
+      expect(stats[blocked + 1]!.at - stats[blocked]!.at).toBeGreaterThanOrEqual(60_000);
+      expect(await rt.metrics.registry.getSingleMetricAsString('kf_pacer_pauses_total')).toContain(
+        'kf_pacer_pauses_total{source="isv",scope="corp"} 1',
+      );
+    } finally {
+      await rt.close();
+      await fresh.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRICS } from '@wecom-kf-stats/core';
+import { MIGRATIONS } from '../src/store/migrations.js';
+import { openStore, type SeriesKey, type Store } from '../src/store/store.js';
+import { createSharedTokenStore } from '../src/tokens.js';
+import { startPostgres, type TestPostgres } from './postgres.js';
+import { tempDir } from './helpers.js';
+
+let postgres: TestPostgres;
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+const series: SeriesKey = { source: 'acme', endpoint: 'corp', corpId: 'wwcorp', openKfid: 'wkA', servicerUserid: '' };
+
+const kinds: [string, () => Promise<string>][] = [
+  ['embedded store (PGlite directory)', async () => tempDir('kf-store-')],
+  ['PostgreSQL', () => postgres.createDatabase()],
+];
+
+describe.each(kinds)('%s', (_name, location) => {
+  let store: Store;
+  let where: string;
+  beforeAll(async () => {
+    where = await location();
+    store = await openStore(where);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('round-trips days with unknown fields kept and null for no data', async () => {
+    const fetchedAt = Date.UTC(2026, 0, 10, 2);
+    await store.writeDays(
+      series,
+      [
+        { date: '2026-01-01', stat_time: 1767196800, statistic: { session_cnt: 3, reply_rate: 0.5, brand_new_field: 'kept' } },
+        { date: '2026-01-02', stat_time: 1767283200, statistic: null },
+      ],
+      fetchedAt,
+    );
+    const days = await store.readDays(series, '2025-12-31', '2026-01-03');
+    expect(days).toEqual([
+      { date: '2026-01-01', stat_time: 1767196800, statistic: { session_cnt: 3, reply_rate: 0.5, brand_new_field: 'kept' }, fetchedAt },
+      { date: '2026-01-02', stat_time: 1767283200, statistic: null, fetchedAt },
+    ]);
+  });
+
+  it('replaces a day fetched again', async () => {
+    await store.writeDays(series, [{ date: '2026-01-02', stat_time: 1767283200, statistic: { session_cnt: 9 } }], Date.UTC(2026, 0, 11));
+    const [day] = await store.readDays(series, '2026-01-02', '2026-01-02');
+    expect(day!.statistic).toEqual({ session_cnt: 9 });
+  });
+
+  it('migrates once: opening the store again keeps its days', async () => {
+    await store.close();
+    store = await openStore(where);
+    expect(await store.readDays(series, '2026-01-01', '2026-01-02')).toHaveLength(2);
+    const versions = await store.query<{ version: number }>('SELECT version FROM kf_schema_migrations ORDER BY version');
+    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  it('has a typed view with one numeric column per catalog metric and the raw JSON', async () => {
+    const columns = await store.query<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'kf_statistics' ORDER BY ordinal_position`,
+    );
+    const types = new Map(columns.map((c) => [c.column_name, c.data_type]));
+    for (const metric of METRICS) expect(types.get(metric.key), metric.key).toBe('double precision');
+    expect(types.get('statistic')).toBe('jsonb');
+    expect(types.get('time')).toBe('timestamp with time zone');
+    const rows = await store.query<Record<string, unknown>>(
+      `SELECT day::text AS day, session_cnt, reply_rate, customer_cnt, has_data FROM kf_statistics WHERE open_kfid = 'wkA' ORDER BY day`,
+    );
+    expect(rows).toEqual([
+      { day: '2026-01-01', session_cnt: 3, reply_rate: 0.5, customer_cnt: null, has_data: true },
+      { day: '2026-01-02', session_cnt: 9, reply_rate: null, customer_cnt: null, has_data: true },
+    ]);
+  });
+
+  it('leases a series to one owner until it is released or expires', async () => {
+    const [id] = await store.registerSeries([series]);
+    expect(await store.registerSeries([series])).toEqual([id]);
+    const first = await store.claimSeries([id!], 'owner-a', 60_000);
+    expect(first).toMatchObject({ id, ...series });
+    expect(await store.claimSeries([id!], 'owner-b', 60_000)).toBeUndefined();
+    await store.releaseSeries(id!, 'owner-a');
+    expect(await store.claimSeries([id!], 'owner-b', 1)).toMatchObject({ id });
+    await new Promise((r) => setTimeout(r, 20));
+    // owner-b's 1 ms lease has expired: owner-a may take the series over.
+    expect(await store.claimSeries([id!], 'owner-a', 60_000)).toMatchObject({ id });
+  });
+
+  it('hands a token refresh to one process while the others wait for its token', async () => {
+    const now = () => Date.now();
+    const a = createSharedTokenStore(store, 'proc-a', now, (ms) => new Promise((r) => setTimeout(r, ms)));
+    const b = createSharedTokenStore(store, 'proc-b', now, (ms) => new Promise((r) => setTimeout(r, ms)));
+    expect(await a.get('corp-key')).toBeUndefined();
+    const waiting = b.get('corp-key');
+    await new Promise((r) => setTimeout(r, 150));
+    await a.set('corp-key', { token: 'tok-1', expiresAt: now() + 7_200_000, renewAt: now() + 6_900_000 });
+    expect(await waiting).toMatchObject({ token: 'tok-1' });
+    await b.delete('corp-key');
+    expect(await store.tokens.get('corp-key')).toBeUndefined();
+  });
+});
+
+describe('the embedded store', () => {
+  it("is one process's at a time: a second opening is refused, naming PostgreSQL", async () => {
+    const where = tempDir('kf-lock-');
+    const first = await openStore(where);
+    try {
+      await expect(openStore(where)).rejects.toThrow(`the embedded store ${where} is already open in this process`);
+    } finally {
+      await first.close();
+    }
+    const again = await openStore(where);
+    await again.close();
+  });
+});
+
+describe.each(kinds)('%s: schema versions', (_name, location) => {
+  it('refuses a store whose schema is newer than the server', async () => {
+    const where = await location();
+    const store = await openStore(where);
+    await store.query(`INSERT INTO kf_schema_migrations (version, name) VALUES (999, 'from the future')`);
+    await store.close();
+    await expect(openStore(where)).rejects.toThrow(
+      `the store has schema version 999, newer than this server knows (${MIGRATIONS.length}): upgrade the server`,
+    );
+  });
+});
