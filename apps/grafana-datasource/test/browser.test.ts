@@ -1,12 +1,13 @@
 // @vitest-environment node
 /**
- * The built plugin in a real browser (Debian's Chromium, driven by playwright-core): dist/module.js
+ * The built plugin in a real browser (Chromium from the @sparticuz/chromium package, or the system's,
+ * driven by playwright-core; see browser/chromium.ts): dist/module.js
  * is loaded through an AMD `define` with the real @grafana packages (bundled for the browser by
  * Vite), queries go through the browser's fetch to a local server that answers like Grafana's data
  * proxy (routes from plugin.json) and forwards to the WeCom simulator, and the editors render.
- * Skipped when no Chromium is installed (`apt-get install chromium`, or CHROMIUM_PATH).
+ * With no Chromium the tests fail, unless KF_STATS_SKIP_BROWSER_TESTS=1 skips them.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -17,13 +18,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chinaMidnightEpochSeconds } from '@wecom-kf-stats/core/internal';
 import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
 import { addDays, statisticsWindow } from '@wecom-kf-stats/core/internal';
+import { chooseChromium, skipBrowserTests } from './browser/chromium';
 import { createDataProxyHandler, pluginJson, type UpstreamRequest } from './data-proxy';
 
 const ACCOUNT = 'wkSIM0001presales';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const UID = 'kfstats-browser';
 
 async function bundleGrafanaHost(): Promise<string> {
@@ -46,7 +47,7 @@ async function bundleGrafanaHost(): Promise<string> {
   return chunk.code;
 }
 
-describe.skipIf(!existsSync(chromiumPath))('in Chromium', () => {
+describe.skipIf(skipBrowserTests())('in Chromium', () => {
   let sim: Simulator;
   let server: Server;
   let browser: Browser;
@@ -55,6 +56,8 @@ describe.skipIf(!existsSync(chromiumPath))('in Chromium', () => {
   const browserUrls: string[] = [];
 
   beforeAll(async () => {
+    const chromiumChoice = await chooseChromium();
+    if (chromiumChoice.skip) throw new Error('unreachable: the suite is skipped');
     const moduleJs = readFileSync(resolve(root, 'dist/module.js'), 'utf8');
     const [hostJs, simulator] = await Promise.all([bundleGrafanaHost(), startSimulator({ port: 0 })]);
     sim = simulator;
@@ -111,8 +114,9 @@ window.define.amd = true;</script>
       });
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
-    page = await browser.newPage();
+    browser = await chromium.launch({ executablePath: chromiumChoice.executablePath, args: ['--no-sandbox'] });
+    // A fixed locale: without one Chromium takes it from the environment (e.g. "en-US@posix" under LANG=C), which Intl rejects.
+    page = await browser.newPage({ locale: 'en-US' });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
@@ -125,7 +129,7 @@ window.define.amd = true;</script>
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((done) => server?.close(done));
+    if (server) await new Promise((done) => server.close(done));
     await sim?.close();
   });
 

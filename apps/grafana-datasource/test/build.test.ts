@@ -103,8 +103,11 @@ describe('dist/module.js', () => {
 
   test('is an AMD module whose only dependencies are the ones Grafana provides', () => {
     const code = readDist('module.js');
-    const deps = JSON.parse(/^define\((\[[^\]]*\])/.exec(code)![1]!) as string[];
-    expect(deps.sort()).toEqual(['@grafana/data', '@grafana/runtime', '@grafana/ui', 'react', 'react/jsx-runtime']);
+    // create-plugin's banner, then the AMD define; "module" is the AMD loader's own module record,
+    // from which the bundle takes its public path.
+    expect(code).toMatch(/^\/\* \[create-plugin\] version: \d+\.\d+\.\d+ \*\//);
+    const deps = JSON.parse(/^define\((\[[^\]]*\])/m.exec(code)![1]!) as string[];
+    expect(deps.sort()).toEqual(['@grafana/data', '@grafana/runtime', '@grafana/ui', 'module', 'react', 'react/jsx-runtime']);
     // Core (and its zod schemas) are inside the bundle.
     expect(code).toContain('qyapi.weixin.qq.com');
     expect(code).toContain('get_corp_statistic');
@@ -117,6 +120,7 @@ describe('dist/module.js', () => {
       '@grafana/ui': grafanaUi,
       react: React,
       'react/jsx-runtime': jsxRuntime,
+      module: { uri: `public/plugins/${JSON.parse(readDist('plugin.json')).id}/module.js` },
     };
     let exported: { plugin?: grafanaData.DataSourcePlugin<DataSource> } = {};
     const define = (deps: string[], factory: (...args: unknown[]) => typeof exported) => {
