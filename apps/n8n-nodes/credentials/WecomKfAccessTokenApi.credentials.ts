@@ -1,12 +1,21 @@
-import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import type {
+  ICredentialDataDecryptedObject,
+  ICredentialTestRequest,
+  ICredentialType,
+  IAuthenticateGeneric,
+  IDataObject,
+  IHttpRequestHelper,
+  INodeProperties,
+  Icon,
+} from 'n8n-workflow';
 import { baseUrlProperty } from './baseUrl';
+import { accountListTest, checkConnection, sessionTokenAuthentication, sessionTokenProperty } from './connection';
 
 /**
  * An access_token obtained elsewhere (a company token service, another system). WeCom tokens
  * live 7200 s: this suits short-lived use or an expression that reads the current token.
  *
- * Tested by the WeCom KF Statistics node (`testedBy`): an invalid token is an errcode inside
- * an HTTP 200 answer.
+ * Tested like every WeCom KF credential: see ./connection.ts.
  */
 export class WecomKfAccessTokenApi implements ICredentialType {
   name = 'wecomKfAccessTokenApi';
@@ -27,5 +36,14 @@ export class WecomKfAccessTokenApi implements ICredentialType {
       required: true,
     },
     baseUrlProperty,
+    sessionTokenProperty,
   ];
+
+  async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+    return await checkConnection(this.helpers, 'accessToken', credentials);
+  }
+
+  authenticate: IAuthenticateGeneric = sessionTokenAuthentication;
+
+  test: ICredentialTestRequest = accountListTest;
 }

@@ -1,13 +1,22 @@
-import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import type {
+  ICredentialDataDecryptedObject,
+  ICredentialTestRequest,
+  ICredentialType,
+  IAuthenticateGeneric,
+  IDataObject,
+  IHttpRequestHelper,
+  INodeProperties,
+  Icon,
+} from 'n8n-workflow';
 import { baseUrlProperty } from './baseUrl';
+import { accountListTest, checkConnection, sessionTokenAuthentication, sessionTokenProperty } from './connection';
 
 /**
  * A self-built app (自建应用): corp id + app secret -> gettoken (page 91039). For corp and
  * servicer statistics and the account and servicer lists; the app must be listed under
  * 微信客服 → 可调用接口的应用.
  *
- * Tested by the WeCom KF Statistics node (`testedBy`): WeCom reports a wrong secret as an
- * errcode inside an HTTP 200 answer, which a declarative request test would call a success.
+ * Tested like every WeCom KF credential: see ./connection.ts.
  */
 export class WecomKfSelfBuiltApi implements ICredentialType {
   name = 'wecomKfSelfBuiltApi';
@@ -38,5 +47,14 @@ export class WecomKfSelfBuiltApi implements ICredentialType {
       description: 'Secret of the self-built app that may call the customer-service APIs',
     },
     baseUrlProperty,
+    sessionTokenProperty,
   ];
+
+  async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+    return await checkConnection(this.helpers, 'selfBuilt', credentials);
+  }
+
+  authenticate: IAuthenticateGeneric = sessionTokenAuthentication;
+
+  test: ICredentialTestRequest = accountListTest;
 }

@@ -1,12 +1,21 @@
-import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import type {
+  ICredentialDataDecryptedObject,
+  ICredentialTestRequest,
+  ICredentialType,
+  IAuthenticateGeneric,
+  IDataObject,
+  IHttpRequestHelper,
+  INodeProperties,
+  Icon,
+} from 'n8n-workflow';
 import { baseUrlProperty } from './baseUrl';
+import { accountListTest, checkConnection, sessionTokenAuthentication, sessionTokenProperty } from './connection';
 
 /**
  * A service provider's suite (第三方应用 / 微信客服组件): suite token -> corp token for one
  * authorizing corp (pages 97162, 90605). Needed for component statistics (kf/get_statistic).
  *
- * Tested by the WeCom KF Statistics node (`testedBy`): the token chain takes two calls and
- * WeCom reports failures as errcodes inside HTTP 200 answers.
+ * Tested like every WeCom KF credential: see ./connection.ts.
  */
 export class WecomKfServiceProviderApi implements ICredentialType {
   name = 'wecomKfServiceProviderApi';
@@ -66,5 +75,14 @@ export class WecomKfServiceProviderApi implements ICredentialType {
       description: 'The permanent_code WeCom gave when that corp authorized your app',
     },
     baseUrlProperty,
+    sessionTokenProperty,
   ];
+
+  async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+    return await checkConnection(this.helpers, 'serviceProvider', credentials);
+  }
+
+  authenticate: IAuthenticateGeneric = sessionTokenAuthentication;
+
+  test: ICredentialTestRequest = accountListTest;
 }

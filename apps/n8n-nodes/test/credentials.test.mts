@@ -1,34 +1,59 @@
 /**
- * The credential tests, run the way n8n's CredentialsTester runs a `testedBy` function: with
- * n8n-core's real CredentialTestContext (its legacy request helper goes through n8n's outbound
- * HTTP stack), against the simulator over real HTTP.
+ * The credential tests, run the way n8n's CredentialsTester runs a declarative `test`: the
+ * credential's `preAuthentication` with n8n-core's real `helpers.httpRequest`, then the test
+ * request with the token it returned, judged by the request's rules — against the simulator over
+ * real HTTP. (The tester itself lives in n8n's server package; its steps are repeated here.)
  */
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type {
   ICredentialDataDecryptedObject,
-  ICredentialTestFunction,
-  ICredentialTestFunctions,
+  ICredentialType,
+  IDataObject,
+  IHttpRequestHelper,
+  IHttpRequestOptions,
   INodeCredentialTestResult,
 } from 'n8n-workflow';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { builtCredentials, builtNode, coreLib } from './n8n-harness';
-import { simulatorCredentials } from './fixtures';
+import { builtCredentials, builtNode, requestHelpers } from './n8n-harness.mjs';
+import { simulatorCredentials } from './fixtures.mjs';
 
 const kf = useSimulator();
 beforeAll(async () => {});
 
-/** What CredentialsTester.getCredentialTestFunction finds for a credential type. */
-function testFunctionFor(type: string): ICredentialTestFunction {
-  const declared = builtNode.description.credentials!.find((c) => c.name === type);
-  expect(typeof declared?.testedBy).toBe('string');
-  const fn = (builtNode.methods!.credentialTest as Record<string, ICredentialTestFunction>)[declared!.testedBy as string];
-  expect(fn).toBeTypeOf('function');
-  return fn!;
+function credentialType(type: string): ICredentialType {
+  const found = builtCredentials.find((c) => c.name === type);
+  expect(found, type).toBeDefined();
+  return found!;
 }
 
 async function testCredential(type: string, data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
-  const context = new coreLib.CredentialTestContext() as unknown as ICredentialTestFunctions;
-  return testFunctionFor(type).call(context, { id: '1', name: 'test', type, data });
+  const credential = credentialType(type);
+  const helpers = requestHelpers() as IHttpRequestHelper['helpers'];
+  let token: IDataObject;
+  try {
+    token = await credential.preAuthentication!.call({ helpers }, data);
+  } catch (error) {
+    return { status: 'Error', message: (error as Error).message };
+  }
+  const withToken = { ...data, ...token };
+  const { request, rules } = credential.test!;
+  const qs = (credential.authenticate as { properties: { qs: Record<string, string> } }).properties.qs;
+  expect(qs).toEqual({ access_token: '={{$credentials.sessionToken}}' });
+  expect(request.baseURL).toBe('={{$credentials.baseUrl || "https://qyapi.weixin.qq.com"}}');
+  const response = (await helpers.httpRequest({
+    method: request.method,
+    baseURL: (withToken.baseUrl as string) || 'https://qyapi.weixin.qq.com',
+    url: request.url!,
+    body: request.body,
+    qs: { access_token: withToken.sessionToken },
+    json: true,
+  } as IHttpRequestOptions)) as IDataObject;
+  for (const rule of rules ?? []) {
+    if (rule.type === 'responseSuccessBody' && response[rule.properties.key] === rule.properties.value) {
+      return { status: 'Error', message: rule.properties.message };
+    }
+  }
+  return { status: 'OK', message: 'Connection successful!' };
 }
 
 async function accessToken(): Promise<string> {
@@ -40,6 +65,20 @@ async function accessToken(): Promise<string> {
 }
 
 describe('credential types', () => {
+  test('each credential tests itself declaratively; the node names no test function', () => {
+    expect(builtNode.description.credentials!.map((c) => c.testedBy)).toEqual([undefined, undefined, undefined]);
+    expect(builtNode.methods).not.toHaveProperty('credentialTest');
+    for (const credential of builtCredentials) {
+      expect(credential.test?.request.url, credential.name).toBe('/cgi-bin/kf/account/list');
+      expect(credential.preAuthentication, credential.name).toBeTypeOf('function');
+      const hidden = credential.properties.filter((p) => p.type === 'hidden');
+      expect(
+        hidden.map((p) => [p.name, p.typeOptions?.expirable]),
+        credential.name,
+      ).toEqual([['sessionToken', true]]);
+    }
+  });
+
   test('every credential type has a base URL defaulting to WeCom and secrets as password fields', () => {
     expect(builtCredentials.map((c) => c.name).sort()).toEqual([
       'wecomKfAccessTokenApi',
@@ -58,9 +97,10 @@ describe('credential types', () => {
 describe('credential tests against the base URL', () => {
   test('self-built app: token, then the account list', async () => {
     const result = await testCredential('wecomKfSelfBuiltApi', simulatorCredentials(kf.sim).wecomKfSelfBuiltApi!);
-    expect(result).toEqual({ status: 'OK', message: `Connected: ${kf.sim.fixtures.accounts.length} customer-service account(s) visible.` });
+    expect(result).toEqual({ status: 'OK', message: 'Connection successful!' });
     expect(kf.sim.callCount('/cgi-bin/gettoken')).toBe(1);
-    expect(kf.sim.callCount('/cgi-bin/kf/account/list')).toBe(1);
+    // Once by the pre-authentication, once by the test request with the token it returned.
+    expect(kf.sim.callCount('/cgi-bin/kf/account/list')).toBe(2);
   });
 
   test('service provider: suite token, corp token, then the account list', async () => {
@@ -111,6 +151,13 @@ describe('credential tests against the base URL', () => {
     const result = await testCredential('wecomKfSelfBuiltApi', { ...kf.sim.fixtures.selfBuilt, baseUrl: 'http://127.0.0.1:9' });
     expect(result.status).toBe('Error');
     expect(result.message).toMatch(/Request to \/cgi-bin\/gettoken failed/);
+  });
+
+  test('an errcode the test request meets after a good token is a failure, by its rule', async () => {
+    kf.sim.inject({ kind: 'errcode', errcode: 60020, path: '/cgi-bin/kf/account/list', skip: 1 });
+    const result = await testCredential('wecomKfSelfBuiltApi', { ...kf.sim.fixtures.selfBuilt, baseUrl: kf.sim.url });
+    expect(result.status).toBe('Error');
+    expect(result).toEqual({ status: 'Error', message: expect.stringContaining('errcode 60020') as string });
   });
 
   test('an app without permission for the customer-service APIs fails with the permission hint', async () => {

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IWorkflowBase } from 'n8n-workflow';
 import { beforeAll, expect, test } from 'vitest';
-import { NODE_TYPE, packageDir, runWorkflow } from './n8n-harness';
-import { chinaDaysAgo, simulatorCredentials } from './fixtures';
+import { NODE_TYPE, packageDir, runWorkflow } from './n8n-harness.mjs';
+import { chinaDaysAgo, simulatorCredentials } from './fixtures.mjs';
 
 const examplePath = join(packageDir, 'examples', 'daily-component-statistics.workflow.json');
 const exampleText = readFileSync(examplePath, 'utf8');

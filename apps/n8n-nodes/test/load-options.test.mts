@@ -5,8 +5,8 @@
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
 import { beforeAll, expect, test } from 'vitest';
-import { loadOptions, singleNodeWorkflow } from './n8n-harness';
-import { corpParameters, PRESALES, simulatorCredentials } from './fixtures';
+import { loadOptions, singleNodeWorkflow } from './n8n-harness.mjs';
+import { corpParameters, PRESALES, simulatorCredentials } from './fixtures.mjs';
 
 const kf = useSimulator();
 beforeAll(async () => {});

@@ -222,6 +222,17 @@ export async function loadOptions(
   return fn.call(context);
 }
 
+/**
+ * n8n-core's real request helpers (`httpRequest` through n8n's outbound HTTP stack), as n8n hands
+ * them to a credential's `preAuthentication`.
+ */
+export function requestHelpers() {
+  const workflowData = singleNodeWorkflow({}, 'wecomKfSelfBuiltApi');
+  const additionalData = createAdditionalData({}, { currentNodeParameters: {} });
+  return new coreLib.LoadOptionsContext(createWorkflow(workflowData), workflowData.nodes[0]!, additionalData, 'parameters.openKfid')
+    .helpers;
+}
+
 /** A one-node workflow around the node with these parameters. */
 export function singleNodeWorkflow(parameters: IDataObject, credentialType: string): Pick<IWorkflowBase, 'nodes' | 'connections'> {
   return {

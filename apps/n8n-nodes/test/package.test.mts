@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { builtCredentials, builtNode, NODE_TYPE, packageDir } from './n8n-harness';
+import { builtCredentials, builtNode, NODE_TYPE, packageDir } from './n8n-harness.mjs';
 
 const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<string, unknown> & {
   name: string;
@@ -47,6 +47,28 @@ test('the bundles require nothing but n8n-workflow (core, zod and p-limit are in
     expect([...required], file).toEqual([]);
     expect(code).not.toMatch(/from ["']@wecom-kf-stats\/core["']|require\(["']undici["']\)/);
   }
+});
+
+test('the bundles use none of the globals n8n Cloud refuses (zod and core timers are swapped at build)', () => {
+  for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) {
+    const code = readFileSync(join(packageDir, file), 'utf8');
+    expect(code.match(/\bglobalThis\b|\b(?:set|clear)(?:Timeout|Interval|Immediate)\s*\(/g), file).toBeNull();
+    expect(code).not.toMatch(/\.helpers\.request\(/);
+  }
+});
+
+test('package.json carries what the scan and the npm page need; LICENSE is packed', () => {
+  expect(pkg.author).toEqual({ name: 'wecom-kf-stats maintainers', email: 'maintainers@wecom-kf-stats.dev' });
+  expect(pkg.license).toBe('MIT');
+  expect(pkg.repository).toEqual({
+    type: 'git',
+    url: 'git+https://github.com/wecom-kf-stats/wecom-kf-stats.git',
+    directory: 'apps/n8n-nodes',
+  });
+  expect(pkg.bugs).toEqual({ url: 'https://github.com/wecom-kf-stats/wecom-kf-stats/issues' });
+  expect(pkg.homepage).toBe('https://github.com/wecom-kf-stats/wecom-kf-stats/tree/main/apps/n8n-nodes#readme');
+  expect(pkg.files).toContain('LICENSE');
+  expect(readFileSync(join(packageDir, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 wecom-kf-stats maintainers\n/);
 });
 
 test('the codex file names the node type and sits beside the node', () => {

@@ -5,8 +5,8 @@ import { METRICS, metricKeysFor, summarizeDays, type StatisticsDay } from '@weco
 import { useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { runWorkflow, singleNodeWorkflow } from './n8n-harness';
-import { chinaDaysAgo, corpParameters, PRESALES, simulatorCredentials } from './fixtures';
+import { runWorkflow, singleNodeWorkflow } from './n8n-harness.mjs';
+import { chinaDaysAgo, corpParameters, PRESALES, simulatorCredentials } from './fixtures.mjs';
 
 const kf = useSimulator({ quietDayShare: 0.25 });
 beforeAll(async () => {});

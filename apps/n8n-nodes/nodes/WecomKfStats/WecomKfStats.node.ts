@@ -11,7 +11,7 @@ import {
 import { CREDENTIAL_TYPES, createClient, type Authentication } from './client';
 import { nodeProperties, STATISTICS_OPERATIONS } from './description';
 import { errorJson, toNodeError } from './errors';
-import { credentialTest, loadOptions } from './methods';
+import { loadOptions } from './methods';
 import { fetchStatistics, listAccounts, listServicers, readStatisticsRequest, statisticsItems, type StatisticsRequest } from './operations';
 import { createHttpRequestTransport } from './transport';
 
@@ -28,32 +28,27 @@ export class WecomKfStats implements INodeType {
     usableAsTool: true,
     inputs: [NodeConnectionTypes.Main],
     outputs: [NodeConnectionTypes.Main],
-    // Tested by functions (methods.credentialTest): WeCom answers bad credentials with an errcode
-    // inside HTTP 200, which a declarative test request would report as a success.
     credentials: [
       {
         name: 'wecomKfSelfBuiltApi',
         required: true,
-        testedBy: 'wecomKfSelfBuiltApiTest',
         displayOptions: { show: { authentication: ['selfBuilt'] } },
       },
       {
         name: 'wecomKfServiceProviderApi',
         required: true,
-        testedBy: 'wecomKfServiceProviderApiTest',
         displayOptions: { show: { authentication: ['serviceProvider'] } },
       },
       {
         name: 'wecomKfAccessTokenApi',
         required: true,
-        testedBy: 'wecomKfAccessTokenApiTest',
         displayOptions: { show: { authentication: ['accessToken'] } },
       },
     ],
     properties: nodeProperties,
   };
 
-  methods = { loadOptions, credentialTest };
+  methods = { loadOptions };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     const items = this.getInputData();

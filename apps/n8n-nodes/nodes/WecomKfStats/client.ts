@@ -23,10 +23,6 @@ export const CREDENTIAL_TYPES: Record<Authentication, string> = {
   accessToken: 'wecomKfAccessTokenApi',
 };
 
-export function authenticationOfCredentialType(type: string): Authentication | undefined {
-  return (Object.keys(CREDENTIAL_TYPES) as Authentication[]).find((a) => CREDENTIAL_TYPES[a] === type);
-}
-
 const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
 
 /** Core validates the values (and names the field when one is missing). */

@@ -1,18 +1,10 @@
 /**
- * Account and servicer dropdowns (loadOptions) and the credential tests, all through core with
- * n8n's request helpers.
+ * Account and servicer dropdowns (loadOptions), through core with n8n's request helper.
  */
 import { WecomApiError, redactText, servicerIdOf, type KfStatsClient } from '@wecom-kf-stats/core';
-import {
-  NodeOperationError,
-  type ICredentialsDecrypted,
-  type ICredentialTestFunctions,
-  type ILoadOptionsFunctions,
-  type INodeCredentialTestResult,
-  type INodePropertyOptions,
-} from 'n8n-workflow';
-import { authenticationOfCredentialType, createClient, CREDENTIAL_TYPES, type Authentication } from './client';
-import { createHttpRequestTransport, createLegacyRequestTransport } from './transport';
+import { NodeOperationError, type ILoadOptionsFunctions, type INodePropertyOptions } from 'n8n-workflow';
+import { createClient, CREDENTIAL_TYPES, type Authentication } from './client';
+import { createHttpRequestTransport } from './transport';
 
 async function loadOptionsClient(fx: ILoadOptionsFunctions): Promise<KfStatsClient> {
   const authentication = fx.getNodeParameter('authentication', 'selfBuilt') as Authentication;
@@ -53,36 +45,4 @@ export const loadOptions = {
       throw loadOptionsError(this, error);
     }
   },
-};
-
-/**
- * One test for the three credential types: get a token (for the service provider, the suite token
- * and then the corp token), then list the accounts, which proves the app may call the customer
- * service APIs. WeCom answers failures as errcodes inside HTTP 200 bodies, so only core can tell.
- */
-async function testCredential(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
-  const authentication = authenticationOfCredentialType(credential.type);
-  if (authentication === undefined) return { status: 'Error', message: `Unknown credential type ${credential.type}` };
-  try {
-    const client = createClient({
-      authentication,
-      credentials: credential.data ?? {},
-      // Credential tests are handed only helpers.request (ICredentialTestFunctions), the same
-      // outbound HTTP stack; WeCom's errcode-in-200 answers need core, not a declarative test.
-      // eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
-      transport: createLegacyRequestTransport((o) => this.helpers.request(o)),
-      shareTokens: false,
-    });
-    await client.checkAuth();
-    const accounts = await client.listAccounts();
-    return { status: 'OK', message: `Connected: ${accounts.length} customer-service account(s) visible.` };
-  } catch (error) {
-    return { status: 'Error', message: redactText(error instanceof Error ? error.message : String(error)) };
-  }
-}
-
-export const credentialTest = {
-  wecomKfSelfBuiltApiTest: testCredential,
-  wecomKfServiceProviderApiTest: testCredential,
-  wecomKfAccessTokenApiTest: testCredential,
 };

@@ -8,7 +8,6 @@ import { AbortedError, TimeoutError, classifyTransportFailure, type Transport, t
 import type { IHttpRequestOptions } from 'n8n-workflow';
 
 type HttpRequest = (options: IHttpRequestOptions) => Promise<unknown>;
-type LegacyRequest = (options: object) => Promise<unknown>;
 
 interface FullResponse {
   statusCode: number;
@@ -39,7 +38,7 @@ function toFullResponse(answer: unknown): FullResponse {
   return { statusCode: typeof full?.statusCode === 'number' ? full.statusCode : 0, body: full?.body };
 }
 
-/** For execute() and loadOptions: `this.helpers.httpRequest`. */
+/** For execute(), loadOptions and the credential test: `helpers.httpRequest`. */
 export function createHttpRequestTransport(httpRequest: HttpRequest): Transport {
   return async (request) => {
     if (request.signal?.aborted) throw new AbortedError(request.signal.reason);
@@ -60,32 +59,6 @@ export function createHttpRequestTransport(httpRequest: HttpRequest): Transport 
       return { status: full.statusCode, body: bodyText(full.body) };
     } catch (error) {
       throw classify(error, request);
-    }
-  };
-}
-
-/**
- * For credential tests: n8n hands credential-test functions only the legacy `helpers.request`
- * (CredentialTestContext), which goes through the same outbound HTTP stack.
- */
-export function createLegacyRequestTransport(request: LegacyRequest): Transport {
-  return async (req) => {
-    if (req.signal?.aborted) throw new AbortedError(req.signal.reason);
-    try {
-      const answer = await request({
-        uri: req.url,
-        method: req.method,
-        headers: req.headers,
-        ...(req.body !== undefined ? { body: req.body } : {}),
-        timeout: req.timeoutMs,
-        json: false,
-        simple: false,
-        resolveWithFullResponse: true,
-      });
-      const full = toFullResponse(answer);
-      return { status: full.statusCode, body: bodyText(full.body) };
-    } catch (error) {
-      throw classify(error, req);
     }
   };
 }
