@@ -23,12 +23,28 @@ afterEach(async () => {
   await helper.unload();
 });
 
-/** The example against the simulator: config pointed at it, debug nodes swapped for helper nodes. */
-async function run(file: string) {
+const ASKS_FOR_CREDENTIALS = 'enter the corp ID and app secret';
+const ASKS_FOR_ACCOUNT = 'set the account (open_kfid) in the statistics node';
+
+/** What an example's own comment asks the user to fill in. */
+function asks(file: string): { account: boolean } {
+  const info = read(file)
+    .filter((n) => n.type === 'comment')
+    .map((n) => n.info as string)
+    .join('\n');
+  expect(info, `${file}: its comment asks for the credentials`).toContain(ASKS_FOR_CREDENTIALS);
+  return { account: info.includes(ASKS_FOR_ACCOUNT) };
+}
+
+/**
+ * The example against the simulator, filled in as its comment asks (the base URL points at the
+ * simulator), debug nodes swapped for helper nodes. `fill` narrows it to what a user who skipped a
+ * step would have filled.
+ */
+async function run(file: string, fill = asks(file)) {
   const flow = read(file).map((n) => {
     if (n.type === 'wecom-kf-config') return { ...n, corpId: kf.sim.fixtures.selfBuilt.corpId, baseUrl: kf.sim.url };
-    if (n.type === 'wecom-kf-stats' && n.endpoint === 'corp' && n.openKfid === '')
-      return { ...n, openKfid: kf.sim.fixtures.accounts[0]!.open_kfid };
+    if (n.type === 'wecom-kf-stats' && fill.account) return { ...n, openKfid: kf.sim.fixtures.accounts[0]!.open_kfid };
     if (n.type === 'debug') return { id: n.id, type: 'helper', name: n.name };
     return n;
   });
@@ -67,6 +83,19 @@ describe('examples', () => {
     const rows = await out.waitFor(180);
     expect(rows[0].payload).toMatchObject({ date: expect.any(String), open_kfid: kf.sim.fixtures.accounts[0]!.open_kfid });
     expect(new Set(rows.map((r) => r.payload.date)).size).toBe(180);
+  });
+
+  it('backfill-180-days asks for the account, because the flow fails without it', async () => {
+    expect(asks('backfill-180-days.json').account).toBe(true);
+    const { byName } = await run('backfill-180-days.json', { account: false });
+    const errors = collect(byName('helper', 'error'));
+    helper.getNode(byName('inject', 'last 180 days')).receive({});
+    const [msg] = await errors.waitFor(1);
+    expect(msg.error.message).toMatch(/open_?kfid/i);
+  });
+
+  it('per-account needs nothing but the credentials: the accounts node supplies each account', () => {
+    expect(asks('per-account.json').account).toBe(false);
   });
 
   it('per-account: one joined array with every account’s days and summary', async () => {

@@ -27,6 +27,24 @@ describe('the published package', () => {
     expect(readFileSync(dist('lib', 'index.js'), 'utf8')).not.toMatch(/require\("(zod|p-limit|undici|@wecom-kf-stats\/core[^"]*)"\)/);
   });
 
+  it('passes the Flow Library scorecard’s package checks: scoped name, license, repository, bugs, versions', () => {
+    expect(pkg.name).toBe('@wecom-kf-stats/node-red-wecom-kf-stats');
+    expect(pkg.name).toMatch(/^@[a-z\d][\w-.]+\/[a-z\d][\w-.]*$/);
+    expect(pkg.license).toBe('MIT');
+    expect(pkg.author).toEqual({ name: 'wecom-kf-stats maintainers', email: 'maintainers@wecom-kf-stats.dev' });
+    expect(pkg.repository).toEqual({
+      type: 'git',
+      url: 'git+https://github.com/wecom-kf-stats/wecom-kf-stats.git',
+      directory: 'apps/node-red',
+    });
+    expect(pkg.bugs).toEqual({ url: 'https://github.com/wecom-kf-stats/wecom-kf-stats/issues' });
+    expect(pkg.homepage).toBe('https://github.com/wecom-kf-stats/wecom-kf-stats/tree/main/apps/node-red#readme');
+    expect(pkg['node-red'].version).toBe('>=4.0.0');
+    expect(pkg.engines.node).toBe('>=20.18');
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'examples', 'README.md', 'LICENSE']));
+    expect(readFileSync(path.join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 wecom-kf-stats maintainers\n/);
+  });
+
   it.each(NODES)('%s has help and labels in en-US and zh-CN with the same keys', (name) => {
     const catalogs = LOCALES.map((lang) => JSON.parse(readFileSync(dist('locales', lang, `${name}.json`), 'utf8')));
     expect(keysOf(catalogs[1]).sort()).toEqual(keysOf(catalogs[0]).sort());

@@ -22,6 +22,9 @@ let userDir: string;
 let base: string;
 let log = '';
 
+/** The package's scoped name: Node-RED names the node set, its locales and its examples after it. */
+const MODULE = '@wecom-kf-stats/node-red-wecom-kf-stats';
+
 async function api(pathname: string, init: RequestInit = {}) {
   const response = await fetch(base + pathname, { ...init, headers: { 'content-type': 'application/json', ...init.headers } });
   return { status: response.status, text: await response.text() };
@@ -29,8 +32,8 @@ async function api(pathname: string, init: RequestInit = {}) {
 
 beforeAll(async () => {
   userDir = await mkdtemp(path.join(os.tmpdir(), 'wecom-kf-nr-'));
-  await mkdir(path.join(userDir, 'node_modules'));
-  await symlink(root, path.join(userDir, 'node_modules', 'node-red-contrib-wecom-kf-stats'), 'dir');
+  await mkdir(path.join(userDir, 'node_modules', '@wecom-kf-stats'), { recursive: true });
+  await symlink(root, path.join(userDir, 'node_modules', MODULE), 'dir');
   await writeFile(
     path.join(userDir, 'settings.js'),
     `module.exports = { uiHost: '127.0.0.1', uiPort: 0, flowFile: 'flows.json', credentialSecret: 'a-test-key', logging: { console: { level: 'info' } }, editorTheme: { tours: false } };\n`,
@@ -74,7 +77,7 @@ describe('in Node-RED (red.js, package installed in the userDir)', () => {
 
   it('registers the three node types from the package, with English and Chinese help and labels', async () => {
     const nodes = JSON.parse((await api('/nodes', { headers: { accept: 'application/json' } })).text);
-    const ours = nodes.filter((set: { module: string }) => set.module === 'node-red-contrib-wecom-kf-stats');
+    const ours = nodes.filter((set: { module: string }) => set.module === MODULE);
     expect(ours.flatMap((set: { types: string[] }) => set.types).sort()).toEqual([
       'wecom-kf-accounts',
       'wecom-kf-config',
@@ -88,7 +91,7 @@ describe('in Node-RED (red.js, package installed in the userDir)', () => {
     const zhHtml = (await api('/nodes', { headers: { accept: 'text/html', 'accept-language': 'zh-CN' } })).text;
     expect(zhHtml).toContain('获取企业微信「微信客服」的统计数据');
 
-    const zh = JSON.parse((await api('/locales/node-red-contrib-wecom-kf-stats/wecom-kf-stats?lng=zh-CN')).text);
+    const zh = JSON.parse((await api(`/locales/${MODULE}/wecom-kf-stats?lng=zh-CN`)).text);
     expect(zh['wecom-kf-stats'].paletteLabel).toBe('客服统计');
   });
 

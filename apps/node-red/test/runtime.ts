@@ -22,7 +22,7 @@ helper.init(nodeRedMain);
 const { i18n } = nodeRedRequire('@node-red/util') as { i18n: Any };
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
-const MODULE = 'node-red-contrib-wecom-kf-stats';
+const MODULE = '@wecom-kf-stats/node-red-wecom-kf-stats';
 export const NODE_SETS = ['wecom-kf-config', 'wecom-kf-stats', 'wecom-kf-accounts'] as const;
 
 let nodeSets: Promise<((RED: Any) => unknown)[]> | undefined;
