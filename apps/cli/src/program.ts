@@ -2,6 +2,7 @@
  * The command line: `fetch`, `accounts`, `servicers`, `demo`. Exit 0 on success, 2 on bad usage
  * or input, 1 on API or runtime failure, each failure with one clear line on stderr.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import {
   AbortedError,
@@ -29,6 +30,9 @@ import { createProgress, type ProgressReporter } from './progress.js';
 import { UsageError, usageErrorFrom } from './usage-error.js';
 
 export const CLI_NAME = 'wecom-kf-stats';
+
+/** The installed package's version, as `--version` reports it. */
+const CLI_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -195,7 +199,7 @@ function addExamples(cmd: Command, examples: string[]): Command {
 export function buildProgram(io: CliIO, run: { demo: (flags: Record<string, unknown>, io: CliIO) => Promise<void> }): Command {
   const program = new Command(CLI_NAME)
     .description('WeCom WeChat customer-service (微信客服) statistics: China days, 31-day chunks, tokens and retries handled.')
-    .version('0.1.0')
+    .version(CLI_VERSION)
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({

@@ -337,6 +337,15 @@ describe('accounts and servicers', () => {
   });
 });
 
+describe('version', () => {
+  it('reports the installed package version', async () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const run = await runCli(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(manifest.version);
+  });
+});
+
 describe('help', () => {
   it.each(['fetch', 'accounts', 'servicers', 'demo'])('explains %s with examples or options', async (command) => {
     const run = await runCli([command, '--help']);
