@@ -1,7 +1,7 @@
 /**
  * Bad parameters, WeCom errors and partial failures, inside n8n's execution engine.
  */
-import { useSimulator } from '@wecom-kf-stats/test-utils';
+import { OFFICIAL_FIELDS, useSimulator } from '@wecom-kf-stats/test-utils';
 import type { IDataObject } from 'n8n-workflow';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runWorkflow, singleNodeWorkflow } from './n8n-harness.mjs';
@@ -41,16 +41,7 @@ describe('bad parameters: one NodeOperationError naming the parameter, with the 
     const error = await failureOf(corpParameters({ metrics: '={{ ["session_cnt", "Sessions Total"] }}' }));
     expect(error.name).toBe('NodeOperationError');
     expect(error.message).toBe(
-      `Invalid parameter "Metrics" (metrics): "Sessions Total" (not a field name). Allowed: comma-separated metric keys of corp statistics (${[
-        'session_cnt',
-        'customer_cnt',
-        'customer_msg_cnt',
-        'upgrade_service_customer_cnt',
-        'ai_session_reply_cnt',
-        'ai_transfer_rate',
-        'ai_knowledge_hit_rate',
-        'msg_rejected_customer_cnt',
-      ].join(', ')}), or fields WeCom sends that this version does not know yet.`,
+      `Invalid parameter "Metrics" (metrics): "Sessions Total" (not a field name). Allowed: comma-separated metric keys of corp statistics (${[...OFFICIAL_FIELDS.corp].join(', ')}), or fields WeCom sends that this version does not know yet.`,
     );
     expect(error.context).toMatchObject({ itemIndex: 0 });
     expect(kf.sim.callCount()).toBe(0);

@@ -2,6 +2,7 @@
  * What n8n and its community-package rules require of the published package, checked on the
  * built dist/ (the files `npm publish` would ship).
  */
+import { OFFICIAL_FIELDS } from '@wecom-kf-stats/test-utils';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -93,18 +94,7 @@ test('each metric picker offers exactly its endpoint’s official fields: no rep
   const pickers = builtNode.description.properties.filter((p) => p.name === 'metrics');
   const values = (i: number) => pickers[i]!.options!.map((o) => (o as { value: string }).value).sort();
   const [component, corp, servicer] = [values(0), values(1), values(2)];
-  expect(corp).toEqual(
-    [
-      'session_cnt',
-      'customer_cnt',
-      'customer_msg_cnt',
-      'upgrade_service_customer_cnt',
-      'ai_session_reply_cnt',
-      'ai_transfer_rate',
-      'ai_knowledge_hit_rate',
-      'msg_rejected_customer_cnt',
-    ].sort(),
-  );
+  expect(corp).toEqual([...OFFICIAL_FIELDS.corp].sort());
   for (const key of ['reply_rate', 'first_reply_average_sec', 'servicer_session_cnt', 'satisfaction_investgate_cnt', 'satisfied_rate'])
     expect(corp).not.toContain(key);
   expect(servicer).toContain('reply_rate');

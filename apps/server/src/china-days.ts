@@ -3,24 +3,7 @@
  * server is released in lockstep with core, pinned to the same version).
  */
 import { LIMITS } from '@wecom-kf-stats/core';
-import {
-  addDays,
-  chinaDayOfEpochMs,
-  chinaDayOfEpochSeconds,
-  chinaMidnightEpochSeconds,
-  chinaToday,
-  daysBetween,
-  describeDays,
-  isChinaDay,
-  listDays,
-  parseDayInput,
-  planChunks,
-  STATISTICS_PATHS as PATH_OF_ENDPOINT,
-  statisticsWindow,
-  ValidationError,
-  type Chunk,
-  type ChinaDay,
-} from '@wecom-kf-stats/core/internal';
+import { parseDayInput, STATISTICS_PATHS as PATH_OF_ENDPOINT, ValidationError, type ChinaDay } from '@wecom-kf-stats/core/internal';
 
 export {
   addDays,
@@ -34,8 +17,8 @@ export {
   listDays,
   planChunks,
   statisticsWindow,
-};
-export type { Chunk, ChinaDay };
+} from '@wecom-kf-stats/core/internal';
+export type { Chunk, ChinaDay } from '@wecom-kf-stats/core/internal';
 
 /** WeCom answers days from today − 180 to yesterday (page 99367). */
 export const WINDOW_DAYS = LIMITS.windowDays;

@@ -4,7 +4,7 @@
  * carries always-null human-service columns, and summaries weight by the endpoint's own denominator.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { useSimulator } from '@wecom-kf-stats/test-utils';
+import { OFFICIAL_FIELDS, useSimulator } from '@wecom-kf-stats/test-utils';
 import { createNodeClient, type NodeKfStatsClient } from '../src/node.js';
 import {
   applyFillPolicy,
@@ -16,51 +16,7 @@ import {
   type StatisticsDay,
 } from '../src/internal.js';
 
-const OFFICIAL = {
-  component: [
-    'session_cnt',
-    'customer_cnt',
-    'customer_msg_cnt',
-    'upgrade_service_customer_cnt',
-    'ai_session_reply_cnt',
-    'servicer_session_cnt',
-    'reply_rate',
-    'first_reply_average_sec',
-    'satisfaction_investgate_cnt',
-    'satisfaction_participation_rate',
-    'satisfied_rate',
-    'middling_rate',
-    'dissatisfied_rate',
-  ],
-  corp: [
-    'session_cnt',
-    'customer_cnt',
-    'customer_msg_cnt',
-    'upgrade_service_customer_cnt',
-    'ai_session_reply_cnt',
-    'ai_transfer_rate',
-    'ai_knowledge_hit_rate',
-    'msg_rejected_customer_cnt',
-  ],
-  servicer: [
-    'session_cnt',
-    'customer_cnt',
-    'customer_msg_cnt',
-    'upgrade_service_customer_cnt',
-    'reply_rate',
-    'first_reply_average_sec',
-    'satisfaction_investgate_cnt',
-    'satisfaction_participation_rate',
-    'satisfied_rate',
-    'middling_rate',
-    'dissatisfied_rate',
-    'msg_rejected_customer_cnt',
-    'upgrade_service_member_invite_cnt',
-    'upgrade_service_member_customer_cnt',
-    'upgrade_service_groupchat_invite_cnt',
-    'upgrade_service_groupchat_customer_cnt',
-  ],
-};
+const OFFICIAL = OFFICIAL_FIELDS;
 const HUMAN_SERVICE = [
   'servicer_session_cnt',
   'reply_rate',

@@ -66,3 +66,56 @@ export function useSimulator(options: SimulatorOptions = {}): SimulatorHandle {
     now: () => now(),
   };
 }
+
+/**
+ * Each statistics endpoint's official fields, in WeCom's order (docs/wecom-api.md §3): the
+ * specification the catalog, the pickers and the messages are checked against.
+ */
+export const OFFICIAL_FIELDS = {
+  // kf/get_statistic, page 99367
+  component: [
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'ai_session_reply_cnt',
+    'servicer_session_cnt',
+    'reply_rate',
+    'first_reply_average_sec',
+    'satisfaction_investgate_cnt',
+    'satisfaction_participation_rate',
+    'satisfied_rate',
+    'middling_rate',
+    'dissatisfied_rate',
+  ],
+  // kf/get_corp_statistic, pages 95489 and 95492
+  corp: [
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'ai_session_reply_cnt',
+    'ai_transfer_rate',
+    'ai_knowledge_hit_rate',
+    'msg_rejected_customer_cnt',
+  ],
+  // kf/get_servicer_statistic, pages 95490 and 96433
+  servicer: [
+    'session_cnt',
+    'customer_cnt',
+    'customer_msg_cnt',
+    'upgrade_service_customer_cnt',
+    'reply_rate',
+    'first_reply_average_sec',
+    'satisfaction_investgate_cnt',
+    'satisfaction_participation_rate',
+    'satisfied_rate',
+    'middling_rate',
+    'dissatisfied_rate',
+    'msg_rejected_customer_cnt',
+    'upgrade_service_member_invite_cnt',
+    'upgrade_service_member_customer_cnt',
+    'upgrade_service_groupchat_invite_cnt',
+    'upgrade_service_groupchat_customer_cnt',
+  ],
+} as const;
