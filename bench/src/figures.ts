@@ -1,7 +1,7 @@
 export interface Figure {
   name: string;
   value: number;
-  unit: 'ms' | 'ratio' | 'calls' | 'days' | 'µs' | 'calls/min' | 'count';
+  unit: 'ms' | 'ratio' | 'calls' | 'days' | 'µs' | 'calls/min' | 'count' | 'req/s';
   note?: string;
 }
 

@@ -21,6 +21,9 @@ export function createSharedTokenStore(
   // Within its validity WeCom answers gettoken with the same token (page 91039), so a token read
   // once serves this process until it is due, without a database round trip per call.
   const known = new Map<string, StoredToken>();
+  // Keys this process is refreshing now, with when it began: the lease is the process's, so the
+  // other clients of this process must wait for the refresh too, not take the lease again.
+  const refreshing = new Map<string, number>();
   return {
     async get(key): Promise<StoredToken | undefined> {
       const memo = known.get(key);
@@ -33,12 +36,18 @@ export function createSharedTokenStore(
           return stored;
         }
         // Missing or due: the lease holder refreshes (core calls set, which releases it).
-        if (await store.tryLease(leaseKey(key), owner, REFRESH_LEASE_MS)) return undefined;
+        const began = refreshing.get(key);
+        const ownRefreshRunning = began !== undefined && Date.now() - began < REFRESH_LEASE_MS;
+        if (!ownRefreshRunning && (await store.tryLease(leaseKey(key), owner, REFRESH_LEASE_MS))) {
+          refreshing.set(key, Date.now());
+          return undefined;
+        }
         if (Date.now() > deadline) return undefined;
         await sleep(POLL_MS);
       }
     },
     async set(key, token) {
+      refreshing.delete(key);
       known.set(key, token);
       await store.tokens.set(key, token);
       await store.releaseLease(leaseKey(key), owner);

@@ -105,6 +105,17 @@ describe.each(kinds)('%s', (_name, location) => {
     await b.delete('corp-key');
     expect(await store.tokens.get('corp-key')).toBeUndefined();
   });
+
+  it('hands a refresh to one client of a process while the others in it wait too', async () => {
+    const now = () => Date.now();
+    const shared = createSharedTokenStore(store, 'proc-c', now, (ms) => new Promise((r) => setTimeout(r, ms)));
+    expect(await shared.get('suite-key')).toBeUndefined();
+    // A second client of the same process asks while the first refreshes: it waits, not refreshes.
+    const second = shared.get('suite-key');
+    await new Promise((r) => setTimeout(r, 150));
+    await shared.set('suite-key', { token: 'suite-tok', expiresAt: now() + 7_200_000, renewAt: now() + 6_900_000 });
+    expect(await second).toMatchObject({ token: 'suite-tok' });
+  });
 });
 
 describe('the embedded store', () => {

@@ -1,0 +1,159 @@
+/**
+ * `GET /api/v1/statistics?…&last=180` for one series whose 180 days the archive holds (collected
+ * first from the simulator), on the embedded store and on PostgreSQL, against a bare node:http
+ * server answering the same bytes from memory. The server runs as `serve` builds it (API key
+ * check, validation, archive read, catalog shaping); the load comes from a worker thread over
+ * keep-alive connections.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildApi, collect, openStore, type Store } from '@wecom-kf-stats/server';
+import { chinaClock, startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import type { Figure } from './figures.js';
+import { percentile, runLoad, type LoadResult } from './load.js';
+import { API_KEY, serverRuntime, sharedPostgres, silentLog, tempStoreDir } from './server-common.js';
+
+const REQUESTS = 2000;
+const WARMUP = 300;
+const CONCURRENCY = 8;
+const OPEN_KFID = 'wkSIM0001presales';
+const QUERY = `/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${OPEN_KFID}&last=180`;
+
+interface Measured {
+  p50: number;
+  p99: number;
+  perSecond: number;
+  errors: number;
+}
+
+function measured(result: LoadResult): Measured {
+  return {
+    p50: percentile(result.latencies, 50),
+    p99: percentile(result.latencies, 99),
+    perSecond: (result.latencies.length / result.wallMs) * 1000,
+    errors: result.errors,
+  };
+}
+
+const load = (url: string) =>
+  runLoad({ url, headers: { authorization: `Bearer ${API_KEY}` }, requests: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY });
+
+/** The API over `store` with the series archived; returns the answer's bytes and the measurement. */
+async function measureStore(
+  sim: Simulator,
+  store: Store,
+  location: string,
+  now: () => number,
+): Promise<{ body: string; result: Measured; liveCalls: number }> {
+  const { selfBuilt } = sim.fixtures;
+  const json = {
+    store: location,
+    listen: { host: '127.0.0.1', port: 0 },
+    apiKeysEnv: 'KF_STATS_API_KEYS',
+    baseUrl: sim.url,
+    logLevel: 'error',
+    sources: [
+      {
+        id: 'acme',
+        collect: ['corp'],
+        accounts: [OPEN_KFID],
+        auth: { type: 'selfBuilt', corpId: selfBuilt.corpId, corpSecretEnv: 'ACME_CORP_SECRET' },
+      },
+    ],
+  };
+  const env = { ACME_CORP_SECRET: selfBuilt.corpSecret, KF_STATS_API_KEYS: API_KEY };
+  const runtime = serverRuntime(json, env, store, now);
+  const app = await buildApi({
+    config: runtime.config,
+    store,
+    clients: runtime.clients,
+    metrics: runtime.metrics,
+    apiKeys: [API_KEY],
+    now,
+    logger: runtime.logger,
+  });
+  try {
+    const summary = await collect({ config: runtime.config, store, clients: runtime.clients, now, owner: runtime.owner, log: silentLog });
+    if (summary.daysStored !== 180 || summary.failures > 0) throw new Error(`the archive was not filled: ${JSON.stringify(summary)}`);
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const answer = await fetch(`${address}${QUERY}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const body = await answer.text();
+    const days = (JSON.parse(body) as { days?: unknown[] }).days?.length;
+    if (answer.status !== 200 || days !== 180) throw new Error(`unexpected answer ${answer.status}: ${body.slice(0, 200)}`);
+    sim.resetCalls();
+    const result = measured(await load(`${address}${QUERY}`));
+    return { body, result, liveCalls: sim.calls.length };
+  } finally {
+    await app.close();
+    await runtime.close();
+  }
+}
+
+/** The same JSON from memory: no key check, no store, no shaping. */
+async function measureBaseline(body: string): Promise<Measured> {
+  const bytes = Buffer.from(body);
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+    res.end(bytes);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return measured(await load(`http://127.0.0.1:${port}${QUERY}`));
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+export async function benchServerApi(): Promise<Figure[]> {
+  // 10:00 China time, fixed: yesterday is final, so every day comes from the archive.
+  const now = chinaClock({ hour: 10, speedup: 1 });
+  const sim = await startSimulator({ port: 0, now });
+  const dir = tempStoreDir('api');
+  const figures: Figure[] = [];
+  try {
+    const embeddedStore = await openStore(dir.dir);
+    let embedded;
+    try {
+      embedded = await measureStore(sim, embeddedStore, dir.dir, now);
+    } finally {
+      await embeddedStore.close();
+    }
+    const url = await (await sharedPostgres()).createDatabase();
+    const pgStore = await openStore(url);
+    let postgres;
+    try {
+      postgres = await measureStore(sim, pgStore, url, now);
+    } finally {
+      await pgStore.close();
+    }
+    if (postgres.body !== embedded.body) throw new Error('the embedded store and PostgreSQL answered differently');
+    const baseline = await measureBaseline(embedded.body);
+    const kb = (Buffer.byteLength(embedded.body) / 1024).toFixed(1);
+    const setup = `${REQUESTS} requests (after ${WARMUP}), ${CONCURRENCY} connections`;
+    figures.push(
+      { name: 'baseline (same JSON from memory): p50', value: baseline.p50, unit: 'ms', note: `node:http, ${kb} KB answer; ${setup}` },
+      { name: 'baseline p99', value: baseline.p99, unit: 'ms' },
+      { name: 'baseline requests/s', value: baseline.perSecond, unit: 'req/s' },
+    );
+    for (const [name, m] of [
+      ['embedded store', embedded],
+      ['PostgreSQL', postgres],
+    ] as const) {
+      const r = m.result;
+      figures.push(
+        { name: `${name}: p50`, value: r.p50, unit: 'ms', note: `${r.errors} errors, ${m.liveCalls} WeCom calls during the load` },
+        { name: `${name}: p99`, value: r.p99, unit: 'ms' },
+        { name: `${name}: requests/s`, value: r.perSecond, unit: 'req/s' },
+        { name: `${name}: p50 / baseline p50`, value: r.p50 / baseline.p50, unit: 'ratio' },
+        { name: `${name}: p99 / baseline p99`, value: r.p99 / baseline.p99, unit: 'ratio' },
+        { name: `${name}: requests/s / baseline`, value: r.perSecond / baseline.perSecond, unit: 'ratio' },
+      );
+    }
+    return figures;
+  } finally {
+    await sim.close();
+    dir.remove();
+  }
+}

