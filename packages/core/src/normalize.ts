@@ -59,8 +59,8 @@ export function normalizeStatistic(
   raw: Record<string, unknown>,
   where: string,
   label: string,
-  date?: ChinaDay,
-  oddities?: Oddities,
+  date: ChinaDay,
+  oddities: Oddities,
 ): Statistic {
   const out: Statistic = {};
   for (const key of metricKeysView(endpoint)) out[key] = null;
@@ -71,7 +71,7 @@ export function normalizeStatistic(
     }
     if (value === null || value === undefined) continue;
     if (typeof value === 'number' && (value === Infinity || value === -Infinity)) {
-      if (date !== undefined) oddities?.add('NOT_FINITE', key, date);
+      oddities.add('NOT_FINITE', key, date);
       continue;
     }
     if (typeof value !== 'number' || !Number.isFinite(value)) {

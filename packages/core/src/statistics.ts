@@ -114,8 +114,12 @@ export function decodeStatisticsDays(
   answer: StatisticsResponse,
   label: string = STATISTICS_PATHS[endpoint],
 ): DecodedChunk {
-  return decodeInto(endpoint, chunk, answer, label, createOddities());
+  const oddities = createOddities();
+  return { ...decodeInto(endpoint, chunk, answer, label, oddities), warnings: oddities.warnings() };
 }
+
+/** The days of one answer and the days that could not be read; oddities go to the caller's collector. */
+type DecodedDays = Omit<DecodedChunk, 'warnings'>;
 
 function decodeInto(
   endpoint: StatisticsEndpoint,
@@ -123,7 +127,7 @@ function decodeInto(
   answer: StatisticsResponse,
   label: string,
   oddities: Oddities,
-): DecodedChunk {
+): DecodedDays {
   const wanted = chunkDays(chunk);
   const wantedSet = new Set(wanted);
   const days = new Map<ChinaDay, StatisticsDay>();
@@ -158,7 +162,7 @@ function decodeInto(
     if (error) failures.push({ days: [date], error });
     else decoded.push(days.get(date) ?? { date, stat_time: chinaMidnightEpochSeconds(date), statistic: null });
   }
-  return { days: decoded, failures, warnings: oddities.warnings() };
+  return { days: decoded, failures };
 }
 
 /** Decode a saved statistics body (text) for a chunk: errcode, shape and values checked. */
@@ -167,7 +171,7 @@ export function parseStatisticsBody(endpoint: StatisticsEndpoint, chunk: Chunk, 
   return decodeStatisticsDays(endpoint, chunk, readAnswer(label, 200, body, statisticsResponseSchema), label);
 }
 
-async function fetchChunk(deps: EngineDeps, request: EngineRequest, chunk: Chunk, oddities: Oddities): Promise<DecodedChunk> {
+async function fetchChunk(deps: EngineDeps, request: EngineRequest, chunk: Chunk, oddities: Oddities): Promise<DecodedDays> {
   const path = STATISTICS_PATHS[request.endpoint];
   const answer = await executeCall(deps.ctx, {
     method: 'POST',
