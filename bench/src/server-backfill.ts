@@ -7,12 +7,12 @@
  * alike), so that the run spans several limit windows instead of one burst; the simulated clock
  * (simulator, pacer, collector) runs faster than real time so those minutes pass in seconds.
  */
-import { collect, openStore } from '@wecom-kf-stats/server';
-import { statisticsWindow } from '@wecom-kf-stats/core';
+import { openStore } from '@wecom-kf-stats/server';
+import { daysBetween, statisticsWindow } from '@wecom-kf-stats/core/internal';
 import { chinaClock } from '@wecom-kf-stats/simulator';
 import type { Figure } from './figures.js';
 import { startSimProcess } from './sim-process.js';
-import { addDays, fastClock, providerConfig, scaledPacing, serverRuntime, silentLog, tempStoreDir } from './server-common.js';
+import { fastClock, providerConfig, scaledPacing, serverRuntime, timedCollect, tempStoreDir } from './server-common.js';
 
 const CORPS = 1000;
 /** Per-IP calls a minute: 20,000 × 0.05. */
@@ -22,9 +22,7 @@ const CONCURRENCY = 64;
 
 function daysInWindow(nowMs: number): number {
   const { oldest, newest } = statisticsWindow(nowMs);
-  let n = 0;
-  for (let d = oldest; d <= newest; d = addDays(d, 1)) n += 1;
-  return n;
+  return daysBetween(oldest, newest) + 1;
 }
 
 export async function benchServerBackfill(): Promise<Figure[]> {
@@ -40,12 +38,7 @@ export async function benchServerBackfill(): Promise<Figure[]> {
   const runtime = serverRuntime(json, env, store, now, SPEEDUP);
   const windowDays = daysInWindow(now());
   try {
-    await sim.resetCalls();
-    const wallStart = performance.now();
-    const simStart = now();
-    const summary = await collect({ config: runtime.config, store, clients: runtime.clients, now, owner: runtime.owner, log: silentLog });
-    const simMinutes = (now() - simStart) / 60_000;
-    const wallMs = performance.now() - wallStart;
+    const { summary, simStart, simMinutes, wallMs } = await timedCollect(runtime, store, now, sim);
     const [row] = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM kf_days');
     const stored = Number(row?.n ?? 0);
     const log = await sim.summary();

@@ -10,15 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import {
+  collect,
   createLogger,
-  createMetrics,
-  createPacer,
-  createSharedTokenStore,
-  createWecomClients,
   parseConfig,
   resolveCredentials,
   type ServerConfig,
   type Store,
+  type Wiring,
+  wireServer,
 } from '@wecom-kf-stats/server';
 import type { SimulatorFixtures } from '@wecom-kf-stats/simulator';
 
@@ -98,8 +97,8 @@ const discard = () =>
 
 export interface ServerRuntime {
   config: ServerConfig;
-  clients: ReturnType<typeof createWecomClients>;
-  metrics: ReturnType<typeof createMetrics>;
+  clients: Wiring['clients'];
+  metrics: Wiring['metrics'];
   logger: ReturnType<typeof createLogger>;
   owner: string;
   close(): Promise<void>;
@@ -115,26 +114,20 @@ export function serverRuntime(
 ): ServerRuntime {
   const config = parseConfig(json);
   const logger = createLogger(config.logLevel, discard());
-  const metrics = createMetrics(
-    store,
-    config.sources.map((s) => s.id),
-    now,
-  );
   const sleep = (ms: number, signal?: AbortSignal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       setTimeout(resolve, ms / speedup);
     });
   const blockMs = config.pacing.blockSeconds * 1000;
-  const clients = createWecomClients({
+  const { clients, metrics } = wireServer({
     config,
     credentials: resolveCredentials(config, env),
-    pacer: createPacer({ limits: config.pacing, now, sleep }),
-    tokenStore: createSharedTokenStore(store, 'bench', now),
+    store,
+    owner: 'bench',
     now,
-    onCall: metrics.onCall,
-    onPause: metrics.onPause,
-    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    logger,
+    pacerSleep: sleep,
     // Core's wait after a 45009 is one block, on the same compressed clock.
     ...(speedup !== 1 ? { retry: { rateLimitDelayMs: blockMs / speedup } } : {}),
   });
@@ -142,6 +135,15 @@ export function serverRuntime(
 }
 
 export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** One collection run as `collect` makes it, timed in real and simulated time from a cleared call log. */
+export async function timedCollect(runtime: ServerRuntime, store: Store, now: () => number, sim: { resetCalls(): Promise<void> }) {
+  await sim.resetCalls();
+  const wallStart = performance.now();
+  const simStart = now();
+  const summary = await collect({ config: runtime.config, store, clients: runtime.clients, now, owner: runtime.owner, log: silentLog });
+  return { summary, simStart, simMinutes: (now() - simStart) / 60_000, wallMs: performance.now() - wallStart };
+}
 
 /** A temporary directory for an embedded store. */
 export function tempStoreDir(prefix: string): { dir: string; remove(): void } {
@@ -164,13 +166,4 @@ export async function stopSharedPostgres(): Promise<void> {
   const pgServer = await shared.catch(() => undefined);
   shared = undefined;
   await pgServer?.stop();
-}
-
-/** A China calendar day (YYYY-MM-DD) of an epoch-ms instant. */
-export function chinaDay(ms: number): string {
-  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
-}
-
-export function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }

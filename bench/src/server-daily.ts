@@ -7,11 +7,12 @@
  * The limit is page 90454's per-IP 20,000 a minute scaled down (the server's `pacing` alike) so
  * that the run spans several limit windows; the simulated clock runs faster than real time.
  */
-import { collect, openStore, type SeriesKey } from '@wecom-kf-stats/server';
+import { openStore, type SeriesKey } from '@wecom-kf-stats/server';
+import { addDays, chinaDayOfEpochMs } from '@wecom-kf-stats/core/internal';
 import { chinaClock } from '@wecom-kf-stats/simulator';
 import type { Figure } from './figures.js';
 import { startSimProcess } from './sim-process.js';
-import { addDays, chinaDay, fastClock, providerConfig, scaledPacing, serverRuntime, sharedPostgres, silentLog } from './server-common.js';
+import { fastClock, providerConfig, scaledPacing, serverRuntime, sharedPostgres, timedCollect } from './server-common.js';
 
 const CORPS = 10_000;
 /** Per-IP calls a minute: 20,000 × 0.2 = 4,000, so the run's 20,001 requests need just over 5 minutes. */
@@ -33,7 +34,7 @@ export async function benchServerDaily(): Promise<Figure[]> {
   try {
     // Yesterday's run, 24 hours ago: every corp's days from its window's start to the day before
     // yesterday, final (fetched after 06:00 the next day), and its series registered.
-    const today = chinaDay(now());
+    const today = chinaDayOfEpochMs(now());
     const corps = sim.fixtures.extraCorps.suiteAuth.slice(0, CORPS).map((c) => c.authCorpId);
     const seedStart = performance.now();
     await store.query(
@@ -50,12 +51,7 @@ export async function benchServerDaily(): Promise<Figure[]> {
 
     const runtime = serverRuntime(json, env, store, now, SPEEDUP);
     try {
-      await sim.resetCalls();
-      const wallStart = performance.now();
-      const simStart = now();
-      const summary = await collect({ config: runtime.config, store, clients: runtime.clients, now, owner: runtime.owner, log: silentLog });
-      const simMinutes = (now() - simStart) / 60_000;
-      const wallMs = performance.now() - wallStart;
+      const { summary, simStart, simMinutes, wallMs } = await timedCollect(runtime, store, now, sim);
       const log = await sim.summary();
       const needed = 2 * CORPS + 1;
       const lowerBound = needed / ipLimit;

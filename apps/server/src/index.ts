@@ -13,3 +13,5 @@ export { createSharedTokenStore } from './tokens.js';
 export { createMetrics } from './metrics.js';
 export { createLogger } from './logger.js';
 export { nextDailyRun } from './schedule.js';
+export { wireServer } from './wiring.js';
+export type { Wiring, WiringOptions } from './wiring.js';

@@ -17,12 +17,10 @@ import {
   type ServerConfig,
 } from './config.js';
 import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
-import { createPacer } from './pacer.js';
 import { scheduleDaily } from './schedule.js';
 import { openStore, type Store } from './store/store.js';
-import { createSharedTokenStore } from './tokens.js';
-import { createWecomClients, type WecomClients } from './wecom.js';
+import type { WecomClients } from './wecom.js';
+import { wireServer, type Wiring } from './wiring.js';
 
 export const NAME = 'wecom-kf-stats-server';
 
@@ -81,7 +79,7 @@ function logAdapter(logger: Logger): Log {
 interface Runtime {
   store: Store;
   clients: WecomClients;
-  metrics: ReturnType<typeof createMetrics>;
+  metrics: Wiring['metrics'];
   owner: string;
   close(): Promise<void>;
 }
@@ -89,21 +87,7 @@ interface Runtime {
 async function startRuntime(config: ServerConfig, credentials: CorpCredentials[], now: () => number, logger: Logger): Promise<Runtime> {
   const store = await openStore(config.store);
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const metrics = createMetrics(
-    store,
-    config.sources.map((s) => s.id),
-    now,
-  );
-  const clients = createWecomClients({
-    config,
-    credentials,
-    pacer: createPacer({ limits: config.pacing }),
-    tokenStore: createSharedTokenStore(store, owner, now),
-    now,
-    onCall: metrics.onCall,
-    onPause: metrics.onPause,
-    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
-  });
+  const { clients, metrics } = wireServer({ config, credentials, store, owner, now, logger });
   return {
     store,
     clients,

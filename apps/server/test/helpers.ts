@@ -5,12 +5,9 @@ import { join } from 'node:path';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { parseConfig, type ServerConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { createMetrics } from '../src/metrics.js';
-import { createPacer } from '../src/pacer.js';
 import { resolveCredentials } from '../src/config.js';
 import type { Store } from '../src/store/store.js';
-import { createSharedTokenStore } from '../src/tokens.js';
-import { createWecomClients } from '../src/wecom.js';
+import { wireServer, type Wiring } from '../src/wiring.js';
 import { Writable } from 'node:stream';
 
 /** A JSON value under test (an API answer, a config being broken): read freely, pinned by assertions. */
@@ -95,8 +92,8 @@ export function captureStream(): Writable & { text(): string } {
 
 export interface Runtime {
   config: ServerConfig;
-  clients: ReturnType<typeof createWecomClients>;
-  metrics: ReturnType<typeof createMetrics>;
+  clients: Wiring['clients'];
+  metrics: Wiring['metrics'];
   logs: ReturnType<typeof captureStream>;
   logger: ReturnType<typeof createLogger>;
   owner: string;
@@ -115,20 +112,14 @@ export function createRuntime(
   const config = parseConfig(configJson);
   const logs = captureStream();
   const logger = createLogger('info', logs);
-  const metrics = createMetrics(
-    store,
-    config.sources.map((s) => s.id),
-    now,
-  );
-  const clients = createWecomClients({
+  const { clients, metrics } = wireServer({
     config,
     credentials: resolveCredentials(config, env),
-    pacer: createPacer({ limits: config.pacing, now, ...(pacerSleep ? { sleep: pacerSleep } : {}) }),
-    tokenStore: createSharedTokenStore(store, owner, now),
+    store,
+    owner,
     now,
-    onCall: metrics.onCall,
-    onPause: metrics.onPause,
-    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    logger,
+    ...(pacerSleep ? { pacerSleep } : {}),
     retry: { baseDelayMs: 5, maxDelayMs: 20, rateLimitDelayMs: 10 },
   });
   return { config, clients, metrics, logs, logger, owner, close: () => clients.close() };

@@ -1,0 +1,52 @@
+/**
+ * The server's parts wired together once: metrics over the store, the pacer, WeCom's clients with
+ * the store's shared tokens. `serve` and `collect` use it; so do the tests and the benchmarks, so
+ * what they measure is what runs.
+ */
+import type { Logger } from 'pino';
+import type { CorpCredentials, ServerConfig } from './config.js';
+import { createMetrics } from './metrics.js';
+import { createPacer, type PacerOptions } from './pacer.js';
+import type { Store } from './store/store.js';
+import { createSharedTokenStore } from './tokens.js';
+import { createWecomClients, type WecomClients, type WecomClientsOptions } from './wecom.js';
+
+export interface WiringOptions {
+  config: ServerConfig;
+  credentials: CorpCredentials[];
+  store: Store;
+  /** Who leases work and token refreshes in the store: one per process. */
+  owner: string;
+  now: () => number;
+  logger: Logger;
+  /** How the pacer waits (benchmarks on a compressed clock shorten it). @default timers */
+  pacerSleep?: PacerOptions['sleep'];
+  /** Retry overrides for core (tests and benchmarks shorten the waits). */
+  retry?: WecomClientsOptions['retry'];
+}
+
+export interface Wiring {
+  clients: WecomClients;
+  metrics: ReturnType<typeof createMetrics>;
+}
+
+export function wireServer(options: WiringOptions): Wiring {
+  const { config, credentials, store, owner, now, logger } = options;
+  const metrics = createMetrics(
+    store,
+    config.sources.map((s) => s.id),
+    now,
+  );
+  const clients = createWecomClients({
+    config,
+    credentials,
+    pacer: createPacer({ limits: config.pacing, now, ...(options.pacerSleep ? { sleep: options.pacerSleep } : {}) }),
+    tokenStore: createSharedTokenStore(store, owner, now),
+    now,
+    onCall: metrics.onCall,
+    onPause: metrics.onPause,
+    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  return { clients, metrics };
+}
