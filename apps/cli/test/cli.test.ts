@@ -99,51 +99,28 @@ describe('fetch', () => {
   });
 
   it('keeps only the picked metrics', async () => {
-    const run = await runCli(
-      [
-        'fetch',
-        '--endpoint',
-        'servicer',
-        '--open-kfid',
-        openKfid,
-        '--servicer',
-        kf.sim.fixtures.servicers[openKfid]![1]!,
-        '--last',
-        '10',
-        '--metrics',
-        'session_cnt,reply_rate',
-        '--format',
-        'csv',
-      ],
-      selfBuiltEnv,
-    );
+    const servicer = kf.sim.fixtures.servicers[openKfid]![1]!;
+    const picked = [
+      'fetch',
+      '--endpoint',
+      'servicer',
+      '--open-kfid',
+      openKfid,
+      '--servicer',
+      servicer,
+      '--last',
+      '10',
+      '--metrics',
+      'session_cnt,reply_rate',
+    ];
+    const run = await runCli([...picked, '--format', 'csv'], selfBuiltEnv);
     expect(run.code).toBe(0);
     const [header] = parse(run.stdout) as string[][];
     expect(header).toEqual(['date', 'stat_time', 'session_cnt', 'reply_rate']);
-    const json = await runCli(
-      [
-        'fetch',
-        '--endpoint',
-        'servicer',
-        '--open-kfid',
-        openKfid,
-        '--servicer',
-        kf.sim.fixtures.servicers[openKfid]![1]!,
-        '--last',
-        '10',
-        '--metrics',
-        'session_cnt,reply_rate',
-        '--format',
-        'json',
-      ],
-      selfBuiltEnv,
-    );
+    const json = await runCli([...picked, '--format', 'json'], selfBuiltEnv);
     const days = (JSON.parse(json.stdout) as { days: JsonDay[] }).days;
     for (const d of days) if (d.statistic) expect(Object.keys(d.statistic)).toEqual(['session_cnt', 'reply_rate']);
-    expectMatchesSimulator(days, { endpoint: 'servicer', corpId, openKfid, servicerUserid: kf.sim.fixtures.servicers[openKfid]![1]! }, [
-      'session_cnt',
-      'reply_rate',
-    ]);
+    expectMatchesSimulator(days, { endpoint: 'servicer', corpId, openKfid, servicerUserid: servicer }, ['session_cnt', 'reply_rate']);
   });
 
   it('adds range totals with --summary', async () => {

@@ -56,6 +56,14 @@ const byName = (name: string | RegExp) => {
   if (!hit) throw new Error(`no publishable package named ${String(name)}`);
   return hit;
 };
+/** What a user's shell holds to reach the simulator with the self-built app, on the pinned clock. */
+const simulatorUserEnv = () => ({
+  PATH: process.env.PATH,
+  ...pinnedClockEnv(),
+  WECOM_BASE_URL: kf.sim.url,
+  WECOM_CORP_ID: kf.sim.fixtures.selfBuilt.corpId,
+  WECOM_CORP_SECRET: kf.sim.fixtures.selfBuilt.corpSecret,
+});
 const installed = (name: string) => installedAt.get(name) ?? join(folder, 'node_modules', name);
 
 async function npmInstall(cwd: string, tarballs: string[], extra: string[] = []): Promise<void> {
@@ -131,19 +139,13 @@ describe('the packed packages', () => {
 
 describe('the CLI, installed', () => {
   it('fetches statistics from the simulator', async () => {
-    const { selfBuilt, accounts } = kf.sim.fixtures;
+    const { accounts } = kf.sim.fixtures;
     const { stdout } = await run(
       join(folder, 'node_modules', '.bin', 'wecom-kf-stats'),
       ['fetch', '--open-kfid', accounts[0]!.open_kfid, '--last', '40', '--format', 'json'],
       {
         cwd: folder,
-        env: {
-          PATH: process.env.PATH,
-          ...pinnedClockEnv(),
-          WECOM_BASE_URL: kf.sim.url,
-          WECOM_CORP_ID: selfBuilt.corpId,
-          WECOM_CORP_SECRET: selfBuilt.corpSecret,
-        },
+        env: simulatorUserEnv(),
       },
     );
     const out = JSON.parse(stdout) as { days: { date: string }[] };
@@ -166,15 +168,11 @@ console.log(JSON.stringify({ days: result.days.length, sessions: summarizeDays('
 await client.close();
 `,
     );
-    const { selfBuilt, accounts } = kf.sim.fixtures;
+    const { accounts } = kf.sim.fixtures;
     const { stdout } = await run(process.execPath, ['snippet.mjs'], {
       cwd: folder,
       env: {
-        PATH: process.env.PATH,
-        ...pinnedClockEnv(),
-        WECOM_BASE_URL: kf.sim.url,
-        WECOM_CORP_ID: selfBuilt.corpId,
-        WECOM_CORP_SECRET: selfBuilt.corpSecret,
+        ...simulatorUserEnv(),
         OPEN_KFID: accounts[0]!.open_kfid,
       },
     });
