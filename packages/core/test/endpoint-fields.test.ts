@@ -16,7 +16,6 @@ import {
   type StatisticsDay,
 } from '../src/internal.js';
 
-const OFFICIAL = OFFICIAL_FIELDS;
 const HUMAN_SERVICE = [
   'servicer_session_cnt',
   'reply_rate',
@@ -32,8 +31,8 @@ const day = (date: string, statistic: Record<string, number | null> | null): Sta
 
 describe('the catalog follows each endpoint’s official field list', () => {
   it.each(['component', 'corp', 'servicer'] as const)('metricKeysFor(%s) is exactly the official list', (endpoint) => {
-    expect(metricKeysFor(endpoint)).toEqual(OFFICIAL[endpoint]);
-    expect(metricsFor(endpoint).map((m) => m.key)).toEqual(OFFICIAL[endpoint]);
+    expect(metricKeysFor(endpoint)).toEqual(OFFICIAL_FIELDS[endpoint]);
+    expect(metricsFor(endpoint).map((m) => m.key)).toEqual(OFFICIAL_FIELDS[endpoint]);
   });
 
   it('corp has no human-service metric and servicer no bot metric', () => {
@@ -57,14 +56,14 @@ describe('summaries and fill of an endpoint have only its own metrics', () => {
       day('2026-11-01', { session_cnt: 4, ai_session_reply_cnt: 2, ai_transfer_rate: 0.5 }),
       day('2026-11-02', null),
     ]);
-    expect(Object.keys(s.metrics)).toEqual(OFFICIAL.corp);
+    expect(Object.keys(s.metrics)).toEqual(OFFICIAL_FIELDS.corp);
     expect(s.metrics).not.toHaveProperty('reply_rate');
     expect(s.notes).toEqual([]);
   });
 
   it('a zero-filled corp day has only corp metrics', () => {
     const [filled] = applyFillPolicy('corp', [day('2026-11-02', null)], 'zero');
-    expect(Object.keys(filled!.statistic!)).toEqual(OFFICIAL.corp);
+    expect(Object.keys(filled!.statistic!)).toEqual(OFFICIAL_FIELDS.corp);
   });
 
   it('weights a component reply rate by servicer_session_cnt only, never by all sessions', () => {
@@ -112,9 +111,9 @@ describe('fetched days carry exactly their endpoint’s fields', () => {
     expect(withData.length).toBeGreaterThan(10);
     for (const d of withData) {
       expect(d.statistic, d.date).not.toHaveProperty('reply_rate');
-      expect(Object.keys(d.statistic!), d.date).toEqual(OFFICIAL.corp);
+      expect(Object.keys(d.statistic!), d.date).toEqual(OFFICIAL_FIELDS.corp);
     }
-    expect(Object.keys(summarizeDays('corp', result.days).metrics)).toEqual(OFFICIAL.corp);
+    expect(Object.keys(summarizeDays('corp', result.days).metrics)).toEqual(OFFICIAL_FIELDS.corp);
   });
 
   it('an account’s servicer days (no servicer given) carry the human-service fields and no bot field', async () => {
@@ -122,7 +121,7 @@ describe('fetched days carry exactly their endpoint’s fields', () => {
     const result = await selfBuilt().getStatistics({ endpoint: 'servicer', openKfid, last: 30 });
     const withData = result.days.filter((d) => d.statistic !== null);
     expect(withData.length).toBeGreaterThan(10);
-    for (const d of withData) expect(Object.keys(d.statistic!), d.date).toEqual(OFFICIAL.servicer);
+    for (const d of withData) expect(Object.keys(d.statistic!), d.date).toEqual(OFFICIAL_FIELDS.servicer);
     expect(withData.some((d) => typeof d.statistic!.reply_rate === 'number')).toBe(true);
     expect(summarizeDays('servicer', result.days).metrics.reply_rate).toEqual(expect.any(Number));
   });
