@@ -26,6 +26,8 @@ import type { ServerMetrics } from './metrics.js';
 import { openApiDocument, ROUTES, type ParameterName } from './openapi.js';
 import type { SeriesKey, Store } from './store/store.js';
 import type { WecomClients } from './wecom.js';
+import type { Providers } from './callback/provider.js';
+import { registerCallbackRoutes } from './callback/routes.js';
 
 /** A bad request: `parameter` names the query parameter. */
 export class ParameterError extends Error {
@@ -54,6 +56,10 @@ export interface ApiOptions {
   clients: WecomClients;
   metrics: ServerMetrics;
   apiKeys: readonly string[];
+  /** Keys that may also take access tokens (`tokenApiKeysEnv`). */
+  tokenApiKeys?: readonly string[];
+  /** The provider sources' tickets, authorizations and callbacks. */
+  providers: Providers;
   now: () => number;
   logger: Logger;
   /** Shutdown in progress: live fetches stop. */
@@ -97,14 +103,20 @@ function findSource(config: ServerConfig, query: Query): SourceConfig {
   return source;
 }
 
-function corpIdsOf(source: SourceConfig): string[] {
+function configuredCorps(source: SourceConfig): string[] {
   return source.auth.type === 'serviceProvider' ? source.auth.corps.map((c) => c.authCorpId) : [source.auth.corpId];
 }
 
-function pickCorp(source: SourceConfig, query: Query): string {
-  const corps = corpIdsOf(source);
+/** Every corp of a source whose archive can be read: configured ones, and those that authorized it (even if since cancelled). */
+async function corpIdsOf(providers: Providers, source: SourceConfig): Promise<string[]> {
+  return (await providers.corpsOf(source.id, configuredCorps(source))).map((c) => c.corpId);
+}
+
+async function pickCorp(providers: Providers, source: SourceConfig, query: Query): Promise<string> {
+  const corps = await corpIdsOf(providers, source);
   const asked = query.corpid;
   if (asked === undefined || asked === '') {
+    if (corps.length === 0) throw new ParameterError('corpid', `source "${source.id}" has no corp yet: no corp has authorized its suite`);
     if (corps.length > 1)
       throw new ParameterError('corpid', `required: source "${source.id}" serves ${corps.length} corps (${corps.join(', ')})`);
     return corps[0]!;
@@ -121,9 +133,9 @@ interface SeriesRequest {
   warnings: { code: string; message: string; days?: string[] }[];
 }
 
-function parseSeriesRequest(config: ServerConfig, query: Query, nowMs: number): SeriesRequest {
+async function parseSeriesRequest(config: ServerConfig, providers: Providers, query: Query, nowMs: number): Promise<SeriesRequest> {
   const source = findSource(config, query);
-  const corpId = pickCorp(source, query);
+  const corpId = await pickCorp(providers, source, query);
   const endpoint = query.endpoint;
   if (endpoint === undefined || endpoint === '') throw new ParameterError('endpoint', 'required: "component", "corp" or "servicer"');
   if (endpoint !== 'component' && endpoint !== 'corp' && endpoint !== 'servicer') {
@@ -195,9 +207,20 @@ async function statisticsFor(
   const live = listDays(from, to).filter(
     (d) => !settled.has(d) && daysBetween(window.oldest, d) >= 0 && daysBetween(d, window.newest) >= 0,
   );
+  // Days a warning names already, kept out of the NOT_ARCHIVED one.
   const lost = new Set<ChinaDay>();
-  if (live.length > 0) {
-    const corp = clients.find(series.source, series.corpId)[0]!;
+  const corp = clients.find(series.source, series.corpId)[0];
+  if (live.length > 0 && !corp) {
+    // The corp cancelled its authorization: its archive stays, but WeCom is no longer asked.
+    warnings.push({
+      code: 'NOT_COLLECTED',
+      message: `${describeDays(live)}: not in the archive, and corp ${series.corpId} no longer authorizes source "${series.source}", so they are not fetched.`,
+      days: [...live],
+    });
+    for (const day of live) lost.add(day);
+    live.length = 0;
+  }
+  if (live.length > 0 && corp) {
     // Identical requests arriving together share one fetch.
     const key = JSON.stringify([series, live[0], live.at(-1), live.length]);
     let pending = inflight.get(key);
@@ -239,13 +262,21 @@ async function statisticsFor(
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const { config, store, clients, now } = options;
   const keys = options.apiKeys.map(digest);
+  const tokenKeys = (options.tokenApiKeys ?? []).map(digest);
+  const { providers } = options;
+  /** Requests whose key may take access tokens. */
+  const tokenRequests = new WeakSet<FastifyRequest>();
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, return503OnClosing: true });
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.url === '/healthz' || request.url.startsWith('/healthz?')) return;
+    // WeCom's callbacks are authenticated by their signature (callback/routes.ts).
+    if (request.url.startsWith('/callback/')) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match || !keyMatches(match[1]!, keys)) {
+    const tokenKey = match !== null && tokenKeys.length > 0 && keyMatches(match[1]!, tokenKeys);
+    if (tokenKey) tokenRequests.add(request);
+    if (!match || (!tokenKey && !keyMatches(match[1]!, keys))) {
       reply.header('www-authenticate', 'Bearer');
       return sendError(
         reply,
@@ -271,6 +302,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 
   const inflight = new Map<string, Promise<StatisticsDay[]>>();
+  registerCallbackRoutes(app, {
+    providers,
+    clients,
+    now,
+    metrics: options.metrics,
+    logger: options.logger,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 
   app.get('/healthz', async (request, reply) => {
     try {
@@ -294,14 +333,29 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/api/v1/sources', async (request) => {
     readQuery(request, ROUTES['/api/v1/sources'].parameters);
     return {
-      sources: config.sources.map((s) => ({ id: s.id, type: s.auth.type, collect: s.collect, corps: corpIdsOf(s) })),
+      sources: await Promise.all(
+        config.sources.map(async (s) => {
+          const corps = await providers.corpsOf(s.id, configuredCorps(s));
+          const cancelled = corps.filter((c) => c.state === 'cancelled').map((c) => c.corpId);
+          return {
+            id: s.id,
+            type: s.auth.type,
+            collect: s.collect,
+            corps: corps.map((c) => c.corpId),
+            ...(cancelled.length ? { cancelled_corps: cancelled } : {}),
+          };
+        }),
+      ),
     };
   });
 
   app.get('/api/v1/accounts', async (request) => {
     const query = readQuery(request, ROUTES['/api/v1/accounts'].parameters);
     const source = findSource(config, query);
-    const corpId = query.corpid !== undefined || corpIdsOf(source).length === 1 ? pickCorp(source, query) : undefined;
+    const corpId =
+      query.corpid !== undefined || (await corpIdsOf(providers, source)).length === 1
+        ? await pickCorp(providers, source, query)
+        : undefined;
     let rows = await store.listAccounts(source.id, corpId);
     if (rows.length === 0) {
       // Not discovered yet: ask WeCom and remember the answer.
@@ -322,12 +376,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/api/v1/servicers', async (request) => {
     const query = readQuery(request, ROUTES['/api/v1/servicers'].parameters);
     const source = findSource(config, query);
-    const corpId = pickCorp(source, query);
+    const corpId = await pickCorp(providers, source, query);
     const openKfid = query.open_kfid;
     if (!openKfid) throw new ParameterError('open_kfid', 'required: a customer-service account id ("wk...")');
     let rows = await store.listServicers(source.id, openKfid, corpId);
-    if (rows.length === 0) {
-      const corp = clients.find(source.id, corpId)[0]!;
+    const corp = clients.find(source.id, corpId)[0];
+    if (rows.length === 0 && corp) {
       const listed = await corp.client.listServicers(openKfid);
       const servicers = listed.map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null })).filter((s) => s.userid);
       await store.saveServicers(source.id, corpId, openKfid, servicers, now());
@@ -351,7 +405,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   app.get('/api/v1/statistics', async (request) => {
-    const parsed = parseSeriesRequest(config, readQuery(request, ROUTES['/api/v1/statistics'].parameters), now());
+    const parsed = await parseSeriesRequest(config, providers, readQuery(request, ROUTES['/api/v1/statistics'].parameters), now());
     const { days, warnings } = await statisticsFor(options, parsed, inflight);
     const endpoint = parsed.series.endpoint;
     return {
@@ -362,9 +416,35 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   app.get('/api/v1/summary', async (request) => {
-    const parsed = parseSeriesRequest(config, readQuery(request, ROUTES['/api/v1/summary'].parameters), now());
+    const parsed = await parseSeriesRequest(config, providers, readQuery(request, ROUTES['/api/v1/summary'].parameters), now());
     const { days, warnings } = await statisticsFor(options, parsed, inflight);
     return { ...seriesAnswer(parsed), summary: summarizeDays(parsed.series.endpoint, days), warnings };
+  });
+
+  // A token service for the CLI, n8n and Node-RED (core's "tokenService" auth): only keys listed in
+  // tokenApiKeysEnv. The answer is an access_token, so it is never logged and never cached by proxies.
+  app.get<{ Params: { source: string } }>('/api/v1/sources/:source/token', async (request, reply) => {
+    if (!tokenRequests.has(request)) {
+      return sendError(
+        reply,
+        403,
+        'FORBIDDEN',
+        'this API key may read statistics but not take access tokens: use a key from tokenApiKeysEnv',
+      );
+    }
+    const query = readQuery(
+      request,
+      ROUTES['/api/v1/sources/{source}/token'].parameters.filter((p) => p !== 'source'),
+    );
+    const source = findSource(config, { ...query, source: request.params.source });
+    const corpId = await pickCorp(providers, source, query);
+    const corp = clients.find(source.id, corpId)[0];
+    if (!corp) throw new ParameterError('corpid', `corp ${corpId} no longer authorizes source "${source.id}": no token can be had for it`);
+    await corp.client.checkAuth(options.signal ? { signal: options.signal } : {});
+    const stored = await store.tokens.get(corp.client.authKey);
+    if (!stored || stored.expiresAt <= now()) return sendError(reply, 503, 'TOKEN_UNAVAILABLE', 'no valid token right now; try again');
+    reply.header('cache-control', 'no-store');
+    return { access_token: stored.token, expires_in: Math.max(1, Math.floor((stored.expiresAt - now()) / 1000)) };
   });
 
   return app;

@@ -8,6 +8,7 @@
  * processes on one PostgreSQL share the work, each series-day is fetched once, and a killed
  * process's series are picked up when its lease expires.
  */
+import type { Providers } from './callback/provider.js';
 import type { ServerConfig } from './config.js';
 import {
   addDays,
@@ -80,6 +81,8 @@ export interface CollectOptions {
   now: () => number;
   /** Identifies this process in leases. */
   owner: string;
+  /** Provider sources: the run first takes in corps authorized (or cancelled) since the last one. */
+  providers?: Providers;
   log: Log;
   signal?: AbortSignal;
   /** Wait between looks for series that other processes hold. @default 500 */
@@ -203,6 +206,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export async function collect(options: CollectOptions): Promise<CollectSummary> {
   const { config, store, clients, now, owner, log, signal } = options;
   const leaseMs = config.leaseSeconds * 1000;
+  if (options.providers) {
+    const { added, removed } = await options.providers.sync(clients);
+    if (added || removed) log.info(`authorizations: ${added} corps joined, ${removed} left since the last look`);
+  }
   const callsAtStart = clients.statisticsCalls;
   const failuresBySource = new Map<string, number>();
   const storedBySource = new Map<string, number>();

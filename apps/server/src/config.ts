@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { z } from 'zod';
+import { aesKeyOf } from './callback/crypto.js';
 
 /** A configuration problem: `path` names the field (`sources[1].auth.corpSecretEnv`). */
 export class ConfigError extends Error {
@@ -35,7 +36,11 @@ const INLINE_SECRETS: Record<string, string> = {
   suiteTicket: 'suiteTicketEnv',
   permanentCode: 'permanentCodeEnv',
   apiKeys: 'apiKeysEnv',
+  tokenApiKeys: 'tokenApiKeysEnv',
   headers: 'headersEnv',
+  token: 'tokenEnv',
+  encodingAesKey: 'encodingAesKeyEnv',
+  storeKey: 'storeKeyEnv',
 };
 
 const selfBuiltAuth = z.strictObject({
@@ -47,13 +52,46 @@ const providerCorp = z.strictObject({
   authCorpId: text('the authorizing corp id like "ww..."'),
   permanentCodeEnv: envName,
 });
-const serviceProviderAuth = z.strictObject({
-  type: z.literal('serviceProvider'),
-  suiteId: text('the suite id like "ww..."'),
-  suiteSecretEnv: envName,
-  suiteTicketEnv: envName,
-  corps: z.array(providerCorp, { error: 'a list of {authCorpId, permanentCodeEnv}' }).min(1, { error: 'at least one authorized corp' }),
+/** WeCom's command callback (指令回调) for this suite, served at /callback/<source id>. */
+const providerCallback = z.strictObject({
+  /** The Token set beside the callback URL in WeCom's provider admin. */
+  tokenEnv: envName,
+  /** The 43-character EncodingAESKey set beside it. */
+  encodingAesKeyEnv: envName,
+  /**
+   * The provider's own corp id: accepted as the receive id of the URL check (GET) besides the
+   * suite id, for WeCom setups that sign that check with it.
+   */
+  providerCorpId: text('the service provider\'s corp id like "ww..."').optional(),
 });
+const serviceProviderAuth = z
+  .strictObject({
+    type: z.literal('serviceProvider'),
+    suiteId: text('the suite id like "ww..."'),
+    suiteSecretEnv: envName,
+    /** A pasted ticket: used until the callback has stored one. Not needed with a callback. */
+    suiteTicketEnv: envName.optional(),
+    /** Corps configured by hand; with a callback, the corps that authorize the suite join by themselves. */
+    corps: z.array(providerCorp, { error: 'a list of {authCorpId, permanentCodeEnv}' }).default([]),
+    callback: providerCallback.optional(),
+  })
+  .superRefine((auth, ctx) => {
+    if (!auth.callback && !auth.suiteTicketEnv) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['callback'],
+        message:
+          "required: a callback {tokenEnv, encodingAesKeyEnv} that receives WeCom's suite_ticket (or a suiteTicketEnv holding a pasted one)",
+      });
+    }
+    if (!auth.callback && auth.corps.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['corps'],
+        message: 'at least one authorized corp (or a callback through which corps authorize the suite)',
+      });
+    }
+  });
 const tokenServiceAuth = z.strictObject({
   type: z.literal('tokenService'),
   /** The corp the token service hands tokens for (names the series in the archive). */
@@ -125,6 +163,14 @@ export const configSchema = z
       .default({ host: '127.0.0.1', port: 8787 }),
     /** Names the variable holding the API keys, comma-separated. */
     apiKeysEnv: envName.optional(),
+    /**
+     * Names the variable holding the keys that may also take access tokens from
+     * /api/v1/sources/<id>/token (the CLI, n8n and Node-RED as token-service clients). Keys in
+     * `apiKeysEnv` alone never get a token.
+     */
+    tokenApiKeysEnv: envName.optional(),
+    /** Names the variable holding the key (32 bytes, base64) that encrypts permanent codes and tickets at rest. */
+    storeKeyEnv: envName.optional(),
     baseUrl: z
       .string({ error: 'an http(s) URL such as https://qyapi.weixin.qq.com' })
       .regex(/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i, { error: 'an http(s) URL such as https://qyapi.weixin.qq.com' })
@@ -179,6 +225,14 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `"${source.id}" is already the id of sources[${first}]` });
       else ids.set(source.id, i);
     });
+    const withCallback = config.sources.findIndex((s) => s.auth.type === 'serviceProvider' && s.auth.callback);
+    if (withCallback !== -1 && !config.storeKeyEnv) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['storeKeyEnv'],
+        message: `required with sources[${withCallback}].auth.callback: the name of an environment variable holding 32 random bytes in base64 (permanent codes are stored encrypted with it)`,
+      });
+    }
   });
 
 export type ServerConfig = z.output<typeof configSchema>;
@@ -255,7 +309,15 @@ export interface CorpCredentials {
   corpId: string;
   auth:
     | { type: 'selfBuilt'; corpId: string; corpSecret: string }
-    | { type: 'serviceProvider'; suiteId: string; suiteSecret: string; suiteTicket: string; authCorpId: string; permanentCode: string }
+    | {
+        type: 'serviceProvider';
+        suiteId: string;
+        suiteSecret: string;
+        /** The pasted ticket, if any: the newest one the callback stored wins over it. */
+        suiteTicket: string | undefined;
+        authCorpId: string;
+        permanentCode: string;
+      }
     | { type: 'tokenService'; url: string; headers: Record<string, string> };
 }
 
@@ -287,7 +349,7 @@ export function resolveCredentials(config: ServerConfig, env: NodeJS.ProcessEnv)
         break;
       case 'serviceProvider': {
         const suiteSecret = read(`${at}.suiteSecretEnv`, auth.suiteSecretEnv);
-        const suiteTicket = read(`${at}.suiteTicketEnv`, auth.suiteTicketEnv);
+        const suiteTicket = auth.suiteTicketEnv === undefined ? undefined : read(`${at}.suiteTicketEnv`, auth.suiteTicketEnv);
         auth.corps.forEach((corp, j) => {
           corps.push({
             sourceId: source.id,
@@ -316,6 +378,94 @@ export function resolveCredentials(config: ServerConfig, env: NodeJS.ProcessEnv)
   return corps;
 }
 
+/** A service provider's suite as a whole: what its callback and its suite-level calls need. */
+export interface ProviderSource {
+  sourceId: string;
+  suiteId: string;
+  suiteSecret: string;
+  /** The pasted ticket, if any. */
+  suiteTicket: string | undefined;
+  callback: { token: string; aesKey: Buffer; providerCorpId: string | undefined } | undefined;
+}
+
+export interface ProviderSecrets {
+  providers: ProviderSource[];
+  /** Encrypts permanent codes and tickets at rest; present whenever a source has a callback. */
+  storeKey: Buffer | undefined;
+}
+
+/** The suites of the config and the store key, read from `env`; problems reported all at once. */
+export function resolveProviders(config: ServerConfig, env: NodeJS.ProcessEnv): ProviderSecrets {
+  const problems: { path: string; message: string }[] = [];
+  const read = (path: string, name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) problems.push({ path, message: `environment variable ${name} is ${env[name] === undefined ? 'not set' : 'empty'}` });
+    return value ?? '';
+  };
+  const providers: ProviderSource[] = [];
+  config.sources.forEach((source, i) => {
+    const auth = source.auth;
+    if (auth.type !== 'serviceProvider') return;
+    const at = `sources[${i}].auth`;
+    let callback: ProviderSource['callback'];
+    if (auth.callback) {
+      const token = read(`${at}.callback.tokenEnv`, auth.callback.tokenEnv);
+      if (token && !/^[A-Za-z0-9]{1,32}$/.test(token))
+        problems.push({
+          path: `${at}.callback.tokenEnv`,
+          message: `environment variable ${auth.callback.tokenEnv} is not a WeCom callback Token (1 to 32 letters and digits)`,
+        });
+      const encodingAesKey = read(`${at}.callback.encodingAesKeyEnv`, auth.callback.encodingAesKeyEnv);
+      const aesKey = aesKeyOf(encodingAesKey);
+      if (encodingAesKey && !aesKey)
+        problems.push({
+          path: `${at}.callback.encodingAesKeyEnv`,
+          message: `environment variable ${auth.callback.encodingAesKeyEnv} is not an EncodingAESKey (43 letters and digits)`,
+        });
+      callback = { token, aesKey: aesKey ?? Buffer.alloc(32), providerCorpId: auth.callback.providerCorpId };
+    }
+    providers.push({
+      sourceId: source.id,
+      suiteId: auth.suiteId,
+      suiteSecret: read(`${at}.suiteSecretEnv`, auth.suiteSecretEnv),
+      suiteTicket: auth.suiteTicketEnv === undefined ? undefined : read(`${at}.suiteTicketEnv`, auth.suiteTicketEnv),
+      callback,
+    });
+  });
+  let storeKey: Buffer | undefined;
+  if (config.storeKeyEnv) {
+    const text = read('storeKeyEnv', config.storeKeyEnv);
+    const key = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : undefined;
+    if (text && key?.length !== 32)
+      problems.push({
+        path: 'storeKeyEnv',
+        message: `environment variable ${config.storeKeyEnv} is not 32 bytes in base64 (make one with: openssl rand -base64 32)`,
+      });
+    storeKey = key;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { providers, storeKey };
+}
+
+/** The keys the variable `name` holds (comma-separated, blanks ignored), each at least 16 characters. */
+function readKeys(name: string, path: string, env: NodeJS.ProcessEnv): string[] {
+  const keys = (env[name] ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (keys.length === 0)
+    throw new ConfigError([{ path, message: `environment variable ${name} holds no API key (comma-separated keys expected)` }]);
+  // Short keys are guessable: ask for at least 16 characters.
+  const short = keys.findIndex((k) => k.length < 16);
+  if (short !== -1) throw new ConfigError([{ path, message: `key ${short + 1} in ${name} is shorter than 16 characters` }]);
+  return keys;
+}
+
+/** The keys that may take access tokens (`tokenApiKeysEnv`); none when it is not set. */
+export function resolveTokenApiKeys(config: ServerConfig, env: NodeJS.ProcessEnv): string[] {
+  return config.tokenApiKeysEnv ? readKeys(config.tokenApiKeysEnv, 'tokenApiKeysEnv', env) : [];
+}
+
 /** The API keys from the variable `apiKeysEnv` names (comma-separated, blanks ignored). */
 export function resolveApiKeys(config: ServerConfig, env: NodeJS.ProcessEnv): string[] {
   if (!config.apiKeysEnv) {
@@ -323,17 +473,5 @@ export function resolveApiKeys(config: ServerConfig, env: NodeJS.ProcessEnv): st
       { path: 'apiKeysEnv', message: 'required to serve the API: the name of an environment variable holding comma-separated API keys' },
     ]);
   }
-  const keys = (env[config.apiKeysEnv] ?? '')
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean);
-  if (keys.length === 0)
-    throw new ConfigError([
-      { path: 'apiKeysEnv', message: `environment variable ${config.apiKeysEnv} holds no API key (comma-separated keys expected)` },
-    ]);
-  // Short keys are guessable: ask for at least 16 characters.
-  const short = keys.findIndex((k) => k.length < 16);
-  if (short !== -1)
-    throw new ConfigError([{ path: 'apiKeysEnv', message: `key ${short + 1} in ${config.apiKeysEnv} is shorter than 16 characters` }]);
-  return keys;
+  return readKeys(config.apiKeysEnv, 'apiKeysEnv', env);
 }

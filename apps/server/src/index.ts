@@ -1,5 +1,14 @@
 export { main } from './program.js';
-export { parseConfig, loadConfigFile, resolveCredentials, resolveApiKeys, ConfigError, configSchema } from './config.js';
+export {
+  parseConfig,
+  loadConfigFile,
+  resolveCredentials,
+  resolveProviders,
+  resolveApiKeys,
+  resolveTokenApiKeys,
+  ConfigError,
+  configSchema,
+} from './config.js';
 export type { ServerConfig, SourceConfig, CorpCredentials } from './config.js';
 export { openStore } from './store/store.js';
 export type { Store, SeriesKey, ArchivedDay } from './store/store.js';

@@ -11,10 +11,45 @@ export interface ServerMetrics {
   registry: Registry;
   onCall(event: CallEvent): void;
   onPause(event: { source: string; scope: 'corp' | 'ip' }): void;
+  /** A command callback: accepted (answered success), refused (4xx) or failed (5xx, WeCom sends it again). */
+  onCallback(event: { source: string; outcome: 'accepted' | 'refused' | 'failed'; event: string }): void;
 }
 
-export function createMetrics(store: Store, sources: readonly string[], now: () => number): ServerMetrics {
+/** The provider sources with a callback, for the suite_ticket age. */
+export interface CallbackSuite {
+  sourceId: string;
+  suiteId: string;
+}
+
+const CALLBACK_EVENTS = new Set(['suite_ticket', 'create_auth', 'change_auth', 'cancel_auth', 'reset_permanent_code', 'verify_url']);
+
+export function createMetrics(
+  store: Store,
+  sources: readonly string[],
+  now: () => number,
+  callbackSuites: readonly CallbackSuite[] = [],
+): ServerMetrics {
   const registry = new Registry();
+  const callbacks = new Counter({
+    name: 'kf_callbacks_total',
+    help: 'Command callbacks from WeCom by source, event (InfoType, "verify_url", "other" or "unknown") and outcome (accepted, refused, failed)',
+    labelNames: ['source', 'event', 'outcome'],
+    registers: [registry],
+  });
+  if (callbackSuites.length > 0) {
+    new Gauge({
+      name: 'kf_suite_ticket_age_seconds',
+      help: 'Seconds since WeCom stamped the newest stored suite_ticket, by source (-1: none yet). WeCom pushes one every 10 minutes and each lives 30: over 1800 the suite token cannot be renewed',
+      labelNames: ['source'],
+      registers: [registry],
+      async collect() {
+        for (const suite of callbackSuites) {
+          const ticket = await store.newestSuiteTicket(suite.suiteId);
+          this.set({ source: suite.sourceId }, ticket ? Math.max(0, Math.round(now() / 1000 - ticket.wecomTime)) : -1);
+        }
+      },
+    });
+  }
   const calls = new Counter({
     name: 'kf_wecom_calls_total',
     help: 'Requests sent to WeCom, by source and API path',
@@ -74,6 +109,14 @@ export function createMetrics(store: Store, sources: readonly string[], now: () 
     },
     onPause(event) {
       pauses.inc(event);
+    },
+    onCallback({ source, outcome, event }) {
+      // Labels stay bounded whatever a caller sends: only configured sources and known events.
+      callbacks.inc({
+        source: sources.includes(source) ? source : 'unknown',
+        event: CALLBACK_EVENTS.has(event) || event === 'other' ? event : 'unknown',
+        outcome,
+      });
     },
   };
 }

@@ -154,6 +154,17 @@ export const ROUTES = {
       properties: { ...seriesHead, summary: { type: 'object', additionalProperties: true }, warnings: { type: 'array', items: warning } },
     },
   },
+  '/api/v1/sources/{source}/token': {
+    summary:
+      "A token service (core's tokenService auth): the corp's current access_token, for keys in tokenApiKeysEnv only (403 for the others)",
+    parameters: ['source', 'corpid'],
+    required: ['source'],
+    response: {
+      type: 'object',
+      required: ['access_token', 'expires_in'],
+      properties: { access_token: { type: 'string' }, expires_in: { type: 'integer', description: 'Seconds it stays valid' } },
+    },
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RoutePath = keyof typeof ROUTES;
@@ -177,8 +188,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
           const spec: ParameterSpec = PARAMETERS[name];
           return {
             name,
-            in: 'query',
-            required: route.required.includes(name),
+            in: path.includes(`{${name}}`) ? 'path' : 'query',
+            required: route.required.includes(name) || path.includes(`{${name}}`),
             description: spec.description,
             schema: spec.schema,
             ...(spec.example !== undefined ? { example: spec.example } : {}),
@@ -188,6 +199,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
           200: { description: 'OK', content: { 'application/json': { schema: route.response } } },
           400: { description: 'A bad parameter; the message starts with its name', content: { 'application/json': { schema: errorBody } } },
           401: { description: 'No or a wrong API key', content: { 'application/json': { schema: errorBody } } },
+          ...(path.endsWith('/token')
+            ? { 403: { description: 'A key that may not take tokens', content: { 'application/json': { schema: errorBody } } } }
+            : {}),
         },
       },
     };
@@ -195,6 +209,36 @@ export function openApiDocument(version: string): Record<string, unknown> {
   paths['/healthz'] = { get: { summary: 'Liveness and store check (no key)', security: [], responses: { 200: { description: 'OK' } } } };
   paths['/metrics'] = {
     get: { summary: 'Prometheus metrics', security: [{ apiKey: [] }], responses: { 200: { description: 'Prometheus text format' } } },
+  };
+  const callbackParams = ['msg_signature', 'timestamp', 'nonce'].map((name) => ({
+    name,
+    in: 'query',
+    required: true,
+    schema: { type: 'string' },
+  }));
+  paths['/callback/{source}'] = {
+    parameters: [{ name: 'source', in: 'path', required: true, schema: { type: 'string' } }],
+    get: {
+      summary: "WeCom's URL check of a provider source's command callback: answers the decrypted echostr (signature, no key)",
+      security: [],
+      parameters: [...callbackParams, { name: 'echostr', in: 'query', required: true, schema: { type: 'string' } }],
+      responses: {
+        200: { description: 'The plain echostr' },
+        400: { description: 'Malformed' },
+        403: { description: 'Bad signature or timestamp' },
+      },
+    },
+    post: {
+      summary: "WeCom's encrypted events (suite_ticket, create_auth, change_auth, cancel_auth): answers success",
+      security: [],
+      parameters: callbackParams,
+      responses: {
+        200: { description: 'success' },
+        400: { description: 'Malformed or undecryptable' },
+        403: { description: 'Bad signature or timestamp' },
+        413: { description: 'Body over 64 KiB' },
+      },
+    },
   };
   return {
     openapi: '3.1.0',

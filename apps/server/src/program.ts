@@ -13,7 +13,10 @@ import {
   loadConfigFile,
   resolveApiKeys,
   resolveCredentials,
+  resolveProviders,
+  resolveTokenApiKeys,
   type CorpCredentials,
+  type ProviderSecrets,
   type ServerConfig,
 } from './config.js';
 import { createLogger } from './logger.js';
@@ -80,18 +83,28 @@ interface Runtime {
   store: Store;
   clients: WecomClients;
   metrics: Wiring['metrics'];
+  providers: Wiring['providers'];
   owner: string;
   close(): Promise<void>;
 }
 
-async function startRuntime(config: ServerConfig, credentials: CorpCredentials[], now: () => number, logger: Logger): Promise<Runtime> {
+async function startRuntime(
+  config: ServerConfig,
+  credentials: CorpCredentials[],
+  secrets: ProviderSecrets,
+  now: () => number,
+  logger: Logger,
+): Promise<Runtime> {
   const store = await openStore(config.store);
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const { clients, metrics } = wireServer({ config, credentials, store, owner, now, logger });
+  const { clients, metrics, providers } = wireServer({ config, credentials, providers: secrets, store, owner, now, logger });
+  // The corps that authorized a suite through its callback, as stored by any replica.
+  await providers.sync(clients);
   return {
     store,
     clients,
     metrics,
+    providers,
     owner,
     async close() {
       await clients.close();
@@ -114,12 +127,16 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   }
   let config: ServerConfig;
   let credentials: CorpCredentials[];
+  let secrets: ProviderSecrets;
   let apiKeys: string[] = [];
+  let tokenApiKeys: string[] = [];
   const now = () => Date.now();
   try {
     config = loadConfigFile(args.configFile);
     credentials = resolveCredentials(config, io.env);
+    secrets = resolveProviders(config, io.env);
     if (args.command === 'serve' || (args.command === 'check-config' && config.apiKeysEnv)) apiKeys = resolveApiKeys(config, io.env);
+    if (args.command !== 'collect') tokenApiKeys = resolveTokenApiKeys(config, io.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const line of error.message.split('\n')) io.stderr.write(`${NAME}: config: ${line}\n`);
@@ -129,8 +146,9 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   }
   if (args.command === 'check-config') {
     const storeKind = isPostgresUrl(config.store) ? 'PostgreSQL' : `embedded (${config.store})`;
+    const callbacks = secrets.providers.filter((p) => p.callback).length;
     io.stdout.write(
-      `config OK: ${config.sources.length} sources, ${credentials.length} corps, store ${storeKind}${apiKeys.length ? `, ${apiKeys.length} API keys` : ''}\n`,
+      `config OK: ${config.sources.length} sources, ${credentials.length} corps${callbacks ? `, ${callbacks} provider callbacks` : ''}, store ${storeKind}${apiKeys.length ? `, ${apiKeys.length} API keys` : ''}${tokenApiKeys.length ? `, ${tokenApiKeys.length} token keys` : ''}\n`,
     );
     return 0;
   }
@@ -140,7 +158,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   io.onStop(() => stop.abort(new Error('the server is shutting down')));
   let runtime: Runtime;
   try {
-    runtime = await startRuntime(config, credentials, now, logger);
+    runtime = await startRuntime(config, credentials, secrets, now, logger);
   } catch (error) {
     io.stderr.write(`${NAME}: cannot open the store: ${(error as Error).message}\n`);
     return 1;
@@ -150,6 +168,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
       config,
       store: runtime.store,
       clients: runtime.clients,
+      providers: runtime.providers,
       now,
       owner: runtime.owner,
       log: logAdapter(logger),
@@ -175,7 +194,9 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     store: runtime.store,
     clients: runtime.clients,
     metrics: runtime.metrics,
+    providers: runtime.providers,
     apiKeys,
+    tokenApiKeys,
     now,
     logger,
     signal: stop.signal,

@@ -3,15 +3,17 @@
  * every request paced (per corp and per IP), counted for /metrics, and tokens kept in the store.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CorpCredentials, ServerConfig } from './config.js';
+import type { CorpCredentials, ProviderSource, ServerConfig } from './config.js';
 import { chinaDayOfEpochSeconds, STATISTICS_PATHS, type Chunk } from './china-days.js';
 import {
   createNodeClient,
+  createSuiteClient,
   createUndiciTransport,
   type AuthOptions,
   type NodeKfStatsClient,
   type StatisticsDay,
   type StatisticsEndpoint,
+  type SuiteClient,
   type TokenStore,
   type Transport,
 } from './kf-core.js';
@@ -32,8 +34,15 @@ export interface CorpClient {
 }
 
 export interface WecomClients {
-  corps: CorpClient[];
+  /** The corps called for now: the config's, plus those that authorized a suite through its callback. */
+  readonly corps: readonly CorpClient[];
   find(sourceId: string, corpId?: string): CorpClient[];
+  /** Start calling for a corp (a new authorization); replaces the client of the same source and corp. */
+  add(credentials: CorpCredentials): CorpClient;
+  /** Stop calling for a corp (its authorization was cancelled). */
+  remove(sourceId: string, corpId: string): boolean;
+  /** The suite-level client of a provider source (get_permanent_code), sharing its suite token. */
+  suite(provider: ProviderSource): SuiteClient;
   /** Statistics requests sent so far (every attempt), for run summaries. */
   readonly statisticsCalls: number;
   close(): Promise<void>;
@@ -51,6 +60,18 @@ export interface WecomClientsOptions {
   log?: { warn(message: string): void; info(message: string): void };
   /** Retry overrides for core (tests shorten the waits). */
   retry?: { baseDelayMs?: number; maxDelayMs?: number; rateLimitDelayMs?: number; maxRetries?: number };
+  /**
+   * The newest suite_ticket of a suite: the one its callback stored, else the pasted one. Without
+   * it, the pasted ticket is used.
+   */
+  suiteTicket?: (suiteId: string, pasted: string | undefined) => Promise<string>;
+}
+
+/** A ticket getter for core: the newest one each time the suite token is renewed. */
+function ticketGetter(options: WecomClientsOptions, suiteId: string, pasted: string | undefined): string | (() => Promise<string>) {
+  if (options.suiteTicket) return () => options.suiteTicket!(suiteId, pasted);
+  if (pasted === undefined) throw new Error(`no suite_ticket for suite ${suiteId}: configure its callback or suiteTicketEnv`);
+  return pasted;
 }
 
 /** Statistics answers seen by the transport within one `fetchChunk` (its async context). */
@@ -61,7 +82,7 @@ const ERRCODE = /"errcode"\s*:\s*(-?\d+)/;
 /** Frequency limit exceeded (page 90454). */
 const ERRCODE_FREQUENCY_LIMIT = 45009;
 
-function authOptions(auth: CorpCredentials['auth']): AuthOptions {
+function authOptions(auth: CorpCredentials['auth'], options: WecomClientsOptions): AuthOptions {
   switch (auth.type) {
     case 'selfBuilt':
       return { type: 'selfBuilt', corpId: auth.corpId, corpSecret: auth.corpSecret };
@@ -70,7 +91,7 @@ function authOptions(auth: CorpCredentials['auth']): AuthOptions {
         type: 'serviceProvider',
         suiteId: auth.suiteId,
         suiteSecret: auth.suiteSecret,
-        suiteTicket: auth.suiteTicket,
+        suiteTicket: ticketGetter(options, auth.suiteId, auth.suiteTicket),
         authCorpId: auth.authCorpId,
         permanentCode: auth.permanentCode,
       };
@@ -109,26 +130,60 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
       }
     };
 
-  const corps = credentials.map((corp): CorpClient => {
+  const clientOptions = {
+    baseUrl: config.baseUrl,
+    now: options.now,
+    tokenStore: options.tokenStore,
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.log ? { logger: { warn: (m: string) => options.log!.warn(m), info: (m: string) => options.log!.info(m) } } : {}),
+  };
+  const build = (corp: CorpCredentials): CorpClient => {
     const client = createNodeClient({
-      auth: authOptions(corp.auth),
+      ...clientOptions,
+      auth: authOptions(corp.auth, options),
       transport: pacedTransport(corp.sourceId, corp.corpId),
-      baseUrl: config.baseUrl,
-      now: options.now,
       // The archive is the cache.
       cache: false,
-      tokenStore: options.tokenStore,
       windowPolicy: 'strict',
       concurrency: 2,
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.log ? { logger: { warn: (m: string) => options.log!.warn(m), info: (m: string) => options.log!.info(m) } } : {}),
     });
     return { sourceId: corp.sourceId, corpId: corp.corpId, authType: corp.auth.type, client };
-  });
+  };
+  let corps = credentials.map(build);
+  const suites = new Map<string, SuiteClient>();
 
   return {
-    corps,
+    get corps() {
+      return corps;
+    },
     find: (sourceId, corpId) => corps.filter((c) => c.sourceId === sourceId && (corpId === undefined || c.corpId === corpId)),
+    add(credentials) {
+      const added = build(credentials);
+      corps = [...corps.filter((c) => !(c.sourceId === credentials.sourceId && c.corpId === credentials.corpId)), added];
+      return added;
+    },
+    remove(sourceId, corpId) {
+      const before = corps.length;
+      corps = corps.filter((c) => !(c.sourceId === sourceId && c.corpId === corpId));
+      return corps.length < before;
+    },
+    suite(provider) {
+      let suite = suites.get(provider.sourceId);
+      if (!suite) {
+        suite = createSuiteClient({
+          ...clientOptions,
+          suite: {
+            suiteId: provider.suiteId,
+            suiteSecret: provider.suiteSecret,
+            suiteTicket: ticketGetter(options, provider.suiteId, provider.suiteTicket),
+          },
+          // Suite calls are paced under the suite's own id.
+          transport: pacedTransport(provider.sourceId, provider.suiteId),
+        });
+        suites.set(provider.sourceId, suite);
+      }
+      return suite;
+    },
     get statisticsCalls() {
       return statisticsCalls;
     },

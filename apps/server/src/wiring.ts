@@ -4,7 +4,8 @@
  * what they measure is what runs.
  */
 import type { Logger } from 'pino';
-import type { CorpCredentials, ServerConfig } from './config.js';
+import { createProviders, type Providers } from './callback/provider.js';
+import type { CorpCredentials, ProviderSecrets, ServerConfig } from './config.js';
 import { createMetrics } from './metrics.js';
 import { createPacer, type PacerOptions } from './pacer.js';
 import type { Store } from './store/store.js';
@@ -14,6 +15,8 @@ import { createWecomClients, type WecomClients, type WecomClientsOptions } from 
 export interface WiringOptions {
   config: ServerConfig;
   credentials: CorpCredentials[];
+  /** The provider sources' suites and the store key (resolveProviders). @default none */
+  providers?: ProviderSecrets;
   store: Store;
   /** Who leases work and token refreshes in the store: one per process. */
   owner: string;
@@ -27,6 +30,7 @@ export interface WiringOptions {
 
 export interface Wiring {
   clients: WecomClients;
+  providers: Providers;
   metrics: ReturnType<typeof createMetrics>;
 }
 
@@ -36,7 +40,9 @@ export function wireServer(options: WiringOptions): Wiring {
     store,
     config.sources.map((s) => s.id),
     now,
+    (options.providers?.providers ?? []).filter((p) => p.callback).map((p) => ({ sourceId: p.sourceId, suiteId: p.suiteId })),
   );
+  const providers = createProviders(options.providers?.providers ?? [], store, options.providers?.storeKey, now);
   const clients = createWecomClients({
     config,
     credentials,
@@ -46,7 +52,8 @@ export function wireServer(options: WiringOptions): Wiring {
     onCall: metrics.onCall,
     onPause: metrics.onPause,
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    suiteTicket: (suiteId, pasted) => providers.suiteTicket(suiteId, pasted),
     ...(options.retry ? { retry: options.retry } : {}),
   });
-  return { clients, metrics };
+  return { clients, metrics, providers };
 }

@@ -32,6 +32,7 @@ beforeAll(async () => {
     store,
     clients: rt.clients,
     metrics: rt.metrics,
+    providers: rt.providers,
     apiKeys: [KEY, 'second-key-0123456789abcdef'],
     now: kf.now,
     logger: rt.logger,
@@ -360,7 +361,10 @@ describe('the OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     const routes = ['/api/v1/sources', '/api/v1/accounts', '/api/v1/servicers', '/api/v1/statistics', '/api/v1/summary'];
-    expect(Object.keys(doc.paths)).toEqual([...routes, '/healthz', '/metrics']);
+    expect(Object.keys(doc.paths)).toEqual([...routes, '/api/v1/sources/{source}/token', '/healthz', '/metrics', '/callback/{source}']);
+    expect(
+      doc.paths['/api/v1/sources/{source}/token'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
+    ).toEqual(['path:source', 'query:corpid']);
     for (const route of routes) {
       const documented: string[] = doc.paths[route].get.parameters.map((p: { name: string }) => p.name);
       // An undocumented parameter is refused, naming the documented ones.
@@ -406,6 +410,7 @@ describe('days past 180', () => {
       store,
       clients: laterRt.clients,
       metrics: laterRt.metrics,
+      providers: laterRt.providers,
       apiKeys: [KEY],
       now: later,
       logger: laterRt.logger,
@@ -439,6 +444,7 @@ describe('health', () => {
       store: broken,
       clients: rt.clients,
       metrics: rt.metrics,
+      providers: rt.providers,
       apiKeys: [KEY],
       now: kf.now,
       logger: rt.logger,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Json } from './helpers.js';
-import { ConfigError, parseConfig, resolveApiKeys, resolveCredentials } from '../src/config.js';
+import { ConfigError, parseConfig, resolveApiKeys, resolveCredentials, resolveProviders, resolveTokenApiKeys } from '../src/config.js';
 
 const valid = () => ({
   store: './kf-stats-data',
@@ -127,7 +127,44 @@ describe('a bad config names the path and what is allowed', () => {
       'sources[0].auth: required: an object with type "selfBuilt", "serviceProvider" or "tokenService"',
     ],
     ['an empty corp id', (c) => (src(c, 0).auth.corpId = ' '), 'sources[0].auth.corpId: a corp id like "ww..."'],
-    ['no provider corps', (c) => (src(c, 1).auth.corps = []), 'sources[1].auth.corps: at least one authorized corp'],
+    [
+      'no provider corps',
+      (c) => (src(c, 1).auth.corps = []),
+      'sources[1].auth.corps: at least one authorized corp (or a callback through which corps authorize the suite)',
+    ],
+    [
+      'a provider without ticket or callback',
+      (c) => delete src(c, 1).auth.suiteTicketEnv,
+      "sources[1].auth.callback: required: a callback {tokenEnv, encodingAesKeyEnv} that receives WeCom's suite_ticket (or a suiteTicketEnv holding a pasted one)",
+    ],
+    [
+      'a callback without storeKeyEnv',
+      (c) => (src(c, 1).auth.callback = { tokenEnv: 'CB_TOKEN', encodingAesKeyEnv: 'CB_KEY' }),
+      'storeKeyEnv: required with sources[1].auth.callback: the name of an environment variable holding 32 random bytes in base64 (permanent codes are stored encrypted with it)',
+    ],
+    [
+      'a callback token written inline',
+      (c) => (src(c, 1).auth.callback = { token: 'abc', encodingAesKeyEnv: 'CB_KEY' }),
+      'sources[1].auth.callback.token: secrets are never written in the config: put the value in an environment variable and name it in "tokenEnv"',
+    ],
+    [
+      'a callback without its key',
+      (c) => {
+        c.storeKeyEnv = 'STORE_KEY';
+        src(c, 1).auth.callback = { tokenEnv: 'CB_TOKEN' };
+      },
+      'sources[1].auth.callback.encodingAesKeyEnv: required: the name of an environment variable (letters, digits and _), e.g. "ACME_CORP_SECRET"',
+    ],
+    [
+      'a store key written inline',
+      (c) => (c.storeKey = 'abc'),
+      'storeKey: secrets are never written in the config: put the value in an environment variable and name it in "storeKeyEnv"',
+    ],
+    [
+      'a token key variable that is no name',
+      (c) => (c.tokenApiKeysEnv = 'not a name'),
+      'tokenApiKeysEnv: the name of an environment variable (letters, digits and _), e.g. "ACME_CORP_SECRET"',
+    ],
     [
       'a provider corp without id',
       (c) => delete src(c, 1).auth.corps[0].authCorpId,
@@ -240,6 +277,71 @@ describe('secrets come from the environment', () => {
     [{ KF_STATS_API_KEYS: 'key-aaaaaaaaaaaaaaaa,short' }, 'apiKeysEnv: key 2 in KF_STATS_API_KEYS is shorter than 16 characters'],
   ])('refuses unusable API keys %#', (env, message) => {
     expect(() => resolveApiKeys(parseConfig(valid()), env)).toThrow(message);
+  });
+  describe('a provider callback', () => {
+    const withCallback = () => {
+      const config = valid() as Config;
+      config.storeKeyEnv = 'STORE_KEY';
+      config.tokenApiKeysEnv = 'TOKEN_KEYS';
+      const isv = config.sources[1]!.auth as Record<string, unknown>;
+      delete isv.suiteTicketEnv;
+      isv.corps = [];
+      isv.callback = { tokenEnv: 'CB_TOKEN', encodingAesKeyEnv: 'CB_KEY' };
+      return parseConfig(config);
+    };
+    const goodEnv = {
+      ISV_SECRET: 's2',
+      CB_TOKEN: 'Tok3n',
+      CB_KEY: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+      STORE_KEY: Buffer.alloc(32, 7).toString('base64'),
+      TOKEN_KEYS: 'token-key-aaaaaaaaaaaa',
+    };
+    it('needs neither a ticket nor corps, and reads its secrets', () => {
+      const { providers, storeKey } = resolveProviders(withCallback(), goodEnv);
+      expect(providers).toEqual([
+        {
+          sourceId: 'isv',
+          suiteId: 'wwsuite',
+          suiteSecret: 's2',
+          suiteTicket: undefined,
+          callback: { token: 'Tok3n', aesKey: expect.any(Buffer), providerCorpId: undefined },
+        },
+      ]);
+      expect(storeKey).toEqual(Buffer.alloc(32, 7));
+      expect(resolveTokenApiKeys(withCallback(), goodEnv)).toEqual(['token-key-aaaaaaaaaaaa']);
+    });
+    it.each([
+      [
+        { CB_KEY: 'too-short' },
+        'sources[1].auth.callback.encodingAesKeyEnv: environment variable CB_KEY is not an EncodingAESKey (43 letters and digits)',
+      ],
+      [
+        { CB_TOKEN: 'has spaces in it' },
+        'sources[1].auth.callback.tokenEnv: environment variable CB_TOKEN is not a WeCom callback Token (1 to 32 letters and digits)',
+      ],
+      [
+        { STORE_KEY: Buffer.alloc(16).toString('base64') },
+        'storeKeyEnv: environment variable STORE_KEY is not 32 bytes in base64 (make one with: openssl rand -base64 32)',
+      ],
+      [{ STORE_KEY: '' }, 'storeKeyEnv: environment variable STORE_KEY is empty'],
+      [{ CB_TOKEN: undefined }, 'sources[1].auth.callback.tokenEnv: environment variable CB_TOKEN is not set'],
+    ])('names an unusable secret by its path, never its value %#', (change, message) => {
+      const env = { ...goodEnv, ...change };
+      let thrown: unknown;
+      try {
+        resolveProviders(withCallback(), env);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect((thrown as Error).message).toBe(message);
+      for (const value of Object.values(change)) if (value) expect((thrown as Error).message).not.toContain(value);
+    });
+    it('refuses short token keys', () => {
+      expect(() => resolveTokenApiKeys(withCallback(), { TOKEN_KEYS: 'short' })).toThrow(
+        'tokenApiKeysEnv: key 1 in TOKEN_KEYS is shorter than 16 characters',
+      );
+    });
   });
   it('needs apiKeysEnv to serve', () => {
     const config = valid() as Partial<Config>;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { parseConfig, type ServerConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { resolveCredentials } from '../src/config.js';
+import { resolveCredentials, resolveProviders } from '../src/config.js';
 import type { Store } from '../src/store/store.js';
 import { wireServer, type Wiring } from '../src/wiring.js';
 import { Writable } from 'node:stream';
@@ -94,6 +94,7 @@ export interface Runtime {
   config: ServerConfig;
   clients: Wiring['clients'];
   metrics: Wiring['metrics'];
+  providers: Wiring['providers'];
   logs: ReturnType<typeof captureStream>;
   logger: ReturnType<typeof createLogger>;
   owner: string;
@@ -112,9 +113,10 @@ export function createRuntime(
   const config = parseConfig(configJson);
   const logs = captureStream();
   const logger = createLogger('info', logs);
-  const { clients, metrics } = wireServer({
+  const { clients, metrics, providers } = wireServer({
     config,
     credentials: resolveCredentials(config, env),
+    providers: resolveProviders(config, env),
     store,
     owner,
     now,
@@ -122,7 +124,7 @@ export function createRuntime(
     ...(pacerSleep ? { pacerSleep } : {}),
     retry: { baseDelayMs: 5, maxDelayMs: 20, rateLimitDelayMs: 10 },
   });
-  return { config, clients, metrics, logs, logger, owner, close: () => clients.close() };
+  return { config, clients, metrics, providers, logs, logger, owner, close: () => clients.close() };
 }
 
 export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };

@@ -60,7 +60,16 @@ beforeAll(async () => {
     TOKEN_SERVICE_KEY: tokenService.headerValue,
   };
   rt = createRuntime(config, env, store, now);
-  app = await buildApi({ config: rt.config, store, clients: rt.clients, metrics: rt.metrics, apiKeys: [KEY], now, logger: rt.logger });
+  app = await buildApi({
+    config: rt.config,
+    store,
+    clients: rt.clients,
+    metrics: rt.metrics,
+    providers: rt.providers,
+    apiKeys: [KEY],
+    now,
+    logger: rt.logger,
+  });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {

@@ -116,6 +116,63 @@ describe.each(kinds)('%s', (_name, location) => {
     await shared.set('suite-key', { token: 'suite-tok', expiresAt: now() + 7_200_000, renewAt: now() + 6_900_000 });
     expect(await second).toMatchObject({ token: 'suite-tok' });
   });
+
+  it('keeps the grants on the metrics view when a new catalog recreates it', async () => {
+    await store.query(
+      `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kf_reader') THEN CREATE ROLE kf_reader; END IF; END $$`,
+    );
+    await store.query('GRANT SELECT ON kf_statistics TO kf_reader');
+    // As after an upgrade whose catalog has another metric: the stored definition differs.
+    await store.query(`UPDATE kf_schema_views SET definition = 'an older catalog' WHERE name = 'kf_statistics'`);
+    await store.close();
+    store = await openStore(where);
+    const grants = await store.query<{ grantee: string; privilege_type: string }>(
+      `SELECT grantee, privilege_type FROM information_schema.role_table_grants WHERE table_name = 'kf_statistics' AND grantee = 'kf_reader'`,
+    );
+    expect(grants).toEqual([{ grantee: 'kf_reader', privilege_type: 'SELECT' }]);
+    expect((await store.query<{ definition: string }>(`SELECT definition FROM kf_schema_views`))[0]!.definition).not.toBe(
+      'an older catalog',
+    );
+  });
+
+  it("keeps the newest suite_ticket by WeCom's TimeStamp, whoever stores it", async () => {
+    // On PostgreSQL a second process (replica) shares the ticket; the embedded store is one process's.
+    const other = store.kind === 'postgres' ? await openStore(where) : store;
+    expect(await store.offerSuiteTicket('wwsuite', 'sealed-1', 1000, Date.now())).toBe(true);
+    expect(await other.offerSuiteTicket('wwsuite', 'sealed-2', 1600, Date.now())).toBe(true);
+    // An older push arriving late (WeCom retries) does not win.
+    expect(await store.offerSuiteTicket('wwsuite', 'sealed-old', 1300, Date.now())).toBe(false);
+    expect(await store.newestSuiteTicket('wwsuite')).toEqual({ ticketSealed: 'sealed-2', wecomTime: 1600 });
+    expect(await other.newestSuiteTicket('wwsuite')).toEqual({ ticketSealed: 'sealed-2', wecomTime: 1600 });
+    expect(await store.newestSuiteTicket('wwother')).toBeUndefined();
+    if (other !== store) await other.close();
+  });
+
+  it('records authorizations: create, change, cancel, and an event older than the row changes nothing', async () => {
+    await store.saveAuthorization({ source: 'isv', corpId: 'wwb', corpName: 'B', permanentCodeSealed: 'pc-1', wecomTime: 100 }, Date.now());
+    await store.saveAuthorization(
+      { source: 'isv', corpId: 'wwa', corpName: null, permanentCodeSealed: 'pc-a', wecomTime: 100 },
+      Date.now(),
+    );
+    expect(await store.markAuthorization('isv', 'wwb', 'cancelled', 200, Date.now())).toBe(true);
+    expect(await store.markAuthorization('isv', 'wwb', 'active', 150, Date.now())).toBe(false);
+    expect(await store.markAuthorization('isv', 'wwnobody', 'cancelled', 300, Date.now())).toBe(false);
+    expect(await store.listAuthorizations('isv')).toEqual([
+      { source: 'isv', corpId: 'wwa', corpName: null, permanentCodeSealed: 'pc-a', state: 'active', wecomTime: 100 },
+      { source: 'isv', corpId: 'wwb', corpName: 'B', permanentCodeSealed: 'pc-1', state: 'cancelled', wecomTime: 200 },
+    ]);
+    // The corp authorizes again: active, with its new code and its name kept.
+    await store.saveAuthorization(
+      { source: 'isv', corpId: 'wwb', corpName: null, permanentCodeSealed: 'pc-2', wecomTime: 400 },
+      Date.now(),
+    );
+    expect((await store.listAuthorizations()).find((r) => r.corpId === 'wwb')).toMatchObject({
+      state: 'active',
+      permanentCodeSealed: 'pc-2',
+      corpName: 'B',
+    });
+    expect(await store.listAuthorizations('other')).toEqual([]);
+  });
 });
 
 describe('the embedded store', () => {

@@ -131,6 +131,44 @@ function cachedHandle(
   };
 }
 
+export interface SuiteCredentials {
+  suiteId: string;
+  suiteSecret: string;
+  suiteTicket: string | (() => MaybePromise<string>);
+}
+
+/**
+ * The suite_access_token of a service provider's suite (page 97162), cached under a key shared by
+ * every corp of the suite, so one get_suite_token serves them all.
+ */
+export function createSuiteTokenProvider(
+  suite: SuiteCredentials,
+  ctx: CallContext,
+  cache: TokenCache,
+  ticketField = 'suite.suiteTicket',
+): TokenProvider {
+  const { suiteId, suiteSecret, suiteTicket } = suite;
+  registerSecret(suiteSecret, typeof suiteTicket === 'string' ? suiteTicket : undefined);
+  const key = `suite:${suiteId}:${fingerprint(suiteSecret)}`;
+  const ticket =
+    typeof suiteTicket === 'string'
+      ? async () => suiteTicket
+      : secretGetter(suiteTicket, ticketField, 'a function returning the newest suite_ticket as a non-empty string');
+  return {
+    key,
+    handle: cachedHandle(cache, key, 'suite_access_token', INVALID_SUITE_TOKEN_ERRCODES, async (signal) => {
+      const answer = await executeCall(ctx, {
+        method: 'POST',
+        path: '/cgi-bin/service/get_suite_token',
+        body: { suite_id: suiteId, suite_secret: suiteSecret, suite_ticket: await ticket() },
+        schema: suiteTokenResponseSchema,
+        signal,
+      });
+      return { token: answer.suite_access_token, expiresInSeconds: expiresIn(answer) };
+    }),
+  };
+}
+
 export function createTokenProvider(options: z.output<typeof authOptionsSchema>, ctx: CallContext, cache: TokenCache): TokenProvider {
   switch (options.type) {
     case 'token': {
@@ -182,23 +220,9 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
       };
     }
     case 'serviceProvider': {
-      const { suiteId, suiteSecret, suiteTicket, authCorpId, permanentCode } = options;
-      registerSecret(suiteSecret, permanentCode, typeof suiteTicket === 'string' ? suiteTicket : undefined);
-      const suiteKey = `suite:${suiteId}:${fingerprint(suiteSecret)}`;
-      const ticket =
-        typeof suiteTicket === 'string'
-          ? async () => suiteTicket
-          : secretGetter(suiteTicket, 'options.auth.suiteTicket', 'a function returning the newest suite_ticket as a non-empty string');
-      const suiteHandle = cachedHandle(cache, suiteKey, 'suite_access_token', INVALID_SUITE_TOKEN_ERRCODES, async (signal) => {
-        const answer = await executeCall(ctx, {
-          method: 'POST',
-          path: '/cgi-bin/service/get_suite_token',
-          body: { suite_id: suiteId, suite_secret: suiteSecret, suite_ticket: await ticket() },
-          schema: suiteTokenResponseSchema,
-          signal,
-        });
-        return { token: answer.suite_access_token, expiresInSeconds: expiresIn(answer) };
-      });
+      const { authCorpId, permanentCode } = options;
+      registerSecret(permanentCode);
+      const { key: suiteKey, handle: suiteHandle } = createSuiteTokenProvider(options, ctx, cache, 'options.auth.suiteTicket');
       const key = `${suiteKey}:corp:${authCorpId}`;
       return {
         key,

@@ -106,9 +106,28 @@ function labelOf(path: string): string {
   return /^https?:\/\//i.test(path) ? new URL(path).pathname : path;
 }
 
+/**
+ * What a non-200 answer says about itself, in at most 200 characters: the message of a JSON error
+ * body (`{error: {message}}`, `{message}`, `{errmsg}`) or a short plain-text body; never HTML.
+ */
+function reasonOf(text: string): string | undefined {
+  let said: unknown;
+  try {
+    const json = JSON.parse(text) as Record<string, unknown>;
+    const error = json?.error;
+    said =
+      (typeof error === 'object' && error !== null ? (error as Record<string, unknown>).message : error) ?? json?.message ?? json?.errmsg;
+  } catch {
+    said = text.length <= 200 && !text.includes('<') ? text : undefined;
+  }
+  if (typeof said !== 'string' || said.trim() === '') return undefined;
+  const line = redactText(said.trim().replace(/\s+/g, ' '));
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
 /** Parse the body, check errcode, check the shape. */
 export function readAnswer<S extends z.ZodType>(label: string, status: number, text: string, schema: S): z.output<S> {
-  if (status !== 200) throw new HttpStatusError(label, status);
+  if (status !== 200) throw new HttpStatusError(label, status, reasonOf(text));
   let json: unknown;
   try {
     json = JSON.parse(text);

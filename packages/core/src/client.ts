@@ -133,17 +133,15 @@ export interface KfStatsClient {
 const ACCOUNT_PAGE_SIZE = LIMITS.accountPageSize;
 const MAX_ACCOUNTS = LIMITS.maxAccounts;
 
-export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClient {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ValidationError('options', options, 'an object such as { auth, transport, sleep }');
-  }
-  const opts = parseOrThrow(clientOptionsSchema, options, 'options');
-  const now = opts.now ?? Date.now;
-  const limit = pLimit(opts.concurrency ?? DEFAULTS.concurrency);
+/** The options every call of a client shares, with the defaults applied. */
+export function createCallContext(
+  opts: Omit<z.output<typeof clientOptionsSchema>, 'auth'>,
+  onConcurrencyLimited: () => void = () => {},
+): CallContext {
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
-  const ctx: CallContext = {
+  return {
     baseUrl: opts.baseUrl ?? DEFAULTS.baseUrl,
-    now,
+    now: opts.now ?? Date.now,
     onWait: opts.onWait,
     transport: opts.transport,
     sleep: opts.sleep ?? timerSleep,
@@ -151,11 +149,21 @@ export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClien
     retry,
     random: opts.random ?? Math.random,
     logger: opts.logger,
-    onConcurrencyLimited: () => {
-      // 45033: too many concurrent calls. Halve the parallelism for the rest of this client's life.
-      limit.concurrency = Math.max(1, Math.floor(limit.concurrency / 2));
-    },
+    onConcurrencyLimited,
   };
+}
+
+export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClient {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError('options', options, 'an object such as { auth, transport, sleep }');
+  }
+  const opts = parseOrThrow(clientOptionsSchema, options, 'options');
+  const now = opts.now ?? Date.now;
+  const limit = pLimit(opts.concurrency ?? DEFAULTS.concurrency);
+  const ctx = createCallContext(opts, () => {
+    // 45033: too many concurrent calls. Halve the parallelism for the rest of this client's life.
+    limit.concurrency = Math.max(1, Math.floor(limit.concurrency / 2));
+  });
   const tokenCache = createTokenCache(opts.tokenStore ?? createMemoryTokenStore(), now);
   const auth = createTokenProvider(opts.auth, ctx, tokenCache);
   const cache = opts.cache === false ? undefined : (opts.cache ?? createMemoryDayCache());

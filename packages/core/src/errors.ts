@@ -104,8 +104,15 @@ export class HttpStatusError extends WecomStatsError {
   /** The API path that was asked. */
   readonly path: string;
   readonly status: number;
-  constructor(path: string, status: number) {
-    super('HTTP_STATUS', `Request to ${path} answered HTTP ${status}; WeCom answers 200, so a proxy or gateway failed.`);
+  /** `reason`: what the answer itself said, when it said something short (a token service's message). */
+  constructor(path: string, status: number, reason?: string) {
+    const said = reason ? `: ${reason}` : '';
+    super(
+      'HTTP_STATUS',
+      path.startsWith('/cgi-bin/')
+        ? `Request to ${path} answered HTTP ${status}${said}; WeCom answers 200, so a proxy or gateway failed.`
+        : `Request to ${path} answered HTTP ${status}${said}.`,
+    );
     this.name = 'HttpStatusError';
     this.path = path;
     this.status = status;

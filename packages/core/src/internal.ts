@@ -43,3 +43,6 @@ export {
   servicerSchema,
 } from './schemas.js';
 export type { StatisticsResponse } from './schemas.js';
+export { createSuiteClient } from './suite.js';
+export type { SuiteClient, SuiteClientOptions, AuthorizedCorp } from './suite.js';
+export { permanentCodeResponseSchema } from './schemas.js';

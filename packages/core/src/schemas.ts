@@ -63,6 +63,19 @@ export const accessTokenResponseSchema = z.looseObject({
   access_token: z.string({ error: 'access_token as a string' }).min(1, { error: 'a non-empty access_token' }),
   expires_in: z.number().optional(),
 });
+/** service/get_permanent_code (page 90603): the corp's permanent code and who it is. */
+export const permanentCodeResponseSchema = z.looseObject({
+  permanent_code: z.string({ error: 'permanent_code as a string' }).min(1, { error: 'a non-empty permanent_code' }),
+  auth_corp_info: z.looseObject(
+    {
+      corpid: z.string({ error: 'auth_corp_info.corpid as a string' }).min(1, { error: 'a non-empty corpid' }),
+      corp_name: z.string().optional(),
+    },
+    { error: 'auth_corp_info as an object' },
+  ),
+  access_token: z.string().optional(),
+  expires_in: z.number().optional(),
+});
 export const suiteTokenResponseSchema = z.looseObject({
   suite_access_token: z.string({ error: 'suite_access_token as a string' }).min(1),
   expires_in: z.number().optional(),

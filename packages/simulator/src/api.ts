@@ -11,6 +11,7 @@ import type { CorpDirectory } from './directory.js';
 import { errmsgFor } from './errcodes.js';
 import type { SimulatorFixtures } from './fixtures.js';
 import type { MinuteRateLimiter } from './rate-limit.js';
+import type { AuthCodeBook, SuiteTicketBook } from './suite-auth.js';
 import type { TokenKind, TokenRegistry } from './tokens.js';
 
 /** Longest query span, in days inclusive. */
@@ -23,7 +24,8 @@ export interface ApiContext {
   readonly fixtures: SimulatorFixtures;
   readonly directory: CorpDirectory;
   readonly tokens: TokenRegistry;
-  readonly suiteTickets: ReadonlySet<string>;
+  readonly suiteTickets: SuiteTicketBook;
+  readonly authCodes: AuthCodeBook;
   readonly tokenTtlSec: number;
   readonly rateLimiter: MinuteRateLimiter;
   /** The statistic the API publishes for a scope and day right now (readiness included). */
@@ -112,6 +114,7 @@ function authorize(ctx: ApiContext, req: ApiRequest): { corpId: string; kind: To
   if (found.status === 'unknown' || found.record.kind === 'suite') throw new WecomRefusal(40014);
   if (found.status === 'expired') throw new WecomRefusal(42001);
   req.setCorp(found.record.subjectId);
+  if (found.record.revoked) throw new WecomRefusal(48004);
   checkRateLimit(ctx, req, found.record.subjectId);
   return { corpId: found.record.subjectId, kind: found.record.kind };
 }
@@ -151,16 +154,21 @@ const getSuiteToken: Handler = (ctx, req) => {
     throw new WecomRefusal(40001);
   }
   const ticket = body['suite_ticket'];
-  if (typeof ticket !== 'string' || !ctx.suiteTickets.has(ticket)) throw new WecomRefusal(40085);
+  if (typeof ticket !== 'string' || !ctx.suiteTickets.accepts(ticket, ctx.now())) throw new WecomRefusal(40085);
   return tokenAnswer(ctx, suite.suiteId, 'suite', 'suite_access_token', false);
 };
 
-const getCorpToken: Handler = (ctx, req) => {
+/** Validates `?suite_access_token=` (41022 / 40082 / 42009). */
+function checkSuiteToken(ctx: ApiContext, req: ApiRequest): void {
   const suiteToken = req.query.get('suite_access_token');
   if (!suiteToken) throw new WecomRefusal(41022);
   const found = ctx.tokens.lookup(suiteToken, ctx.now());
   if (found.status === 'unknown' || found.record.kind !== 'suite') throw new WecomRefusal(40082);
   if (found.status === 'expired') throw new WecomRefusal(42009);
+}
+
+const getCorpToken: Handler = (ctx, req) => {
+  checkSuiteToken(ctx, req);
   const body = parseBody(req);
   const authCorpId = stringField(body, 'auth_corpid');
   const expectedCode = authCorpId === undefined ? undefined : ctx.directory.permanentCode(authCorpId);
@@ -169,6 +177,64 @@ const getCorpToken: Handler = (ctx, req) => {
   if (body['permanent_code'] !== expectedCode) throw new WecomRefusal(40084);
   checkRateLimit(ctx, req, authCorpId);
   return tokenAnswer(ctx, authCorpId, 'suite-corp', 'access_token', false);
+};
+
+/** Exchanges a one-time auth code for the corp's permanent code and a first corp token (page 90603). */
+const getPermanentCode: Handler = (ctx, req) => {
+  checkSuiteToken(ctx, req);
+  const body = parseBody(req);
+  const authCode = stringField(body, 'auth_code');
+  const redeemed = authCode === undefined ? undefined : ctx.authCodes.redeem(authCode, ctx.now());
+  const permanentCode = redeemed === undefined ? undefined : ctx.directory.permanentCode(redeemed.corpId);
+  if (redeemed === undefined || permanentCode === undefined) throw new WecomRefusal(40078);
+  const corpId = redeemed.corpId;
+  req.setCorp(corpId);
+  const corpName = ctx.directory.corpName(corpId);
+  const accessToken = ctx.tokens.issue(corpId, 'suite-corp', ctx.tokenTtlSec, ctx.now());
+  const avatar = (name: string): string => `https://wework.qpic.cn/wwpic/simulator/${name}/0`;
+  return jsonAnswer({
+    errcode: 0,
+    errmsg: 'ok',
+    access_token: accessToken,
+    expires_in: ctx.tokenTtlSec,
+    permanent_code: permanentCode,
+    auth_corp_info: {
+      corpid: corpId,
+      corp_name: corpName,
+      corp_type: 'verified',
+      corp_square_logo_url: avatar(`corp-logo-${corpId}`),
+      corp_user_max: 200,
+      corp_full_name: corpName,
+      verified_end_time: Math.floor(ctx.now() / 1000) + 365 * 86_400,
+      subject_type: 1,
+      corp_wxqrcode: avatar(`corp-qrcode-${corpId}`),
+      corp_scale: '1-50人',
+      corp_industry: 'IT服务',
+      corp_sub_industry: '计算机软件/硬件/信息服务',
+    },
+    auth_info: {
+      agent: [
+        {
+          agentid: 1000001,
+          name: '微信客服统计',
+          round_logo_url: avatar('suite-round-logo'),
+          square_logo_url: avatar('suite-square-logo'),
+          appid: 1,
+          auth_mode: 0,
+          is_customized_app: false,
+          auth_from_thirdapp: false,
+          privilege: { level: 1, allow_party: [1], allow_user: [], allow_tag: [], extra_party: [], extra_user: [], extra_tag: [] },
+        },
+      ],
+    },
+    auth_user_info: {
+      userid: 'simadmin',
+      open_userid: `woSIM${corpId}admin`,
+      name: '管理员',
+      avatar: avatar('admin-avatar'),
+    },
+    state: redeemed.state,
+  });
 };
 
 /** Not WeCom: a company's token service, guarded by a shared header. */
@@ -320,6 +386,7 @@ export function createRoutes(fixtures: SimulatorFixtures): ReadonlyMap<string, R
     ['/cgi-bin/gettoken', { method: 'GET', handler: getToken }],
     ['/cgi-bin/service/get_suite_token', { method: 'POST', handler: getSuiteToken }],
     ['/cgi-bin/service/get_corp_token', { method: 'POST', handler: getCorpToken }],
+    ['/cgi-bin/service/get_permanent_code', { method: 'POST', handler: getPermanentCode }],
     ['/cgi-bin/kf/get_statistic', { method: 'POST', handler: getStatistic }],
     ['/cgi-bin/kf/get_corp_statistic', { method: 'POST', handler: getCorpStatistic }],
     ['/cgi-bin/kf/get_servicer_statistic', { method: 'POST', handler: getServicerStatistic }],

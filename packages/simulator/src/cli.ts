@@ -1,29 +1,8 @@
 /** `wecom-kf-simulator`: runs the simulator until SIGINT or SIGTERM. */
 
 import { parseCliArgs, USAGE, UsageError } from './cli-args.js';
-import type { Simulator } from './types.js';
+import { banner, deliveryLine } from './cli-text.js';
 import { startSimulator } from './server.js';
-
-function describe(simulator: Simulator): string {
-  const { selfBuilt, suite, tokenService, accounts, extraCorps } = simulator.fixtures;
-  const lines = [
-    `WeCom KF statistics simulator listening on ${simulator.url}`,
-    '',
-    'Demo credentials (fixtures of the simulator, not secrets):',
-    `  self-built app    WECOM_CORP_ID=${selfBuilt.corpId} WECOM_CORP_SECRET=${selfBuilt.corpSecret}`,
-    `  service provider  WECOM_SUITE_ID=${suite.suiteId} WECOM_SUITE_SECRET=${suite.suiteSecret}`,
-    `                    WECOM_SUITE_TICKET=${suite.suiteTicket}`,
-    `                    WECOM_AUTH_CORP_ID=${suite.authCorpId} WECOM_PERMANENT_CODE=${suite.permanentCode}`,
-    `  token service     GET ${simulator.url}${tokenService.path}?corpid=${selfBuilt.corpId}`,
-    `                    with header ${tokenService.headerName}: ${tokenService.headerValue}`,
-    `  KF accounts       ${accounts.map((account) => `${account.open_kfid} (${account.name})`).join(', ')}`,
-  ];
-  if (extraCorps.selfBuilt.length > 0) {
-    lines.push(`  extra corps       ${extraCorps.selfBuilt.length} self-built, ${extraCorps.suiteAuth.length} suite-authorized`);
-  }
-  lines.push('', 'Press Ctrl+C to stop.');
-  return lines.join('\n');
-}
 
 async function main(args: readonly string[]): Promise<void> {
   let command;
@@ -42,7 +21,21 @@ async function main(args: readonly string[]): Promise<void> {
     return;
   }
   const simulator = await startSimulator(command.options);
-  process.stdout.write(`${describe(simulator)}\n`);
+  const { callback } = command;
+  process.stdout.write(`${banner(simulator, callback, command.options.pushedTicketsOnly === true)}\n`);
+  if (callback) {
+    simulator.provider.configure({
+      url: callback.url,
+      token: callback.token,
+      encodingAesKey: callback.encodingAesKey,
+      ticketIntervalMinutes: callback.ticketIntervalMinutes,
+      onDelivery: (delivery) => process.stdout.write(`${deliveryLine(delivery)}\n`),
+    });
+    void simulator.provider
+      .verifyUrl()
+      .then(() => simulator.provider.pushTicket())
+      .catch(() => undefined);
+  }
   const stop = (): void => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -1,9 +1,15 @@
 import type { KfAccountFixture, SimulatorFixtures } from './fixtures.js';
 
-/** Lookups over the fixtures: which corps exist, their credentials, accounts and servicers. */
+/**
+ * Lookups over the fixtures: which corps exist, their credentials, accounts and servicers. Corps
+ * can authorize the suite while the simulator runs, and cancel their authorization.
+ */
 export class CorpDirectory {
   readonly #selfBuilt = new Map<string, string>();
   readonly #suiteAuth = new Map<string, string>();
+  /** Corps whose suite authorization was cancelled; they stay known corps. */
+  readonly #cancelled = new Set<string>();
+  readonly #corpNames = new Map<string, string>();
   readonly #servicers = new Map<string, readonly string[]>();
   readonly accounts: readonly KfAccountFixture[];
 
@@ -29,7 +35,31 @@ export class CorpDirectory {
   }
 
   isKnownCorp(corpId: string): boolean {
-    return this.#selfBuilt.has(corpId) || this.#suiteAuth.has(corpId);
+    return this.#selfBuilt.has(corpId) || this.#suiteAuth.has(corpId) || this.#cancelled.has(corpId);
+  }
+
+  /** Whether the corp's authorization of the suite was cancelled (and not renewed since). */
+  isCancelled(corpId: string): boolean {
+    return this.#cancelled.has(corpId);
+  }
+
+  /** The corp authorizes the suite (again) with a new permanent code. */
+  authorizeSuite(authCorpId: string, permanentCode: string, corpName: string): void {
+    this.#cancelled.delete(authCorpId);
+    this.#suiteAuth.set(authCorpId, permanentCode);
+    this.#corpNames.set(authCorpId, corpName);
+  }
+
+  /** The corp removes the suite: its permanent code stops working. False if it had not authorized it. */
+  cancelSuite(authCorpId: string): boolean {
+    if (!this.#suiteAuth.delete(authCorpId)) return false;
+    this.#cancelled.add(authCorpId);
+    return true;
+  }
+
+  /** The corp's display name. */
+  corpName(corpId: string): string {
+    return this.#corpNames.get(corpId) ?? `模拟企业 ${corpId}`;
   }
 
   /** Servicer userids of an account (every corp has the same accounts); undefined for an unknown account. */

@@ -7,6 +7,7 @@ const ERRMSG: Readonly<Record<number, string>> = {
   40013: 'invalid corpid',
   40014: 'invalid access_token',
   40058: 'invalid parameter',
+  40078: 'invalid auth_code',
   40082: 'invalid suite_token',
   40084: 'invalid permanent_code',
   40085: 'invalid suite_ticket',

@@ -15,3 +15,15 @@ export type {
 export { MAX_SPAN_DAYS, OLDEST_DAY_OFFSET } from './api.js';
 export { STATISTIC_FIELDS } from './data.js';
 export type { StatisticEndpoint } from './data.js';
+export { DEFAULT_TICKET_INTERVAL_MINUTES, DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_CLOCK_POLL_MS, isEncodingAesKey } from './provider.js';
+export type {
+  SimulatorProvider,
+  CallbackTarget,
+  CallbackKind,
+  CallbackDelivery,
+  CallbackResult,
+  TicketPush,
+  AuthorizeOptions,
+  Authorization,
+} from './provider.js';
+export { SUITE_TICKET_TTL_MS, AUTH_CODE_TTL_MS } from './suite-auth.js';

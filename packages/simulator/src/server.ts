@@ -17,7 +17,9 @@ import { dayStatistic, type DataSettings, type StatisticScope } from './data.js'
 import { CorpDirectory } from './directory.js';
 import { FaultQueue, type Fault } from './faults.js';
 import { createFixtures } from './fixtures.js';
+import { createProvider } from './provider.js';
 import { MinuteRateLimiter } from './rate-limit.js';
+import { AuthCodeBook, SuiteTicketBook } from './suite-auth.js';
 import { TokenRegistry } from './tokens.js';
 import type { ExpectedStatisticQuery, Simulator, SimulatorCall, SimulatorOptions } from './types.js';
 
@@ -40,6 +42,7 @@ interface Settings {
   ipRateLimitPerMinute: number | undefined;
   extraCorpCount: number;
   quietDayShare: number;
+  pushedTicketsOnly: boolean;
 }
 
 function checkLatency(ms: number): number {
@@ -83,6 +86,7 @@ function resolveOptions(options: SimulatorOptions): Settings {
     ipRateLimitPerMinute: checkRateLimit(options.ipRateLimitPerMinute),
     extraCorpCount,
     quietDayShare,
+    pushedTicketsOnly: options.pushedTicketsOnly === true,
   };
 }
 
@@ -128,7 +132,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const fixtures = createFixtures(settings.extraCorpCount);
   const directory = new CorpDirectory(fixtures);
   const tokens = new TokenRegistry();
-  const suiteTickets = new Set<string>([fixtures.suite.suiteTicket]);
+  const suiteTickets = new SuiteTicketBook();
+  if (!settings.pushedTicketsOnly) suiteTickets.add(fixtures.suite.suiteTicket);
+  const authCodes = new AuthCodeBook();
   const faults = new FaultQueue();
   const rateLimiter = new MinuteRateLimiter(settings.rateLimitPerMinute, settings.ipRateLimitPerMinute);
   const routes = createRoutes(fixtures);
@@ -164,6 +170,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     directory,
     tokens,
     suiteTickets,
+    authCodes,
     tokenTtlSec: settings.tokenTtlSec,
     rateLimiter,
     publishedStatistic,
@@ -264,6 +271,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   const address = server.address() as AddressInfo;
   const url = `http://${urlHost(settings.host)}:${address.port}`;
+  const provider = createProvider({ now, fixtures, directory, tokens, suiteTickets, authCodes });
 
   function expectedStatistic(query: ExpectedStatisticQuery): Record<string, number> | undefined {
     if (!directory.isKnownCorp(query.corpId)) throw new RangeError(`Unknown corp ${query.corpId}`);
@@ -328,9 +336,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (typeof ticket !== 'string' || ticket === '') throw new TypeError('suite_ticket must be a non-empty string');
       suiteTickets.add(ticket);
     },
+    provider,
     expectedStatistic,
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
+        provider.close();
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
         server.close(() => resolve());

@@ -11,6 +11,8 @@ export interface TokenRecord {
   kind: TokenKind;
   /** Sim-clock epoch ms from which the token is expired. */
   expiresAt: number;
+  /** Set when the corp cancelled its authorization of the suite (a 'suite-corp' token). */
+  revoked?: boolean;
 }
 
 export type TokenLookup = { status: 'valid'; record: TokenRecord } | { status: 'expired'; record: TokenRecord } | { status: 'unknown' };
@@ -32,6 +34,13 @@ export class TokenRegistry {
     const record = this.#tokens.get(token);
     if (!record) return { status: 'unknown' };
     return nowMs >= record.expiresAt ? { status: 'expired', record } : { status: 'valid', record };
+  }
+
+  /** Marks every token of a subject and kind as revoked (they stay known). */
+  revoke(subjectId: string, kind: TokenKind): void {
+    for (const record of this.#tokens.values()) {
+      if (record.subjectId === subjectId && record.kind === kind) record.revoked = true;
+    }
   }
 
   /** Forgets every token: each one answers as unknown from now on. */

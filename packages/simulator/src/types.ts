@@ -1,5 +1,6 @@
 import type { Fault } from './faults.js';
 import type { SimulatorFixtures } from './fixtures.js';
+import type { SimulatorProvider } from './provider.js';
 
 export interface SimulatorOptions {
   /** Port to listen on; default 0 (a free port). */
@@ -22,6 +23,11 @@ export interface SimulatorOptions {
   extraCorpCount?: number;
   /** Share of days without any `statistic`, 0..1; default 0.08. */
   quietDayShare?: number;
+  /**
+   * Refuse the fixture suite_ticket: `get_suite_token` accepts only tickets pushed to the callback
+   * URL (`provider.pushTicket()`, automatic pushes) and those given to `addSuiteTicket`. Default false.
+   */
+  pushedTicketsOnly?: boolean;
 }
 
 export interface SimulatorCall {
@@ -69,8 +75,13 @@ export interface Simulator {
   setExtraFields(fields: Record<string, unknown> | undefined): void;
   /** Every access token and suite token issued so far becomes invalid now. */
   invalidateTokens(): void;
-  /** Adds a suite_ticket to the set of accepted tickets. */
+  /** Adds a suite_ticket to the set of accepted tickets, for good. */
   addSuiteTicket(ticket: string): void;
+  /**
+   * WeCom toward the service provider's command callback URL: URL verification, suite_ticket
+   * pushes, and the authorization events create_auth, change_auth and cancel_auth.
+   */
+  readonly provider: SimulatorProvider;
   /**
    * Exactly the `statistic` the API answers for that day right now (undefined: no statistic),
    * without extra fields. Throws for an unknown corp, account or servicer. Days outside the

@@ -93,6 +93,29 @@ CREATE TABLE kf_discoveries (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'suite tickets and authorized corps from the provider callback',
+    sql: `
+CREATE TABLE kf_suite_tickets (
+  suite_id      text        PRIMARY KEY,
+  ticket_sealed text        NOT NULL,
+  wecom_time    bigint      NOT NULL,
+  received_at   timestamptz NOT NULL
+);
+CREATE TABLE kf_authorizations (
+  source                text        NOT NULL,
+  corp_id               text        NOT NULL,
+  corp_name             text,
+  permanent_code_sealed text        NOT NULL,
+  state                 text        NOT NULL CHECK (state IN ('active', 'cancelled')),
+  wecom_time            bigint      NOT NULL,
+  authorized_at         timestamptz NOT NULL,
+  changed_at            timestamptz NOT NULL,
+  PRIMARY KEY (source, corp_id)
+);
+`,
+  },
 ];
 
 /** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */

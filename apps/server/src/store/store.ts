@@ -51,8 +51,29 @@ export interface SourceStoreStats {
   lastSuccessAt: number | null;
 }
 
+/** A corp that authorized a provider's suite through the callback; the permanent code stays sealed. */
+export interface AuthorizationRow {
+  source: string;
+  corpId: string;
+  corpName: string | null;
+  permanentCodeSealed: string;
+  state: 'active' | 'cancelled';
+  /** WeCom's TimeStamp of the event that last changed the row (seconds). */
+  wecomTime: number;
+}
+
 export interface Store {
   readonly kind: 'embedded' | 'postgres';
+  /** Keep a suite's ticket if it is at least as new as the stored one (WeCom's TimeStamp); true if kept. */
+  offerSuiteTicket(suiteId: string, ticketSealed: string, wecomTime: number, receivedAt: number): Promise<boolean>;
+  newestSuiteTicket(suiteId: string): Promise<{ ticketSealed: string; wecomTime: number } | undefined>;
+  /** Insert or renew an authorization (create_auth, reset_permanent_code): it becomes active. */
+  saveAuthorization(row: Omit<AuthorizationRow, 'state'>, at: number): Promise<void>;
+  /** change_auth / cancel_auth on a known corp; false when the corp is unknown or the event older than the row. */
+  markAuthorization(source: string, corpId: string, state: 'active' | 'cancelled', wecomTime: number, at: number): Promise<boolean>;
+  listAuthorizations(source?: string): Promise<AuthorizationRow[]>;
+  /** Forget a corp's discovered series so the next run lists its accounts again. */
+  forgetDiscovery(source: string, corpId: string): Promise<void>;
   readDays(series: SeriesKey, from: ChinaDay, to: ChinaDay): Promise<ArchivedDay[]>;
   /** Insert or replace days; returns how many rows were written. */
   writeDays(series: SeriesKey, days: readonly Omit<ArchivedDay, 'fetchedAt'>[], fetchedAt: number): Promise<number>;
@@ -137,8 +158,15 @@ export async function migrate(driver: SqlDriver): Promise<void> {
     const view = metricsViewSql();
     const current = await q<{ definition: string }>(`SELECT definition FROM kf_schema_views WHERE name = 'kf_statistics'`);
     if (current[0]?.definition !== view) {
+      // Grants on the view (a read-only Grafana user's SELECT) outlive its recreation.
+      const grants = await q<{ statement: string }>(
+        `SELECT format('GRANT %s ON kf_statistics TO %s', privilege_type, CASE WHEN grantee = 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(grantee) END) AS statement
+         FROM information_schema.role_table_grants
+         WHERE table_schema = current_schema() AND table_name = 'kf_statistics' AND grantee <> current_user`,
+      );
       await q('DROP VIEW IF EXISTS kf_statistics');
       await q(view);
+      for (const grant of grants) await q(grant.statement);
       await q(
         `INSERT INTO kf_schema_views (name, definition) VALUES ('kf_statistics', $1) ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition`,
         [view],
@@ -183,6 +211,67 @@ export function createSqlStore(driver: SqlDriver): Store {
   return {
     kind: driver.kind,
     tokens,
+    async offerSuiteTicket(suiteId, ticketSealed, wecomTime, receivedAt) {
+      const rows = await q(
+        `INSERT INTO kf_suite_tickets (suite_id, ticket_sealed, wecom_time, received_at) VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000))
+         ON CONFLICT (suite_id) DO UPDATE SET ticket_sealed = EXCLUDED.ticket_sealed, wecom_time = EXCLUDED.wecom_time, received_at = EXCLUDED.received_at
+         WHERE kf_suite_tickets.wecom_time <= EXCLUDED.wecom_time
+         RETURNING suite_id`,
+        [suiteId, ticketSealed, wecomTime, receivedAt],
+      );
+      return rows.length === 1;
+    },
+    async newestSuiteTicket(suiteId) {
+      const rows = await q<{ ticket_sealed: string; wecom_time: number }>(
+        'SELECT ticket_sealed, wecom_time::float8 AS wecom_time FROM kf_suite_tickets WHERE suite_id = $1',
+        [suiteId],
+      );
+      const row = rows[0];
+      return row ? { ticketSealed: row.ticket_sealed, wecomTime: Number(row.wecom_time) } : undefined;
+    },
+    async saveAuthorization(row, at) {
+      await q(
+        `INSERT INTO kf_authorizations (source, corp_id, corp_name, permanent_code_sealed, state, wecom_time, authorized_at, changed_at)
+         VALUES ($1, $2, $3, $4, 'active', $5, to_timestamp($6::float8 / 1000), to_timestamp($6::float8 / 1000))
+         ON CONFLICT (source, corp_id) DO UPDATE SET corp_name = coalesce(EXCLUDED.corp_name, kf_authorizations.corp_name),
+           permanent_code_sealed = EXCLUDED.permanent_code_sealed, state = 'active', wecom_time = EXCLUDED.wecom_time,
+           changed_at = EXCLUDED.changed_at`,
+        [row.source, row.corpId, row.corpName, row.permanentCodeSealed, row.wecomTime, at],
+      );
+    },
+    async markAuthorization(source, corpId, state, wecomTime, at) {
+      const rows = await q(
+        `UPDATE kf_authorizations SET state = $3, wecom_time = $4, changed_at = to_timestamp($5::float8 / 1000)
+         WHERE source = $1 AND corp_id = $2 AND wecom_time <= $4 RETURNING corp_id`,
+        [source, corpId, state, wecomTime, at],
+      );
+      return rows.length === 1;
+    },
+    async listAuthorizations(source) {
+      const rows = await q<{
+        source: string;
+        corp_id: string;
+        corp_name: string | null;
+        permanent_code_sealed: string;
+        state: 'active' | 'cancelled';
+        wecom_time: number;
+      }>(
+        `SELECT source, corp_id, corp_name, permanent_code_sealed, state, wecom_time::float8 AS wecom_time FROM kf_authorizations
+         WHERE $1::text IS NULL OR source = $1 ORDER BY source, corp_id`,
+        [source ?? null],
+      );
+      return rows.map((r) => ({
+        source: r.source,
+        corpId: r.corp_id,
+        corpName: r.corp_name,
+        permanentCodeSealed: r.permanent_code_sealed,
+        state: r.state,
+        wecomTime: Number(r.wecom_time),
+      }));
+    },
+    async forgetDiscovery(source, corpId) {
+      await q('DELETE FROM kf_discoveries WHERE source = $1 AND corp_id = $2', [source, corpId]);
+    },
     query: (sql, params) => driver.query(sql, params),
     async readDays(series, from, to) {
       const rows = await q<DayRow>(
@@ -370,6 +459,8 @@ export function createSqlStore(driver: SqlDriver): Store {
         'kf_tokens',
         'kf_leases',
         'kf_runs',
+        'kf_suite_tickets',
+        'kf_authorizations',
       ];
       const parts: string[] = [];
       for (const table of tables) {

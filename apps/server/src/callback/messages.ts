@@ -1,0 +1,78 @@
+/**
+ * The XML of WeCom's command callbacks (docs/wecom-api.md §4): the envelope WeCom posts, whose
+ * `<Encrypt>` holds the message, and the decrypted message itself (`InfoType` suite_ticket,
+ * create_auth, change_auth, cancel_auth, reset_permanent_code). Documents with a DOCTYPE are refused
+ * (no entity expansion); every value is read as text.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { CallbackRefusal } from './crypto.js';
+
+const parser = new XMLParser({
+  ignoreDeclaration: true,
+  ignoreAttributes: true,
+  processEntities: false,
+  parseTagValue: false,
+  trimValues: true,
+});
+
+/** The children of the `<xml>` root, each as text (nested elements are refused). */
+function fieldsOf(xml: string, what: string): Record<string, string> {
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new CallbackRefusal(400, `the ${what} declares a DOCTYPE, which WeCom never sends`);
+  if (XMLValidator.validate(xml) !== true) throw new CallbackRefusal(400, `the ${what} is not well-formed XML`);
+  let doc: unknown;
+  try {
+    doc = parser.parse(xml);
+  } catch {
+    throw new CallbackRefusal(400, `the ${what} is not well-formed XML`);
+  }
+  const root = (doc as { xml?: unknown }).xml;
+  if (typeof root !== 'object' || root === null || Array.isArray(root)) throw new CallbackRefusal(400, `the ${what} has no <xml> root`);
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(root)) {
+    if (typeof value === 'string' || typeof value === 'number') fields[name] = String(value);
+    else if (value !== null && value !== undefined && value !== '')
+      throw new CallbackRefusal(400, `the ${what} has a repeated or nested <${name}>`);
+    else fields[name] = '';
+  }
+  return fields;
+}
+
+/** The ciphertext of a posted envelope. */
+export function envelopeCiphertext(xml: string): string {
+  const encrypted = fieldsOf(xml, 'body').Encrypt;
+  if (!encrypted) throw new CallbackRefusal(400, 'the body has no <Encrypt>');
+  return encrypted;
+}
+
+export type CallbackEvent =
+  | { infoType: 'suite_ticket'; suiteId: string; timeStamp: number; suiteTicket: string }
+  | { infoType: 'create_auth' | 'reset_permanent_code'; suiteId: string; timeStamp: number; authCode: string }
+  | { infoType: 'change_auth' | 'cancel_auth'; suiteId: string; timeStamp: number; authCorpId: string }
+  | { infoType: 'other'; suiteId: string; timeStamp: number; name: string };
+
+/** The decrypted message, checked for the fields its InfoType needs. */
+export function parseEvent(xml: string): CallbackEvent {
+  const f = fieldsOf(xml, 'decrypted message');
+  const need = (name: string): string => {
+    const value = f[name];
+    if (!value) throw new CallbackRefusal(400, `the ${f.InfoType || 'decrypted'} message has no <${name}>`);
+    return value;
+  };
+  const infoType = need('InfoType');
+  const suiteId = need('SuiteId');
+  const timeStamp = Number(need('TimeStamp'));
+  if (!Number.isSafeInteger(timeStamp) || timeStamp <= 0)
+    throw new CallbackRefusal(400, 'the message has a <TimeStamp> that is not a number of seconds');
+  switch (infoType) {
+    case 'suite_ticket':
+      return { infoType, suiteId, timeStamp, suiteTicket: need('SuiteTicket') };
+    case 'create_auth':
+    case 'reset_permanent_code':
+      return { infoType, suiteId, timeStamp, authCode: need('AuthCode') };
+    case 'change_auth':
+    case 'cancel_auth':
+      return { infoType, suiteId, timeStamp, authCorpId: need('AuthCorpId') };
+    default:
+      return { infoType: 'other', suiteId, timeStamp, name: infoType.slice(0, 64) };
+  }
+}

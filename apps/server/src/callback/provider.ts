@@ -1,0 +1,157 @@
+/**
+ * A service provider's suites at run time: the newest suite_ticket (stored by the callback, shared
+ * by replicas through the store), the corps that authorized a suite (their permanent codes sealed
+ * in the store), and what each callback event changes.
+ */
+import type { CorpCredentials, ProviderSource } from '../config.js';
+import { registerSecret } from '../kf-core.js';
+import type { AuthorizationRow, Store } from '../store/store.js';
+import type { WecomClients } from '../wecom.js';
+import { CallbackRefusal } from './crypto.js';
+import type { CallbackEvent } from './messages.js';
+import { seal, unseal } from './sealed.js';
+
+export interface ProviderLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface Providers {
+  readonly list: readonly ProviderSource[];
+  find(sourceId: string): ProviderSource | undefined;
+  /** The newest ticket of a suite: the stored one, else the pasted one. */
+  suiteTicket(suiteId: string, pasted: string | undefined): Promise<string>;
+  /** Bring the clients in line with the store: authorized corps called for, cancelled ones not. */
+  sync(clients: WecomClients): Promise<{ added: number; removed: number }>;
+  /** Apply one decrypted callback event; returns a line for the log (no secret in it). */
+  apply(provider: ProviderSource, event: CallbackEvent, clients: WecomClients, signal?: AbortSignal): Promise<string>;
+  /** Every corp id of a source: configured ones and authorizations, with their state. */
+  corpsOf(sourceId: string, configured: readonly string[]): Promise<{ corpId: string; state: 'active' | 'cancelled' }[]>;
+}
+
+const ticketContext = (suiteId: string) => `suite_ticket:${suiteId}`;
+const codeContext = (source: string, corpId: string) => `permanent_code:${source}:${corpId}`;
+
+export function createProviders(list: readonly ProviderSource[], store: Store, storeKey: Buffer | undefined, now: () => number): Providers {
+  const key = () => {
+    if (!storeKey) throw new Error('storeKeyEnv is required to keep tickets and permanent codes');
+    return storeKey;
+  };
+  const credentialsOf = (provider: ProviderSource, row: AuthorizationRow): CorpCredentials => {
+    const permanentCode = unseal(key(), row.permanentCodeSealed, codeContext(row.source, row.corpId));
+    registerSecret(permanentCode);
+    return {
+      sourceId: provider.sourceId,
+      corpId: row.corpId,
+      auth: {
+        type: 'serviceProvider',
+        suiteId: provider.suiteId,
+        suiteSecret: provider.suiteSecret,
+        suiteTicket: provider.suiteTicket,
+        authCorpId: row.corpId,
+        permanentCode,
+      },
+    };
+  };
+  // The permanent code each authorized client was built with, to rebuild it when a reset renews it.
+  const builtWith = new Map<string, string>();
+  const clientKey = (source: string, corpId: string) => `${source}\u0000${corpId}`;
+
+  const providers: Providers = {
+    list,
+    find: (sourceId) => list.find((p) => p.sourceId === sourceId),
+    async suiteTicket(suiteId, pasted) {
+      if (storeKey) {
+        const stored = await store.newestSuiteTicket(suiteId);
+        if (stored) {
+          const ticket = unseal(storeKey, stored.ticketSealed, ticketContext(suiteId));
+          registerSecret(ticket);
+          return ticket;
+        }
+      }
+      if (pasted !== undefined) return pasted;
+      throw new Error(`no suite_ticket yet for suite ${suiteId}: WeCom pushes one to the callback URL every 10 minutes`);
+    },
+    async sync(clients) {
+      let added = 0;
+      let removed = 0;
+      for (const provider of list) {
+        if (!provider.callback) continue;
+        for (const row of await store.listAuthorizations(provider.sourceId)) {
+          const id = clientKey(row.source, row.corpId);
+          if (row.state === 'cancelled') {
+            builtWith.delete(id);
+            if (clients.remove(row.source, row.corpId)) removed += 1;
+            continue;
+          }
+          if (builtWith.get(id) === row.permanentCodeSealed && clients.find(row.source, row.corpId).length > 0) continue;
+          clients.add(credentialsOf(provider, row));
+          builtWith.set(id, row.permanentCodeSealed);
+          added += 1;
+        }
+      }
+      return { added, removed };
+    },
+    async apply(provider, event, clients, signal) {
+      if (event.suiteId !== provider.suiteId) {
+        throw new CallbackRefusal(400, `the message is for suite ${event.suiteId}, not this source's suite ${provider.suiteId}`);
+      }
+      const at = now();
+      switch (event.infoType) {
+        case 'suite_ticket': {
+          registerSecret(event.suiteTicket);
+          const kept = await store.offerSuiteTicket(
+            provider.suiteId,
+            seal(key(), event.suiteTicket, ticketContext(provider.suiteId)),
+            event.timeStamp,
+            at,
+          );
+          return kept ? 'suite_ticket stored' : 'suite_ticket older than the stored one: ignored';
+        }
+        case 'create_auth':
+        case 'reset_permanent_code': {
+          registerSecret(event.authCode);
+          const corp = await clients.suite(provider).getPermanentCode(event.authCode, signal ? { signal } : {});
+          await store.saveAuthorization(
+            {
+              source: provider.sourceId,
+              corpId: corp.corpId,
+              corpName: corp.corpName ?? null,
+              permanentCodeSealed: seal(key(), corp.permanentCode, codeContext(provider.sourceId, corp.corpId)),
+              wecomTime: event.timeStamp,
+            },
+            at,
+          );
+          await store.forgetDiscovery(provider.sourceId, corp.corpId);
+          await providers.sync(clients);
+          return `${event.infoType}: corp ${corp.corpId}${corp.corpName ? ` (${corp.corpName})` : ''} authorized; it is collected from now on`;
+        }
+        case 'change_auth': {
+          const known = await store.markAuthorization(provider.sourceId, event.authCorpId, 'active', event.timeStamp, at);
+          if (!known) return `change_auth: corp ${event.authCorpId} is not an authorization this server received: nothing to refresh`;
+          // Its accounts may have changed with the authorization: list them again on the next run.
+          await store.forgetDiscovery(provider.sourceId, event.authCorpId);
+          await providers.sync(clients);
+          return `change_auth: corp ${event.authCorpId} refreshed; its accounts are listed again on the next run`;
+        }
+        case 'cancel_auth': {
+          const known = await store.markAuthorization(provider.sourceId, event.authCorpId, 'cancelled', event.timeStamp, at);
+          await providers.sync(clients);
+          if (!known)
+            return `cancel_auth: corp ${event.authCorpId} is not an authorization this server received (a configured corp stays until removed from the config)`;
+          return `cancel_auth: corp ${event.authCorpId} is no longer collected; its archive stays`;
+        }
+        case 'other':
+          return `${event.name}: not used by the statistics server; acknowledged`;
+      }
+    },
+    async corpsOf(sourceId, configured) {
+      const corps = new Map<string, 'active' | 'cancelled'>(configured.map((c) => [c, 'active']));
+      if (list.some((p) => p.sourceId === sourceId && p.callback)) {
+        for (const row of await store.listAuthorizations(sourceId)) if (!corps.has(row.corpId)) corps.set(row.corpId, row.state);
+      }
+      return [...corps].map(([corpId, state]) => ({ corpId, state }));
+    },
+  };
+  return providers;
+}

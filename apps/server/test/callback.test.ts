@@ -1,0 +1,449 @@
+/**
+ * A service provider's command callback, end to end: the simulator plays WeCom (with WeCom's own
+ * crypto package) and posts signed, encrypted suite_ticket and authorization events to a running
+ * server over HTTP on 127.0.0.1; the server exchanges auth codes for permanent codes, collects the
+ * corps that joined, stops calling the ones that left, and keeps every secret out of its answers,
+ * logs and store.
+ */
+import { randomBytes } from 'node:crypto';
+import * as wecom from '@wecom/crypto';
+import type { FastifyInstance } from 'fastify';
+import { chinaClock, startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../src/api.js';
+import { collect } from '../src/collector.js';
+import { openStore, type Store } from '../src/store/store.js';
+import { createRuntime, silentLog, tempDir, type Json, type Runtime } from './helpers.js';
+
+const now = chinaClock({ hour: 10 });
+const KEY = 'read-key-0123456789abcdef';
+const TOKEN_KEY = 'token-key-0123456789abcdef';
+const CALLBACK_TOKEN = 'CbToken42';
+const AES_KEY = randomBytes(32).toString('base64').slice(0, 43);
+const STORE_KEY = randomBytes(32).toString('base64');
+const CORPS = 50;
+
+let sim: Simulator;
+let store: Store;
+let rt: Runtime;
+let app: FastifyInstance;
+let base: string;
+
+const configFor = (simulator: Simulator) => ({
+  store: 'unused',
+  baseUrl: simulator.url,
+  apiKeysEnv: 'KEYS',
+  tokenApiKeysEnv: 'TOKEN_KEYS',
+  storeKeyEnv: 'STORE_KEY',
+  concurrency: 8,
+  sources: [
+    {
+      id: 'isv',
+      collect: ['component'],
+      auth: {
+        type: 'serviceProvider',
+        suiteId: simulator.fixtures.suite.suiteId,
+        suiteSecretEnv: 'SUITE_SECRET',
+        callback: { tokenEnv: 'CB_TOKEN', encodingAesKeyEnv: 'CB_AES_KEY' },
+      },
+    },
+  ],
+});
+const envFor = (simulator: Simulator) => ({
+  KEYS: KEY,
+  TOKEN_KEYS: TOKEN_KEY,
+  STORE_KEY,
+  SUITE_SECRET: simulator.fixtures.suite.suiteSecret,
+  CB_TOKEN: CALLBACK_TOKEN,
+  CB_AES_KEY: AES_KEY,
+});
+
+async function get(path: string, key = KEY): Promise<{ status: number; body: Json; text: string }> {
+  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const text = await response.text();
+  let body: Json;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text };
+}
+
+const authorized: { corpId: string; permanentCode: string; authCode: string }[] = [];
+let firstTicket = '';
+
+/** One collection run, as `collect` runs it (authorizations taken in first). */
+const runCollect = (runtime: Runtime, on: Store, clock: () => number) =>
+  collect({
+    config: runtime.config,
+    store: on,
+    clients: runtime.clients,
+    providers: runtime.providers,
+    now: clock,
+    owner: runtime.owner,
+    log: silentLog,
+  });
+
+const apiParts = (runtime: Runtime, on: Store) => ({
+  config: runtime.config,
+  store: on,
+  clients: runtime.clients,
+  metrics: runtime.metrics,
+  providers: runtime.providers,
+  apiKeys: [KEY],
+  tokenApiKeys: [TOKEN_KEY],
+  now,
+  logger: runtime.logger,
+});
+
+beforeAll(async () => {
+  // Only tickets pushed through the callback open get_suite_token, and none is configured.
+  sim = await startSimulator({ port: 0, now, pushedTicketsOnly: true });
+  store = await openStore(tempDir('kf-callback-'));
+  rt = createRuntime(configFor(sim), envFor(sim), store, now);
+  app = await buildApi(apiParts(rt, store));
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  sim.provider.configure({ url: `${base}/callback/isv`, token: CALLBACK_TOKEN, encodingAesKey: AES_KEY, ticketIntervalMinutes: false });
+}, 60_000);
+
+afterAll(async () => {
+  sim?.provider.stop();
+  await app?.close();
+  await rt?.close();
+  await store?.close();
+  await sim?.close();
+});
+
+describe('the command callback of a service provider', () => {
+  it("answers WeCom's URL check with the decrypted echostr", async () => {
+    expect(await sim.provider.verifyUrl()).toBe(true);
+  });
+
+  it('stores the pushed suite_ticket, and the suite token is fetched with it', async () => {
+    const push = await sim.provider.pushTicket();
+    expect(push).toMatchObject({ status: 200, body: 'success', ok: true });
+    firstTicket = push.ticket;
+    const stored = await store.newestSuiteTicket(sim.fixtures.suite.suiteId);
+    expect(stored).toBeDefined();
+    // Sealed at rest.
+    expect(stored!.ticketSealed).not.toContain(push.ticket);
+    expect(await rt.providers.suiteTicket(sim.fixtures.suite.suiteId, undefined)).toBe(push.ticket);
+  });
+
+  it(`collects all ${CORPS} corps whose create_auth arrived, and nothing else`, async () => {
+    for (let i = 0; i < CORPS; i += 1) {
+      const auth = await sim.provider.authorize({ corpName: `Corp ${i}` });
+      expect(auth).toMatchObject({ status: 200, body: 'success', ok: true });
+      authorized.push({ corpId: auth.authCorpId, permanentCode: auth.permanentCode, authCode: auth.authCode });
+    }
+    expect(sim.callCount('/cgi-bin/service/get_permanent_code')).toBe(CORPS);
+    // One suite token for all the exchanges.
+    expect(sim.callCount('/cgi-bin/service/get_suite_token')).toBe(1);
+    const rows = await store.listAuthorizations('isv');
+    expect(rows.map((r) => r.corpId).sort()).toEqual(authorized.map((a) => a.corpId).sort());
+    expect(rows.every((r) => r.state === 'active')).toBe(true);
+
+    sim.resetCalls();
+    const summary = await runCollect(rt, store, now);
+    expect(summary).toMatchObject({ series: CORPS, failures: 0, daysStored: CORPS * 180 });
+    const corpsCalled = new Set(sim.calls.filter((c) => c.path === '/cgi-bin/kf/get_statistic').map((c) => c.corpId));
+    expect([...corpsCalled].sort()).toEqual(authorized.map((a) => a.corpId).sort());
+    const sources = await get('/api/v1/sources');
+    expect(sources.body.sources[0].corps).toHaveLength(CORPS);
+  }, 120_000);
+
+  it('stops calling a corp after its cancel_auth, and still serves its archive', async () => {
+    const gone = authorized[7]!;
+    expect(await sim.provider.cancelAuth(gone.corpId)).toMatchObject({ status: 200, ok: true });
+    expect((await store.listAuthorizations('isv')).find((r) => r.corpId === gone.corpId)?.state).toBe('cancelled');
+
+    // The next day's run: every other corp gets its new day, the cancelled one is not called.
+    await store.query(`DELETE FROM kf_days WHERE day = (SELECT max(day) FROM kf_days)`);
+    await store.query(`DELETE FROM kf_discoveries`);
+    sim.resetCalls();
+    const summary = await runCollect(rt, store, now);
+    expect(summary).toMatchObject({ series: CORPS - 1, failures: 0, daysStored: CORPS - 1 });
+    expect(sim.calls.filter((c) => c.corpId === gone.corpId)).toEqual([]);
+
+    const archived = await get(`/api/v1/statistics?source=isv&corpid=${gone.corpId}&endpoint=component&last=30`);
+    expect(archived.status).toBe(200);
+    expect(archived.body.days).toHaveLength(29);
+    expect(archived.body.warnings.map((w: Json) => w.code)).toEqual(['NOT_COLLECTED']);
+    expect(sim.calls.filter((c) => c.corpId === gone.corpId)).toEqual([]);
+    const sources = await get('/api/v1/sources');
+    expect(sources.body.sources[0].cancelled_corps).toEqual([gone.corpId]);
+  }, 120_000);
+
+  it('refreshes a corp on change_auth: its accounts are listed again on the next run', async () => {
+    const corp = authorized[3]!;
+    await store.saveDiscovery('isv', corp.corpId, 'basis', [], now());
+    expect(await sim.provider.changeAuth(corp.corpId)).toMatchObject({ status: 200, ok: true });
+    expect(await store.readDiscovery('isv', corp.corpId, 'basis')).toBeUndefined();
+  });
+
+  it('a newer ticket replaces the stored one; an older one does not', async () => {
+    const second = await sim.provider.pushTicket();
+    expect(second.ok).toBe(true);
+    expect(await rt.providers.suiteTicket(sim.fixtures.suite.suiteId, undefined)).toBe(second.ticket);
+    expect(second.ticket).not.toBe(firstTicket);
+  });
+
+  it('hands an access token to a token key only, for a corp that still authorizes the suite', async () => {
+    const corp = authorized[0]!;
+    const refused = await get(`/api/v1/sources/isv/token?corpid=${corp.corpId}`, KEY);
+    expect(refused.status).toBe(403);
+    expect(refused.text).not.toMatch(/access_token"/);
+    const granted = await get(`/api/v1/sources/isv/token?corpid=${corp.corpId}`, TOKEN_KEY);
+    expect(granted.status).toBe(200);
+    expect(granted.body).toEqual({ access_token: expect.any(String), expires_in: expect.any(Number) });
+    // The token works at WeCom for that corp.
+    const answer = await fetch(`${sim.url}/cgi-bin/kf/get_statistic?access_token=${granted.body.access_token}`, {
+      method: 'POST',
+      body: JSON.stringify({ start_time: 0, end_time: 0 }),
+    });
+    expect(((await answer.json()) as { errcode?: number }).errcode).not.toBe(40014);
+    const cancelled = await get(`/api/v1/sources/isv/token?corpid=${authorized[7]!.corpId}`, TOKEN_KEY);
+    expect(cancelled.status).toBe(400);
+    expect(cancelled.body.error.message).toMatch(/^corpid: /);
+    const noCorp = await get(`/api/v1/sources/isv/token`, TOKEN_KEY);
+    expect(noCorp.status).toBe(400);
+    expect(noCorp.body.error.message).toMatch(/^corpid: required/);
+  });
+
+  it('keeps the suite secret, tickets, auth codes and permanent codes out of answers, logs and the store', async () => {
+    const secrets = [firstTicket, sim.provider.latestTicket!, ...authorized.flatMap((a) => [a.permanentCode, a.authCode])];
+    const answers = [
+      (await get('/api/v1/sources')).text,
+      (await get(`/api/v1/statistics?source=isv&corpid=${authorized[1]!.corpId}&endpoint=component&last=7`)).text,
+      (await get('/metrics')).text,
+    ];
+    const dump = await store.dump();
+    for (const secret of secrets) {
+      expect(secret.length).toBeGreaterThan(8);
+      for (const text of [...answers, rt.logs.text(), dump]) expect(text).not.toContain(secret);
+    }
+    expect(rt.logs.text()).toMatch(/create_auth: corp \S+ \(Corp 0\) authorized/);
+  });
+});
+
+describe('bad callbacks', () => {
+  const suiteId = () => sim.fixtures.suite.suiteId;
+  const seconds = () => Math.floor(now() / 1000);
+  const inner = (ticket = 'evil-ticket-0001', sid = suiteId(), ts = seconds()) =>
+    `<xml><SuiteId><![CDATA[${sid}]]></SuiteId><InfoType><![CDATA[suite_ticket]]></InfoType><TimeStamp>${ts}</TimeStamp><SuiteTicket><![CDATA[${ticket}]]></SuiteTicket></xml>`;
+  const envelope = (encrypted: string) =>
+    `<xml><ToUserName><![CDATA[${suiteId()}]]></ToUserName><Encrypt><![CDATA[${encrypted}]]></Encrypt><AgentID><![CDATA[]]></AgentID></xml>`;
+  interface Bad {
+    name: string;
+    method?: 'GET' | 'POST';
+    source?: string;
+    query?: Record<string, string>;
+    body?: string;
+    /** Sign the ciphertext with this token (default the right one). */
+    token?: string;
+    encrypted?: string;
+    timestamp?: string;
+    status: number;
+  }
+  const signedQuery = (encrypted: string, token = CALLBACK_TOKEN, timestamp = String(seconds()), nonce = '12345') => ({
+    msg_signature: wecom.getSignature(token, timestamp, nonce, encrypted),
+    timestamp,
+    nonce,
+  });
+  const good = () => wecom.encrypt(AES_KEY, inner(), suiteId());
+  const otherKey = randomBytes(32).toString('base64').slice(0, 43);
+  const cases = (): Bad[] => [
+    { name: 'GET without a signature', method: 'GET', query: { echostr: good() }, status: 400 },
+    {
+      name: 'GET with a wrong signature',
+      method: 'GET',
+      query: { ...signedQuery(good()), msg_signature: 'a'.repeat(40), echostr: good() },
+      status: 403,
+    },
+    { name: 'GET signed with another token', method: 'GET', query: { ...signedQuery(good(), 'OtherToken'), echostr: good() }, status: 403 },
+    {
+      name: 'GET echostr of another key',
+      method: 'GET',
+      query: (() => {
+        const e = wecom.encrypt(otherKey, '123', suiteId());
+        return { ...signedQuery(e), echostr: e };
+      })(),
+      status: 400,
+    },
+    {
+      name: 'GET echostr for another receive id',
+      method: 'GET',
+      query: (() => {
+        const e = wecom.encrypt(AES_KEY, '123', 'wwsomeoneelse');
+        return { ...signedQuery(e), echostr: e };
+      })(),
+      status: 400,
+    },
+    {
+      name: 'POST with a wrong signature',
+      query: { ...signedQuery(good()), msg_signature: 'b'.repeat(40) },
+      encrypted: good(),
+      status: 403,
+    },
+    { name: 'POST signed with another token', token: 'OtherToken', encrypted: good(), status: 403 },
+    { name: 'POST without msg_signature', query: { timestamp: String(seconds()), nonce: '1' }, encrypted: good(), status: 400 },
+    {
+      name: 'POST with a signature that is not hex',
+      query: { ...signedQuery(good()), msg_signature: 'z'.repeat(40) },
+      encrypted: good(),
+      status: 400,
+    },
+    { name: 'POST signed 10 minutes ago', timestamp: String(seconds() - 600), encrypted: good(), status: 403 },
+    { name: 'POST signed 10 minutes ahead', timestamp: String(seconds() + 600), encrypted: good(), status: 403 },
+    {
+      name: 'POST with a timestamp that is not a number',
+      query: { ...signedQuery(good(), CALLBACK_TOKEN, 'soon') },
+      encrypted: good(),
+      status: 400,
+    },
+    {
+      name: 'POST with a nonce of 100 characters',
+      query: signedQuery(good(), CALLBACK_TOKEN, String(seconds()), 'n'.repeat(100)),
+      encrypted: good(),
+      status: 400,
+    },
+    { name: 'POST with a body that is not XML', body: 'this is not xml', status: 400 },
+    { name: 'POST with XML without Encrypt', body: '<xml><ToUserName>x</ToUserName></xml>', status: 400 },
+    {
+      name: 'POST with a DOCTYPE and an entity',
+      body: `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "${'a'.repeat(100)}">]><xml><Encrypt>&e;</Encrypt></xml>`,
+      status: 400,
+    },
+    { name: 'POST with a body over 64 KiB', body: envelope('A'.repeat(70 * 1024)), status: 413 },
+    { name: 'POST with an empty body', body: '', status: 400 },
+    { name: 'POST with two Encrypt elements', body: `<xml><Encrypt>${good()}</Encrypt><Encrypt>${good()}</Encrypt></xml>`, status: 400 },
+    { name: 'POST encrypted for another receive id', encrypted: wecom.encrypt(AES_KEY, inner(), 'wwsomeoneelse'), status: 400 },
+    { name: 'POST encrypted with another key', encrypted: wecom.encrypt(otherKey, inner(), suiteId()), status: 400 },
+    { name: 'POST with a truncated ciphertext', encrypted: good().slice(0, 30), status: 400 },
+    { name: 'POST whose message is not XML', encrypted: wecom.encrypt(AES_KEY, 'plain words', suiteId()), status: 400 },
+    {
+      name: 'POST suite_ticket without SuiteTicket',
+      encrypted: wecom.encrypt(AES_KEY, inner().replace(/<SuiteTicket>.*<\/SuiteTicket>/, ''), suiteId()),
+      status: 400,
+    },
+    {
+      name: 'POST suite_ticket for another suite',
+      encrypted: wecom.encrypt(AES_KEY, inner('evil-ticket-0001', 'wwothersuite'), suiteId()),
+      status: 400,
+    },
+    { name: 'POST to a source that does not exist', source: 'nobody', encrypted: good(), status: 404 },
+    {
+      name: 'POST create_auth without AuthCode',
+      encrypted: wecom.encrypt(
+        AES_KEY,
+        `<xml><SuiteId>${suiteId()}</SuiteId><InfoType>create_auth</InfoType><TimeStamp>${seconds()}</TimeStamp></xml>`,
+        suiteId(),
+      ),
+      status: 400,
+    },
+  ];
+
+  it('refuses each with a 4xx and changes nothing', async () => {
+    const state = async () =>
+      JSON.stringify([
+        await store.newestSuiteTicket(suiteId()),
+        await store.listAuthorizations(),
+        await store.query('SELECT * FROM kf_discoveries ORDER BY 1, 2'),
+      ]);
+    const before = await state();
+    const all = cases();
+    expect(all.length).toBeGreaterThanOrEqual(20);
+    const results: string[] = [];
+    for (const bad of all) {
+      const encrypted = bad.encrypted ?? '';
+      const query = bad.query ?? signedQuery(encrypted, bad.token ?? CALLBACK_TOKEN, bad.timestamp ?? String(seconds()));
+      const url = `${base}/callback/${bad.source ?? 'isv'}?${new URLSearchParams(query)}`;
+      const response = await fetch(url, {
+        method: bad.method ?? 'POST',
+        ...((bad.method ?? 'POST') === 'POST' ? { body: bad.body ?? envelope(encrypted), headers: { 'content-type': 'text/xml' } } : {}),
+      });
+      const text = await response.text();
+      results.push(`${bad.name}: ${response.status}`);
+      expect(text).not.toBe('success');
+      expect(text).not.toContain('evil-ticket');
+    }
+    expect(results).toEqual(all.map((b) => `${b.name}: ${b.status}`));
+    expect(await state()).toBe(before);
+    expect(rt.logs.text()).toMatch(/callback refused: the signature does not match/);
+    expect(rt.logs.text()).not.toContain('evil-ticket');
+  });
+
+  it('answers a create_auth whose auth code WeCom refuses with a 5xx, so WeCom sends it again, and stores nothing', async () => {
+    const before = JSON.stringify(await store.listAuthorizations());
+    const message = `<xml><SuiteId>${suiteId()}</SuiteId><AuthCode>no-such-auth-code</AuthCode><InfoType>create_auth</InfoType><TimeStamp>${seconds()}</TimeStamp></xml>`;
+    const encrypted = wecom.encrypt(AES_KEY, message, suiteId());
+    const response = await fetch(`${base}/callback/isv?${new URLSearchParams(signedQuery(encrypted))}`, {
+      method: 'POST',
+      body: envelope(encrypted),
+      headers: { 'content-type': 'text/xml' },
+    });
+    expect(response.status).toBe(502);
+    expect(JSON.stringify(await store.listAuthorizations())).toBe(before);
+  });
+
+  it('counts callbacks by event and outcome, with bounded labels, and reports the ticket age', async () => {
+    const text = (await get('/metrics')).text;
+    expect(text).toContain(`kf_callbacks_total{source="isv",event="create_auth",outcome="accepted"} ${CORPS}`);
+    expect(text).toContain('kf_callbacks_total{source="isv",event="verify_url",outcome="accepted"} 1');
+    expect(text).toMatch(/kf_callbacks_total\{source="isv",event="unknown",outcome="refused"\} \d+/);
+    expect(text).toContain('kf_callbacks_total{source="unknown",event="unknown",outcome="refused"} 1');
+    expect(text).not.toContain('nobody');
+    const age = Number(/kf_suite_ticket_age_seconds\{source="isv"\} (-?\d+)/.exec(text)?.[1]);
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(120);
+  });
+
+  it('takes an old suite_ticket replayed with a fresh signature as older: the stored one stays', async () => {
+    const current = await rt.providers.suiteTicket(suiteId(), undefined);
+    const encrypted = wecom.encrypt(AES_KEY, inner('replayed-old-ticket', suiteId(), seconds() - 3600), suiteId());
+    const response = await fetch(`${base}/callback/isv?${new URLSearchParams(signedQuery(encrypted))}`, {
+      method: 'POST',
+      body: envelope(encrypted),
+      headers: { 'content-type': 'text/xml' },
+    });
+    expect(await response.text()).toBe('success');
+    expect(await rt.providers.suiteTicket(suiteId(), undefined)).toBe(current);
+  });
+});
+
+describe('tickets pushed on the clock', () => {
+  it('keeps the suite token renewable hours later with the pushed tickets alone, each valid 30 minutes', async () => {
+    // A clock 600 times real time: WeCom's 10-minute pushes come every second.
+    const start = chinaClock({ hour: 10 })();
+    const t0 = Date.now();
+    const fast = () => start + (Date.now() - t0) * 600;
+    const fastSim = await startSimulator({ port: 0, now: fast, pushedTicketsOnly: true, tokenTtlSec: 1200 });
+    const fastStore = await openStore(tempDir('kf-callback-clock-'));
+    const fastRt = createRuntime(configFor(fastSim), envFor(fastSim), fastStore, fast);
+    const fastApp = await buildApi({ ...apiParts(fastRt, fastStore), now: fast });
+    const url = await fastApp.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      fastSim.provider.configure({ url: `${url}/callback/isv`, token: CALLBACK_TOKEN, encodingAesKey: AES_KEY, clockPollMs: 50 });
+      expect((await fastSim.provider.pushTicket()).ok).toBe(true);
+      const corp = await fastSim.provider.authorize();
+      expect(corp.ok).toBe(true);
+      // About two simulated hours: every ticket the server held at the start has expired since.
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
+      const pushes = fastSim.provider.deliveries.filter((d) => d.kind === 'suite_ticket' && d.automatic);
+      expect(pushes.length).toBeGreaterThanOrEqual(8);
+      expect(pushes.every((d) => d.ok)).toBe(true);
+      expect(await fastRt.providers.suiteTicket(fastSim.fixtures.suite.suiteId, undefined)).toBe(fastSim.provider.latestTicket);
+      fastSim.invalidateTokens();
+      const summary = await runCollect(fastRt, fastStore, fast);
+      expect(summary).toMatchObject({ series: 1, failures: 0 });
+      expect(fastSim.calls.filter((c) => c.path === '/cgi-bin/service/get_suite_token').map((c) => c.errcode)).not.toContain(40085);
+    } finally {
+      fastSim.provider.stop();
+      await fastApp.close();
+      await fastRt.close();
+      await fastStore.close();
+      await fastSim.close();
+    }
+  }, 60_000);
+});
