@@ -68,6 +68,7 @@ async function measureStore(
     store,
     clients: runtime.clients,
     metrics: runtime.metrics,
+    providers: runtime.providers,
     apiKeys: [API_KEY],
     now,
     logger: runtime.logger,

@@ -14,6 +14,7 @@ import {
   createLogger,
   parseConfig,
   resolveCredentials,
+  resolveProviders,
   type ServerConfig,
   type Store,
   type Wiring,
@@ -99,6 +100,7 @@ export interface ServerRuntime {
   config: ServerConfig;
   clients: Wiring['clients'];
   metrics: Wiring['metrics'];
+  providers: Wiring['providers'];
   logger: ReturnType<typeof createLogger>;
   owner: string;
   close(): Promise<void>;
@@ -120,9 +122,10 @@ export function serverRuntime(
       setTimeout(resolve, ms / speedup);
     });
   const blockMs = config.pacing.blockSeconds * 1000;
-  const { clients, metrics } = wireServer({
+  const { clients, metrics, providers } = wireServer({
     config,
     credentials: resolveCredentials(config, env),
+    providers: resolveProviders(config, env),
     store,
     owner: 'bench',
     now,
@@ -131,7 +134,7 @@ export function serverRuntime(
     // Core's wait after a 45009 is one block, on the same compressed clock.
     ...(speedup !== 1 ? { retry: { rateLimitDelayMs: blockMs / speedup } } : {}),
   });
-  return { config, clients, metrics, logger, owner: 'bench', close: () => clients.close() };
+  return { config, clients, metrics, providers, logger, owner: 'bench', close: () => clients.close() };
 }
 
 export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };
