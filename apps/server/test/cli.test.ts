@@ -69,6 +69,49 @@ describe('usage and config errors exit 2 with one line naming the problem', () =
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^config OK: 2 sources, 2 corps, store embedded \(.*\/data\), 2 API keys\n$/);
   });
+  describe('a provider source with a callback', () => {
+    const withCallback = () => {
+      const json = simulatorConfigJson(sim, './data');
+      const isv = (json.sources as Json[])[1];
+      isv.auth = {
+        type: 'serviceProvider',
+        suiteId: sim.fixtures.suite.suiteId,
+        suiteSecretEnv: 'ISV_SECRET',
+        callback: { tokenEnv: 'CB_TOKEN', encodingAesKeyEnv: 'CB_KEY' },
+      };
+      isv.collect = ['component'];
+      delete isv.accounts;
+      return { ...json, storeKeyEnv: 'STORE_KEY', tokenApiKeysEnv: 'TOKEN_KEYS' };
+    };
+    const callbackEnv = {
+      ISV_SECRET: 'suite-secret-canary-77',
+      CB_TOKEN: 'Tok3n',
+      CB_KEY: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+      STORE_KEY: Buffer.alloc(32, 1).toString('base64'),
+      TOKEN_KEYS: 'token-key-0123456789',
+    };
+    it('check-config counts the callbacks and the token keys', async () => {
+      const run = await runServer(['check-config', '--config', writeConfig(tempDir(), withCallback())], { ...env, ...callbackEnv });
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(
+        /^config OK: 2 sources, 1 corps, 1 provider callbacks, store embedded \(.*\/data\), 2 API keys, 1 token keys\n$/,
+      );
+    });
+    it('names every unusable callback secret by its path, never its value', async () => {
+      const run = await runServer(['check-config', '--config', writeConfig(tempDir(), withCallback())], {
+        ...env,
+        ...callbackEnv,
+        CB_KEY: 'not-an-encoding-aes-key',
+        STORE_KEY: 'c2hvcnQ=',
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(
+        'wecom-kf-stats-server: config: sources[1].auth.callback.encodingAesKeyEnv: environment variable CB_KEY is not an EncodingAESKey (43 letters and digits)\n' +
+          'wecom-kf-stats-server: config: storeKeyEnv: environment variable STORE_KEY is not 32 bytes in base64 (make one with: openssl rand -base64 32)\n',
+      );
+      expect(run.stderr).not.toContain('not-an-encoding-aes-key');
+    });
+  });
 });
 
 describe('collect', () => {
