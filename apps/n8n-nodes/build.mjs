@@ -17,6 +17,15 @@ const entryPoints = [
     .map((f) => `credentials/${f}`),
 ];
 
+// n8n loads only what package.json's n8n field lists: a node or credential built but not listed
+// there would be shipped and never seen (and a listed one that is not built breaks the install).
+const listed = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).n8n;
+const expected = entryPoints.map((entry) => `dist/${entry.replace(/\.ts$/, '.js')}`).sort();
+const declared = [...listed.nodes, ...listed.credentials].sort();
+if (JSON.stringify(expected) !== JSON.stringify(declared)) {
+  throw new Error(`build.mjs: package.json's n8n field lists ${JSON.stringify(declared)}, the sources build ${JSON.stringify(expected)}`);
+}
+
 // n8n Cloud refuses community nodes that touch `globalThis` or the timer globals (the
 // `no-restricted-globals` rule of n8n's verification scan, which also lints the bundle). Two
 // bundled dependencies do:

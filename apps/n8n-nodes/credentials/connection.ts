@@ -1,11 +1,12 @@
 /**
  * The credential test, the way n8n runs a declarative one: `preAuthentication` (handed n8n's
  * `helpers.httpRequest`) runs core's token flow with the credentials as entered — for the service
- * provider the suite token and then the corp token — and lists the accounts, so any errcode
- * (WeCom answers them inside HTTP 200) fails the test with core's hint and nothing secret. The
- * token it used goes into the hidden, expirable `sessionToken`, which the test request then sends
- * to kf/account/list once more; its rules turn the errcodes that request can still meet into
- * failures.
+ * provider the suite token and then the corp token, for the token service a GET of the server's
+ * token URL with the API key — and lists the accounts, so any errcode (WeCom answers them inside
+ * HTTP 200) or refusal fails the test with core's hint or the service's reason and nothing
+ * secret. The token it used goes into the hidden, expirable `sessionToken`, which the test request
+ * then sends to kf/account/list once more; its rules turn the errcodes that request can still meet
+ * into failures.
  *
  * The node does not use `sessionToken`: it reads the credentials and lets core cache and renew
  * tokens itself (n8n's refresh only reacts to HTTP 401, WeCom never sends one).

@@ -1,60 +1,15 @@
 /**
- * The credential tests, run the way n8n's CredentialsTester runs a declarative `test`: the
- * credential's `preAuthentication` with n8n-core's real `helpers.httpRequest`, then the test
- * request with the token it returned, judged by the request's rules — against the simulator over
- * real HTTP. (The tester itself lives in n8n's server package; its steps are repeated here.)
+ * The credential tests, run the way n8n's CredentialsTester runs a declarative `test` (see
+ * ./credential-tester.mts), against the simulator over real HTTP.
  */
 import { useSimulator } from '@wecom-kf-stats/test-utils';
-import type {
-  ICredentialDataDecryptedObject,
-  ICredentialType,
-  IDataObject,
-  IHttpRequestHelper,
-  IHttpRequestOptions,
-  INodeCredentialTestResult,
-} from 'n8n-workflow';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { builtCredentials, builtNode, requestHelpers } from './n8n-harness.mjs';
+import { testCredential } from './credential-tester.mjs';
+import { builtCredentials, builtNode } from './n8n-harness.mjs';
 import { simulatorCredentials } from './fixtures.mjs';
 
 const kf = useSimulator();
 beforeAll(async () => {});
-
-function credentialType(type: string): ICredentialType {
-  const found = builtCredentials.find((c) => c.name === type);
-  expect(found, type).toBeDefined();
-  return found!;
-}
-
-async function testCredential(type: string, data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
-  const credential = credentialType(type);
-  const helpers = requestHelpers() as IHttpRequestHelper['helpers'];
-  let token: IDataObject;
-  try {
-    token = await credential.preAuthentication!.call({ helpers }, data);
-  } catch (error) {
-    return { status: 'Error', message: (error as Error).message };
-  }
-  const withToken = { ...data, ...token };
-  const { request, rules } = credential.test!;
-  const qs = (credential.authenticate as { properties: { qs: Record<string, string> } }).properties.qs;
-  expect(qs).toEqual({ access_token: '={{$credentials.sessionToken}}' });
-  expect(request.baseURL).toBe('={{$credentials.baseUrl || "https://qyapi.weixin.qq.com"}}');
-  const response = (await helpers.httpRequest({
-    method: request.method,
-    baseURL: (withToken.baseUrl as string) || 'https://qyapi.weixin.qq.com',
-    url: request.url!,
-    body: request.body,
-    qs: { access_token: withToken.sessionToken },
-    json: true,
-  } as IHttpRequestOptions)) as IDataObject;
-  for (const rule of rules ?? []) {
-    if (rule.type === 'responseSuccessBody' && response[rule.properties.key] === rule.properties.value) {
-      return { status: 'Error', message: rule.properties.message };
-    }
-  }
-  return { status: 'OK', message: 'Connection successful!' };
-}
 
 async function accessToken(): Promise<string> {
   const { corpId, corpSecret } = kf.sim.fixtures.selfBuilt;
@@ -66,7 +21,7 @@ async function accessToken(): Promise<string> {
 
 describe('credential types', () => {
   test('each credential tests itself declaratively; the node names no test function', () => {
-    expect(builtNode.description.credentials!.map((c) => c.testedBy)).toEqual([undefined, undefined, undefined]);
+    expect(builtNode.description.credentials!.map((c) => c.testedBy)).toEqual([undefined, undefined, undefined, undefined]);
     expect(builtNode.methods).not.toHaveProperty('credentialTest');
     for (const credential of builtCredentials) {
       expect(credential.test?.request.url, credential.name).toBe('/cgi-bin/kf/account/list');
@@ -84,10 +39,11 @@ describe('credential types', () => {
       'wecomKfAccessTokenApi',
       'wecomKfSelfBuiltApi',
       'wecomKfServiceProviderApi',
+      'wecomKfTokenServiceApi',
     ]);
     for (const credential of builtCredentials) {
       expect(credential.properties.find((p) => p.name === 'baseUrl')?.default).toBe('https://qyapi.weixin.qq.com');
-      for (const p of credential.properties.filter((p) => /secret|ticket|code|token/i.test(p.name))) {
+      for (const p of credential.properties.filter((p) => /secret|ticket|code|token|key/i.test(p.name))) {
         expect(p.typeOptions?.password, `${credential.name}.${p.name}`).toBe(true);
       }
     }

@@ -8,7 +8,9 @@ import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
+import { startProviderServer, type ProviderServer } from '@wecom-kf-stats/test-utils/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRedDir } from './host.js';
 
@@ -16,7 +18,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const redJs = path.join(nodeRedDir, 'red.js');
 const CANARY = 'canary-b41d07-secret';
 
+const require = createRequire(import.meta.url);
+const serverBin = path.join(path.dirname(require.resolve('@wecom-kf-stats/server/package.json')), 'bin', 'wecom-kf-stats-server.js');
+
 const kf = useSimulator();
+let server: ProviderServer;
 let red: ChildProcess;
 let userDir: string;
 let base: string;
@@ -31,6 +37,7 @@ async function api(pathname: string, init: RequestInit = {}) {
 }
 
 beforeAll(async () => {
+  server = await startProviderServer(kf.sim, { bin: serverBin });
   userDir = await mkdtemp(path.join(os.tmpdir(), 'wecom-kf-nr-'));
   await mkdir(path.join(userDir, 'node_modules', '@wecom-kf-stats'), { recursive: true });
   await symlink(root, path.join(userDir, 'node_modules', MODULE), 'dir');
@@ -55,9 +62,10 @@ beforeAll(async () => {
     red.stderr!.on('data', onData);
     red.on('exit', (code) => reject(new Error(`Node-RED exited with ${code}:\n${log}`)));
   });
-}, 30_000);
+}, 60_000);
 
 afterAll(async () => {
+  await server?.stop();
   if (red && red.exitCode === null) {
     const exited = new Promise((r) => red.once('exit', r));
     red.kill('SIGINT');
@@ -149,5 +157,61 @@ describe('in Node-RED (red.js, package installed in the userDir)', () => {
     const days = JSON.parse(answer.text);
     expect(days).toHaveLength(3);
     expect(log).not.toContain(CANARY);
+  });
+  it('keeps the token service key out of the exported flow and flows.json, and serves component statistics through the server', async () => {
+    const flows = [
+      { id: 'tab2', type: 'tab', label: 'kf via server' },
+      {
+        id: 'cfg2',
+        type: 'wecom-kf-config',
+        authType: 'tokenService',
+        tokenServiceUrl: server.tokenUrl,
+        tokenServiceHeader: 'Authorization',
+        baseUrl: kf.sim.url,
+        concurrency: 3,
+        credentials: { tokenServiceHeaderValue: `Bearer ${server.tokenKey}` },
+      },
+      { id: 'in2', type: 'http in', z: 'tab2', url: '/kf-component', method: 'get', x: 100, y: 100, wires: [['st2']] },
+      {
+        id: 'st2',
+        type: 'wecom-kf-stats',
+        z: 'tab2',
+        config: 'cfg2',
+        endpoint: 'component',
+        rangeType: 'last',
+        last: '5',
+        output: 'all',
+        x: 300,
+        y: 100,
+        wires: [['res2']],
+      },
+      { id: 'res2', type: 'http response', z: 'tab2', x: 500, y: 100, wires: [] },
+    ];
+    const deployed = await api('/flows', { method: 'POST', body: JSON.stringify(flows), headers: { 'node-red-deployment-type': 'full' } });
+    expect([200, 204]).toContain(deployed.status);
+
+    const exported = await api('/flows');
+    expect(exported.text).toContain(server.tokenUrl);
+    expect(exported.text).not.toContain(server.tokenKey);
+    const credentials = JSON.parse((await api('/credentials/wecom-kf-config/cfg2')).text);
+    expect(credentials).toMatchObject({ has_tokenServiceHeaderValue: true });
+    expect(JSON.stringify(credentials)).not.toContain(server.tokenKey);
+
+    let answer = { status: 404, text: '' };
+    for (let i = 0; i < 50 && answer.status === 404; i += 1) {
+      answer = await api('/kf-component');
+      if (answer.status === 404) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(answer.status, answer.text).toBe(200);
+    const days = JSON.parse(answer.text) as { date: string; statistic: Record<string, unknown> | null }[];
+    expect(days).toHaveLength(5);
+    for (const day of days) {
+      const expected = kf.sim.expectedStatistic({ endpoint: 'component', corpId: server.corpId, date: day.date });
+      expect(day.statistic?.session_cnt ?? null, day.date).toBe(expected?.session_cnt ?? null);
+    }
+    const files =
+      (await readFile(path.join(userDir, 'flows.json'), 'utf8')) + (await readFile(path.join(userDir, 'flows_cred.json'), 'utf8'));
+    expect(files).not.toContain(server.tokenKey);
+    expect(log).not.toContain(server.tokenKey);
   });
 });

@@ -243,7 +243,13 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
     case 'tokenService': {
       const { url, headers = {} } = options;
       registerSecret(...Object.values(headers));
-      const key = `tokenService:${fingerprint(url)}`;
+      // The headers are the caller's credentials at the service: a token fetched with one set must
+      // never answer a caller with another (a key the service would refuse), so both are in the key.
+      const headerText = Object.entries(headers)
+        .map(([name, value]) => `${name.toLowerCase()}:${value}`)
+        .sort()
+        .join('\n');
+      const key = `tokenService:${fingerprint(url)}:${fingerprint(headerText)}`;
       return {
         key,
         handle: cachedHandle(cache, key, 'access_token', INVALID_ACCESS_TOKEN_ERRCODES, async (signal) => {

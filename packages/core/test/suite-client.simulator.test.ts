@@ -95,3 +95,36 @@ describe('a token service that refuses', () => {
     expect((error as Error).message).toBe('Request to /token answered HTTP 403: this API key may not take access tokens.');
   });
 });
+
+describe('a token service shared by callers with different keys', () => {
+  it('never answers one key with the token another key obtained', async () => {
+    const token = 'token-for-the-good-key-123456';
+    const seen: string[] = [];
+    const service = createServer((req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      res.setHeader('content-type', 'application/json');
+      if (req.headers.authorization === 'Bearer good-key') return res.end(JSON.stringify({ access_token: token, expires_in: 7200 }));
+      res.statusCode = 403;
+      res.end(JSON.stringify({ error: { message: 'this API key may not take access tokens' } }));
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(service.address() as AddressInfo).port}/token`;
+    const tokenStore = createMemoryTokenStore();
+    const client = (key: string) =>
+      createNodeClient({
+        baseUrl: kf.sim.url,
+        tokenStore,
+        auth: { type: 'tokenService', url, headers: { Authorization: `Bearer ${key}` } },
+      });
+    const good = client('good-key');
+    const bad = client('read-only-key');
+    await good.checkAuth();
+    const refused = await bad.checkAuth().catch((e: unknown) => e);
+    await Promise.all([good.close(), bad.close()]);
+    await new Promise((resolve) => service.close(resolve));
+    expect(refused).toBeInstanceOf(HttpStatusError);
+    expect(seen).toEqual(['Bearer good-key', 'Bearer read-only-key']);
+    expect(good.authKey).not.toBe(bad.authKey);
+    expect(`${good.authKey}${bad.authKey}`).not.toMatch(/key/);
+  });
+});

@@ -44,6 +44,11 @@ export class WecomKfStats implements INodeType {
         required: true,
         displayOptions: { show: { authentication: ['accessToken'] } },
       },
+      {
+        name: 'wecomKfTokenServiceApi',
+        required: true,
+        displayOptions: { show: { authentication: ['tokenService'] } },
+      },
     ],
     properties: nodeProperties,
   };

@@ -13,14 +13,16 @@ import {
   type WindowPolicy,
 } from '@wecom-kf-stats/core';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+import { tokenServiceAuth } from './token-service';
 
-export type Authentication = 'selfBuilt' | 'serviceProvider' | 'accessToken';
+export type Authentication = 'selfBuilt' | 'serviceProvider' | 'accessToken' | 'tokenService';
 
 /** The node's `authentication` values and the credential type each one uses. */
 export const CREDENTIAL_TYPES: Record<Authentication, string> = {
   selfBuilt: 'wecomKfSelfBuiltApi',
   serviceProvider: 'wecomKfServiceProviderApi',
   accessToken: 'wecomKfAccessTokenApi',
+  tokenService: 'wecomKfTokenServiceApi',
 };
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
@@ -41,6 +43,8 @@ export function authFromCredentials(authentication: Authentication, data: ICrede
       };
     case 'accessToken':
       return { type: 'token', accessToken: text(data.accessToken) };
+    case 'tokenService':
+      return tokenServiceAuth(data);
   }
 }
 
@@ -49,7 +53,11 @@ export function baseUrlFromCredentials(data: ICredentialDataDecryptedObject): st
   return value === '' ? undefined : value.replace(/\/+$/, '');
 }
 
-/** One token store per API origin: a token from one origin means nothing to another. */
+/**
+ * One token store per API origin: a token from one origin means nothing to another. Core keeps a
+ * token service's tokens apart per URL and per key, so a key the server refuses is never answered
+ * with a token another key obtained.
+ */
 const tokenStores = new Map<string, TokenStore>();
 function tokenStoreFor(baseUrl: string | undefined): TokenStore {
   const key = baseUrl ?? '';

@@ -56,6 +56,11 @@ export const nodeProperties: INodeProperties[] = [
       { name: 'Access Token', value: 'accessToken', description: 'An access_token obtained elsewhere' },
       { name: 'Self-Built App', value: 'selfBuilt', description: 'Corp ID + app secret (corp and servicer statistics, lists)' },
       { name: 'Service Provider', value: 'serviceProvider', description: 'Suite + authorizing corp (needed for component statistics)' },
+      {
+        name: 'Token Service (KF Stats Server)',
+        value: 'tokenService',
+        description: 'Tokens from your wecom-kf-stats server, which receives the suite tickets: any statistics, no ticket or secret in n8n',
+      },
     ],
     default: 'selfBuilt',
   },

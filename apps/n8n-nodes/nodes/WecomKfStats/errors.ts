@@ -53,7 +53,22 @@ const CREDENTIAL_FIELD_LABELS: Record<string, string> = {
   'auth.permanentCode': 'Permanent Code',
   'auth.accessToken': 'Access Token',
   baseUrl: 'Base URL',
+  // The token service credential (./token-service.ts).
+  serverUrl: 'Server URL',
+  source: 'Source',
+  apiKey: 'API Key',
 };
+
+/**
+ * Why a call answered with an HTTP status failed, for n8n's retry and alerting logic. WeCom
+ * itself always answers 200: these come from a proxy, a gateway or a token service, whose 401 and
+ * 403 refuse the key (retrying cannot help) and whose 400 and 404 say the address is wrong.
+ */
+function failureOfStatus(status: number): Failure {
+  if (status === 401 || status === 403) return { cause: 'credential-invalid' };
+  if (status === 400 || status === 404) return { cause: 'configuration-invalid' };
+  return { cause: 'temporarily-unavailable' };
+}
 
 export function parameterOfField(field: string): { name: string; label: string } | undefined {
   const name = CORE_FIELD_TO_PARAMETER[field];
@@ -94,15 +109,19 @@ export function toNodeError(node: INode, error: unknown, itemIndex: number): Nod
       ...(failure ? { failure } : {}),
     });
   }
-  if (isWecomStatsError(error)) {
-    const status = cause instanceof HttpStatusError ? String(cause.status) : undefined;
+  if (cause instanceof HttpStatusError && isWecomStatsError(error)) {
     return new NodeApiError(node, { code: error.code, message: error.message } as JsonObject, {
       itemIndex,
       message: error.message,
-      ...(status ? { httpCode: status } : {}),
-      ...(error.code === 'TIMEOUT' || error.code === 'TRANSPORT' || error.code === 'HTTP_STATUS'
-        ? { failure: { cause: 'temporarily-unavailable' } as Failure }
-        : {}),
+      httpCode: String(cause.status),
+      failure: failureOfStatus(cause.status),
+    });
+  }
+  if (isWecomStatsError(error)) {
+    return new NodeApiError(node, { code: error.code, message: error.message } as JsonObject, {
+      itemIndex,
+      message: error.message,
+      ...(error.code === 'TIMEOUT' || error.code === 'TRANSPORT' ? { failure: { cause: 'temporarily-unavailable' } as Failure } : {}),
     });
   }
   const message = redactText(error instanceof Error ? error.message : String(error));

@@ -3,12 +3,14 @@
  * Catch node can branch on them. The message of the error itself comes from core (redacted, with
  * the English and Chinese hint for WeCom errcodes).
  */
-import { IncompleteFetchError, ValidationError, WecomApiError, isWecomStatsError } from '@wecom-kf-stats/core/node';
+import { HttpStatusError, IncompleteFetchError, ValidationError, WecomApiError, isWecomStatsError } from '@wecom-kf-stats/core/node';
 
 export interface FailureDetail {
   code: string;
   errcode?: number;
   hint?: { en: string; zh: string };
+  /** The HTTP status of a proxy, gateway or token service (e.g. 403: a key that may not take tokens). */
+  status?: number;
   field?: string;
   missingDays?: string[];
 }
@@ -24,15 +26,17 @@ export function failureDetail(error: unknown): FailureDetail {
     detail.errcode = inner.errcode;
     detail.hint = inner.hint;
   }
+  if (inner instanceof HttpStatusError) detail.status = inner.status;
   if (error instanceof ValidationError) detail.field = error.field;
   if (error instanceof IncompleteFetchError) detail.missingDays = error.missingDays;
   return detail;
 }
 
-/** A few words for the node status under the node ("errcode 48002", "invalid msg.from"). */
+/** A few words for the node status under the node ("errcode 48002", "HTTP 403", "invalid msg.from"). */
 export function failureStatus(error: unknown): string {
   const detail = failureDetail(error);
   if (detail.errcode !== undefined) return `errcode ${detail.errcode}`;
+  if (detail.status !== undefined) return `HTTP ${detail.status}`;
   if (detail.field) return `invalid ${detail.field}`;
   return detail.code.toLowerCase().replace(/_/g, ' ');
 }
