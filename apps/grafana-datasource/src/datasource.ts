@@ -26,10 +26,11 @@ import {
   type StatisticsEndpoint,
   type StatisticsResult,
 } from '@wecom-kf-stats/core';
-import { buildFrame } from './frames';
+import { buildFrame, serverWarningNotices } from './frames';
 import { describeError } from './messages';
 import { createProxyClient } from './proxy-client';
-import { DEFAULT_QUERY, type KfStatsOptions, type KfStatsQuery } from './types';
+import { createServerClient, type ServerClient } from './server-client';
+import { connectionOf, DEFAULT_QUERY, type ConnectionMode, type KfStatsOptions, type KfStatsQuery } from './types';
 
 const FORMATS = ['time_series', 'table'] as const;
 const AGGREGATIONS = ['daily', 'total'] as const;
@@ -59,8 +60,15 @@ function splitValues(text: string): string[] {
 }
 
 export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
-  /** Kept for the life of this data source instance: its token and day caches serve every panel and refresh. */
-  readonly client: KfStatsClient;
+  /** Server (the wecom-kf-stats server's API) or direct (WeCom through the data proxy). */
+  readonly connection: ConnectionMode;
+  /**
+   * Direct mode: kept for the life of this data source instance, its token and day caches serve
+   * every panel and refresh. Server mode: undefined (the server is the cache).
+   */
+  readonly client: KfStatsClient | undefined;
+  /** Server mode: the server's API through the data proxy. */
+  readonly server: ServerClient | undefined;
   private readonly proxyUrl: string;
   private readonly jsonData: KfStatsOptions;
 
@@ -68,7 +76,14 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
     super(instanceSettings);
     this.proxyUrl = instanceSettings.url ?? `/api/datasources/proxy/uid/${instanceSettings.uid}`;
     this.jsonData = instanceSettings.jsonData ?? {};
-    this.client = createProxyClient({ url: this.proxyUrl, jsonData: this.jsonData });
+    this.connection = connectionOf(this.jsonData);
+    if (this.connection === 'server') {
+      this.client = undefined;
+      this.server = createServerClient(this.proxyUrl, this.jsonData);
+    } else {
+      this.client = createProxyClient({ url: this.proxyUrl, jsonData: this.jsonData });
+      this.server = undefined;
+    }
   }
 
   override getDefaultQuery(): Partial<KfStatsQuery> {
@@ -141,7 +156,8 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
     } catch (error) {
       return { frames: [], errors: [{ refId, message: describeError(error) }] };
     }
-    // The dashboard range in China days (UTC+8): core clamps it to WeCom's window and says so.
+    // The dashboard range in China days (UTC+8). Direct mode: core clamps it to WeCom's window and
+    // says so. Server mode: the server answers the whole range from its archive.
     const from = chinaDayOfEpochMs(request.range.from.valueOf());
     const to = chinaDayOfEpochMs(request.range.to.valueOf());
     const accounts: (string | undefined)[] = resolved.endpoint === 'component' ? [undefined] : resolved.openKfids;
@@ -161,8 +177,10 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
           language: resolved.language,
           ...(several && openKfid ? { series: { openKfid } } : {}),
         };
+        if (this.server) return this.runServerQuery(this.server, resolved, openKfid, from, to, options);
+        const client = this.client!;
         try {
-          const result = await this.client.getStatistics({
+          const result = await client.getStatistics({
             endpoint: resolved.endpoint,
             ...(openKfid ? { openKfid } : {}),
             ...(resolved.servicerUserid ? { servicerUserid: resolved.servicerUserid } : {}),
@@ -186,6 +204,37 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
     return { frames: outcomes.flatMap((o) => o.frames), errors: outcomes.flatMap((o) => o.errors) };
   }
 
+  /** Server mode: the whole range as the server has it (no 180-day window); its warnings become notices. */
+  private async runServerQuery(
+    server: ServerClient,
+    resolved: ResolvedQuery,
+    openKfid: string | undefined,
+    from: string,
+    to: string,
+    options: Parameters<typeof buildFrame>[1],
+  ): Promise<{ frames: DataFrame[]; errors: DataQueryError[] }> {
+    const refId = resolved.refId;
+    try {
+      const { result, warnings } = await server.getStatistics({
+        endpoint: resolved.endpoint,
+        ...(openKfid ? { openKfid } : {}),
+        ...(resolved.servicerUserid ? { servicerUserid: resolved.servicerUserid } : {}),
+        from,
+        to,
+      });
+      const notices = serverWarningNotices(warnings);
+      const failed = warnings.filter((w) => w.code === 'LIVE_FETCH_FAILED');
+      return {
+        frames: [buildFrame(result, { ...options, notices })],
+        errors: failed.map((w) => ({ refId, message: w.message })),
+      };
+    } catch (error) {
+      const message = describeError(error);
+      const range = from === to ? from : `${from}..${to}`;
+      return { frames: [], errors: [{ refId, message: `Statistics for ${range} (China time) failed. ${message}` }] };
+    }
+  }
+
   private rangeMessage(error: unknown, from: string, to: string): string {
     const message = describeError(error);
     if (error instanceof ValidationError && (error.field === 'from' || error.field === 'to')) {
@@ -196,12 +245,12 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
 
   /** Accounts for pickers and variables. */
   listAccounts(): Promise<KfAccount[]> {
-    return this.client.listAccounts();
+    return (this.server ?? this.client!).listAccounts();
   }
 
   /** Servicers of an account (template variables allowed). */
   listServicers(openKfid: string, scopedVars: ScopedVars = {}): Promise<Servicer[]> {
-    return this.client.listServicers(getTemplateSrv().replace(openKfid, scopedVars));
+    return (this.server ?? this.client!).listServicers(getTemplateSrv().replace(openKfid, scopedVars));
   }
 
   /** Dashboard variables: `accounts` lists open_kfids (text: the account name), `servicers(<open_kfid>)` its servicers. */
@@ -212,12 +261,12 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
       .replace(String(raw ?? ''), options?.scopedVars ?? {})
       .trim();
     if (/^accounts$/i.test(text)) {
-      const accounts = await this.client.listAccounts();
+      const accounts = await this.listAccounts();
       return accounts.map((a) => ({ text: a.name || a.open_kfid, value: a.open_kfid }));
     }
     const match = /^servicers\s*\(\s*([^()\s]+)\s*\)$/i.exec(text);
     if (match) {
-      const servicers = await this.client.listServicers(match[1]!);
+      const servicers = await this.listServicers(match[1]!);
       return servicers.flatMap((s) => {
         const id = servicerIdOf(s);
         return id ? [{ text: id, value: id }] : [];
@@ -231,6 +280,7 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
    * and a one-day statistics query. The message says what to fix.
    */
   async testDatasource(): Promise<TestDataSourceResponse> {
+    if (this.server) return this.testServer(this.server);
     const client = createProxyClient({ url: this.proxyUrl, jsonData: this.jsonData }, { cache: false });
     try {
       await client.checkAuth();
@@ -270,4 +320,69 @@ export class DataSource extends DataSourceApi<KfStatsQuery, KfStatsOptions> {
       return { status: 'error', message: `Token OK, but ${what}. ${describeError(error)}` };
     }
   }
+
+  /**
+   * Save & test in server mode: the key and the source (the sources list), the source's accounts,
+   * then one day of statistics. The message names what to fix.
+   */
+  private async testServer(server: ServerClient): Promise<TestDataSourceResponse> {
+    const problem = serverSettingsProblem(this.jsonData);
+    if (problem) return { status: 'error', message: problem };
+    let sources;
+    try {
+      sources = await server.listSources();
+    } catch (error) {
+      return { status: 'error', message: `Listing the server's sources failed. ${describeError(error)}` };
+    }
+    const ids = sources.map((s) => s.id);
+    const source = sources.find((s) => s.id === this.jsonData.source);
+    if (!source) {
+      return {
+        status: 'error',
+        message: `Source "${this.jsonData.source}" is not configured on the server; its sources: ${ids.join(', ') || 'none'}. Pick one in this data source's settings.`,
+      };
+    }
+    if (source.corps.length > 1 && !this.jsonData.serverCorpId) {
+      return {
+        status: 'error',
+        message: `Source "${source.id}" serves ${source.corps.length} corps (${source.corps.join(', ')}): enter the corp ID to show in this data source's settings.`,
+      };
+    }
+    let accounts: KfAccount[];
+    try {
+      accounts = await server.listAccounts();
+    } catch (error) {
+      return { status: 'error', message: `Server OK, but listing the accounts of source "${source.id}" failed. ${describeError(error)}` };
+    }
+    const first = accounts[0];
+    const endpoint: StatisticsEndpoint = first
+      ? source.collect.includes('servicer') && !source.collect.includes('corp')
+        ? 'servicer'
+        : 'corp'
+      : 'component';
+    const yesterday = chinaDayOfEpochMs(Date.now() - 86_400_000);
+    try {
+      const { result } = await server.getStatistics({
+        endpoint,
+        ...(first && endpoint !== 'component' ? { openKfid: first.open_kfid } : {}),
+        from: yesterday,
+        to: yesterday,
+      });
+      const quiet = result.days.every((d) => d.statistic === null) ? ' (no data for that day)' : '';
+      const whose = first ? `of ${first.name || first.open_kfid}` : 'component';
+      return {
+        status: 'success',
+        message: `Connected to the server. Source "${source.id}", ${accounts.length} customer-service account(s); ${result.from} statistics ${whose} answered${quiet}. The browser receives statistics only: no WeCom token.`,
+      };
+    } catch (error) {
+      return { status: 'error', message: `Server OK, but a one-day statistics query failed. ${describeError(error)}` };
+    }
+  }
+}
+
+/** Server-mode settings that cannot work, said in one line (field, value, what is allowed); undefined when fine. */
+export function serverSettingsProblem(jsonData: KfStatsOptions): string | undefined {
+  if (!jsonData.serverUrl) return "Server URL is empty: enter the wecom-kf-stats server's address, e.g. http://127.0.0.1:8787.";
+  if (!jsonData.source) return "Source is empty: pick the server's source (a source id of its config) in this data source's settings.";
+  return undefined;
 }

@@ -106,3 +106,15 @@ export function buildFrame(result: StatisticsResult, options: FrameOptions): Dat
     },
   });
 }
+
+/** How the server's warnings show on a frame: days it could not give are worth a look, a failed live fetch is an error. */
+const SERVER_WARNING_SEVERITY: Record<string, QueryResultMetaNotice['severity']> = {
+  RANGE_CLAMPED: 'info',
+  NOT_ARCHIVED: 'warning',
+  LIVE_FETCH_FAILED: 'error',
+};
+
+/** Notices from the warnings of the server's statistics answer (server mode). */
+export function serverWarningNotices(warnings: ReadonlyArray<{ code: string; message: string }>): QueryResultMetaNotice[] {
+  return warnings.map((w) => ({ severity: SERVER_WARNING_SEVERITY[w.code] ?? 'warning', text: w.message }));
+}

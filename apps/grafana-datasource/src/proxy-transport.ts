@@ -10,11 +10,13 @@ import { AbortedError, TimeoutError, TransportError, type Transport } from '@wec
 /** Placeholder origin given to core as its base URL (`.invalid` never resolves: RFC 2606). */
 export const PROXY_ORIGIN = 'https://grafana-data-proxy.invalid';
 
-function isFetchError(error: unknown): error is FetchError {
+/** An error of Grafana's fetch (it carries the HTTP status). */
+export function isFetchError(error: unknown): error is FetchError {
   return typeof error === 'object' && error !== null && typeof (error as FetchError).status === 'number';
 }
 
-function bodyText(data: unknown): string {
+/** A fetch answer's body as text, whatever Grafana parsed it into. */
+export function bodyText(data: unknown): string {
   if (typeof data === 'string') return data;
   if (data === undefined || data === null) return '';
   return JSON.stringify(data);

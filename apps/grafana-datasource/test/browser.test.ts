@@ -1,10 +1,11 @@
 // @vitest-environment node
 /**
  * The built plugin in a real browser (Chromium from the @sparticuz/chromium package, or the system's,
- * driven by playwright-core; see browser/chromium.ts): dist/module.js
- * is loaded through an AMD `define` with the real @grafana packages (bundled for the browser by
- * Vite), queries go through the browser's fetch to a local server that answers like Grafana's data
- * proxy (routes from plugin.json) and forwards to the WeCom simulator, and the editors render.
+ * driven by playwright-core; see browser/chromium.ts), in server mode: dist/module.js is loaded
+ * through an AMD `define` with the real @grafana packages (bundled for the browser by Vite),
+ * queries go through the browser's fetch to a local server that answers like Grafana's data proxy
+ * (routes from plugin.json) and forwards to a real wecom-kf-stats server process, which calls the
+ * WeCom simulator; the editors render. Nothing the browser receives holds a WeCom secret or token.
  * With no Chromium the tests fail, unless KF_STATS_SKIP_BROWSER_TESTS=1 skips them.
  */
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
 import { addDays, statisticsWindow } from '@wecom-kf-stats/core/internal';
 import { chooseChromium, skipBrowserTests } from './browser/chromium';
 import { createDataProxyHandler, pluginJson, type UpstreamRequest } from './data-proxy';
+import { SERVER_API_KEY, startKfServer, type KfServer } from './kf-server';
 
 const ACCOUNT = 'wkSIM0001presales';
 
@@ -49,7 +51,12 @@ async function bundleGrafanaHost(): Promise<string> {
 
 describe.skipIf(skipBrowserTests())('in Chromium', () => {
   let sim: Simulator;
+  let kfServer: KfServer;
   let server: Server;
+  /** Every body the test server sent the browser (pages, scripts and data proxy answers). */
+  const served: string[] = [];
+  /** The data proxy's answers among them. */
+  const proxied: string[] = [];
   let browser: Browser;
   let page: Page;
   const upstreamRequests: UpstreamRequest[] = [];
@@ -61,13 +68,16 @@ describe.skipIf(skipBrowserTests())('in Chromium', () => {
     const moduleJs = readFileSync(resolve(root, 'dist/module.js'), 'utf8');
     const [hostJs, simulator] = await Promise.all([bundleGrafanaHost(), startSimulator({ port: 0 })]);
     sim = simulator;
-    const jsonData = { authMode: 'selfBuilt' as const, corpId: sim.fixtures.selfBuilt.corpId, apiBaseUrl: sim.url };
+    kfServer = await startKfServer({ sim, now: () => Date.now() });
+    const jsonData = { connection: 'server' as const, serverUrl: kfServer.url, source: 'acme' };
     const prefix = `/api/datasources/proxy/uid/${UID}`;
     const proxy = createDataProxyHandler({
       jsonData,
-      secureJsonData: { corpSecret: sim.fixtures.selfBuilt.corpSecret },
+      secureJsonData: { serverApiKey: SERVER_API_KEY },
       prefix,
       upstreamRequests,
+      // The person on the data source page, who may edit it (Save & test, the sources list).
+      user: () => ({ role: 'Admin' }),
     });
     const instanceSettings = {
       id: 1,
@@ -83,7 +93,7 @@ describe.skipIf(skipBrowserTests())('in Chromium', () => {
     const html = `<!doctype html><html><head><meta charset="utf-8"></head><body style="background:#111217;color:#ccccdc;font-family:Inter,Helvetica,Arial,sans-serif;margin:16px">
 <div id="config-editor"></div><div id="query-editor"></div>
 <script src="/host.js"></script>
-<script>window.instanceSettings = ${JSON.stringify(instanceSettings)};
+<script>window.instanceSettings = ${JSON.stringify(instanceSettings)}; window.secureJsonFields = { serverApiKey: true };
 window.define = function (deps, factory) { window.pluginExports = factory.apply(null, deps.map(function (d) { return window.grafanaHost.modules[d]; })); };
 window.define.amd = true;</script>
 <script src="/public/plugins/${pluginJson.id}/module.js"></script>
@@ -95,6 +105,7 @@ window.define.amd = true;</script>
       req.on('end', async () => {
         const url = req.url ?? '/';
         const send = (status: number, type: string, body: string) => {
+          served.push(body);
           res.writeHead(status, { 'content-type': type });
           res.end(body);
         };
@@ -108,6 +119,7 @@ window.define.amd = true;</script>
           for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
           const body = chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined;
           const answer = await proxy({ method: req.method ?? 'GET', url, headers, body });
+          proxied.push(answer?.body ?? '');
           return send(answer?.status ?? 502, 'application/json', answer?.body ?? '');
         }
         send(404, 'text/plain', 'not found');
@@ -130,6 +142,7 @@ window.define.amd = true;</script>
   afterAll(async () => {
     await browser?.close();
     if (server) await new Promise((done) => server.close(done));
+    await kfServer?.stop();
     await sim?.close();
   });
 
@@ -169,10 +182,11 @@ window.define.amd = true;</script>
     expect(sessions!.values).toEqual(expected);
     expect(sessions!.displayName).toBe('咨询会话数');
     expect(rate!.unit).toBe('percentunit');
-    // The browser only ever called the data proxy; the secret was added on the server side.
-    expect(browserUrls.every((u) => u.startsWith(`/api/datasources/proxy/uid/${UID}/`))).toBe(true);
-    expect(browserUrls.join(' ')).not.toContain(sim.fixtures.selfBuilt.corpSecret);
-    expect(upstreamRequests.some((r) => r.route === 'cgi-bin/gettoken' && r.url.includes(sim.fixtures.selfBuilt.corpSecret))).toBe(true);
+    // The browser only ever called the server routes of the data proxy; the key was added on the Grafana side.
+    expect(browserUrls.length).toBeGreaterThan(0);
+    expect(browserUrls.every((u) => u.startsWith(`/api/datasources/proxy/uid/${UID}/kf-server/api/v1/`))).toBe(true);
+    expect(upstreamRequests.every((r) => r.url.startsWith(`${kfServer.url}/api/v1/`))).toBe(true);
+    expect(upstreamRequests.some((r) => r.headers.authorization === `Bearer ${SERVER_API_KEY}`)).toBe(true);
   });
 
   test('Save & test answers from the browser', async () => {
@@ -181,11 +195,14 @@ window.define.amd = true;</script>
       message: string;
     };
     expect(answer.status).toBe('success');
-    expect(answer.message).toMatch(/^Connected\. Token OK, 3 customer-service account\(s\)/);
+    expect(answer.message).toMatch(/^Connected to the server\. Source "acme", 3 customer-service account\(s\)/);
   });
 
-  test('the editors render, and the account picker lists the accounts from WeCom', async () => {
-    await expect(page.getByText('The access_token passes through the browser').isVisible()).resolves.toBe(true);
+  test('the editors render: the config editor lists the server sources, the account picker the accounts', async () => {
+    await expect(page.getByText('The browser receives statistics only').isVisible()).resolves.toBe(true);
+    await page.getByRole('combobox', { name: 'Source' }).click();
+    await expect(page.getByText('serviceProvider: component statistics', { exact: false }).isVisible()).resolves.toBe(true);
+    await page.keyboard.press('Escape');
     await page.getByRole('combobox', { name: 'Account' }).click();
     await page.getByText('会员中心', { exact: true }).click();
     const changes = (await page.evaluate(
@@ -194,5 +211,16 @@ window.define.amd = true;</script>
     expect(changes.at(-1)?.openKfid).toBe('wkSIM0003membership');
     // KF_SCREENSHOT=path keeps a picture of the editors (the README's screenshot is made this way).
     if (process.env.KF_SCREENSHOT) await page.screenshot({ path: process.env.KF_SCREENSHOT, fullPage: true });
+  });
+
+  test('nothing the browser received holds a WeCom secret, the canary, the API key or a token WeCom issued', async () => {
+    expect(kfServer.tokens.size).toBeGreaterThan(0);
+    const everything = [...served, await page.content()].join('\n');
+    expect(served.length).toBeGreaterThan(5);
+    for (const secret of kfServer.secrets) expect(everything.includes(secret), secret).toBe(false);
+    for (const token of kfServer.tokens) expect(everything.includes(token), 'a WeCom token').toBe(false);
+    // Nor any token WeCom gave anyone else (a gettoken answer reaching the browser would hold this field).
+    expect(proxied.length).toBeGreaterThan(3);
+    expect(proxied.join('\n')).not.toMatch(/access_token/);
   });
 });

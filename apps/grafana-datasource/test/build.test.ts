@@ -51,21 +51,40 @@ describe('plugin.json in dist', () => {
     // 13.x, the version of @grafana/* this plugin builds against, is covered too (no upper bound).
   });
 
-  test('routes inject the secrets from secureJsonData, server-side', () => {
+  test('routes inject the secrets from secureJsonData, server-side, one exact path and method each', () => {
     const routes = plugin().routes as Array<{
       path: string;
+      method: string;
       url: string;
       urlParams?: Array<{ name: string; content: string }>;
       headers?: Array<{ name: string; content: string }>;
     }>;
     const byPath = new Map(routes.map((r) => [r.path, r]));
-    expect([...byPath.keys()]).toEqual(['cgi-bin/gettoken', 'cgi-bin/kf', 'token-service/authorization', 'token-service/key']);
+    expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET kf-server/api/v1/sources',
+      'GET kf-server/api/v1/accounts',
+      'GET kf-server/api/v1/servicers',
+      'GET kf-server/api/v1/statistics',
+      'GET cgi-bin/gettoken',
+      'POST cgi-bin/kf/get_corp_statistic',
+      'POST cgi-bin/kf/get_servicer_statistic',
+      'POST cgi-bin/kf/get_statistic',
+      'POST cgi-bin/kf/account/list',
+      'GET cgi-bin/kf/servicer/list',
+      'GET token-service/authorization',
+      'GET token-service/key',
+    ]);
     expect(byPath.get('cgi-bin/gettoken')!.urlParams).toContainEqual({ name: 'corpsecret', content: '{{ .SecureJsonData.corpSecret }}' });
     expect(byPath.get('token-service/key')!.headers).toEqual([
       { name: 'X-Token-Service-Key', content: '{{ .SecureJsonData.tokenServiceSecret }}' },
     ]);
+    expect(byPath.get('kf-server/api/v1/statistics')!.headers).toEqual([
+      { name: 'Authorization', content: 'Bearer {{ .SecureJsonData.serverApiKey }}' },
+    ]);
     for (const r of routes)
-      expect(r.url).toMatch(/^(\{\{ if \.JsonData\.apiBaseUrl \}\}.*\{\{ end \}\}\/cgi-bin\/|\{\{ \.JsonData\.tokenServiceUrl \}\}$)/);
+      expect(r.url).toMatch(
+        /^(\{\{ if \.JsonData\.apiBaseUrl \}\}.*\{\{ end \}\}\/cgi-bin\/|\{\{ \.JsonData\.tokenServiceUrl \}\}$|\{\{ if \.JsonData\.serverUrl \}\}\{\{ \.JsonData\.serverUrl \}\}\/api\/v1\/)/,
+      );
     // No route path is a prefix of another one: Grafana takes the first route whose path prefixes the request.
     for (const a of routes) for (const b of routes) if (a !== b) expect(b.path.startsWith(a.path)).toBe(false);
   });

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { useState } from 'react';
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { render, screen, waitFor, within } from '@testing-library/react';
@@ -55,18 +57,19 @@ function renderConfigEditor(initial: Settings) {
 
 describe('ConfigEditor', () => {
   test('says plainly that the access_token passes through the browser', () => {
-    renderConfigEditor(settings());
+    renderConfigEditor(settings({ connection: 'direct' }));
     expect(screen.getByText('The access_token passes through the browser')).toBeTruthy();
     expect(screen.getByText(/document\/path\/91039/)).toBeTruthy();
   });
 
   test('a self-built app stores the corp id in jsonData and the secret in secureJsonData only', async () => {
     const user = userEvent.setup();
-    const { last } = renderConfigEditor(settings());
+    const { last } = renderConfigEditor(settings({ connection: 'direct' }));
     await user.type(screen.getByPlaceholderText('ww...'), 'wwcorp123');
     await user.type(screen.getByPlaceholderText('App Secret'), 's3cret-value');
     expect(last().jsonData.corpId).toBe('wwcorp123');
     expect(last().secureJsonData).toEqual({ corpSecret: 's3cret-value' });
+    expect(last().jsonData.connection).toBe('direct');
     expect(JSON.stringify(last().jsonData)).not.toContain('s3cret-value');
   });
 
@@ -81,7 +84,7 @@ describe('ConfigEditor', () => {
 
   test('token service mode asks for the URL, the header and its secret', async () => {
     const user = userEvent.setup();
-    const { last } = renderConfigEditor(settings());
+    const { last } = renderConfigEditor(settings({ connection: 'direct' }));
     await user.click(screen.getByLabelText('Token service'));
     expect(last().jsonData.authMode).toBe('tokenService');
     expect(screen.queryByPlaceholderText('App Secret')).toBeNull();
@@ -96,9 +99,91 @@ describe('ConfigEditor', () => {
 
   test('an API base URL that is not http(s) is flagged with what is allowed', async () => {
     const user = userEvent.setup();
-    renderConfigEditor(settings());
+    renderConfigEditor(settings({ connection: 'direct' }));
     await user.type(screen.getByPlaceholderText('https://qyapi.weixin.qq.com'), 'qyapi.weixin.qq.com');
     expect(await screen.findByText(/Invalid API base URL: "qyapi.weixin.qq.com"\. Allowed: an http\(s\) URL/)).toBeTruthy();
+  });
+});
+
+describe('ConfigEditor: server mode', () => {
+  let stub: Server;
+  let stubUrl: string;
+  const seenKeys: string[] = [];
+  beforeAll(async () => {
+    // Answers like the server's GET /api/v1/sources, for the source picker.
+    stub = createServer((req, res) => {
+      seenKeys.push(req.headers.authorization ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          sources: [
+            { id: 'acme', type: 'selfBuilt', collect: ['corp', 'servicer'], corps: ['wwacme'] },
+            { id: 'isv', type: 'serviceProvider', collect: ['component'], corps: ['wwone', 'wwtwo'] },
+          ],
+        }),
+      );
+    });
+    await new Promise<void>((done) => stub.listen(0, '127.0.0.1', done));
+    stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    stub.close();
+  });
+
+  test('a new data source starts in server mode and says what the browser receives', async () => {
+    const user = userEvent.setup();
+    const { last } = renderConfigEditor(settings());
+    expect(last().jsonData.connection).toBe('server');
+    expect(screen.getByText('The browser receives statistics only')).toBeTruthy();
+    expect(screen.queryByText('The access_token passes through the browser')).toBeNull();
+    await user.type(screen.getByPlaceholderText('http://127.0.0.1:8787'), 'http://kf-stats.internal:8787/ ');
+    await user.tab();
+    await user.type(screen.getByPlaceholderText('Server API key'), 'read-key-0123456789');
+    expect(last().jsonData.serverUrl).toBe('http://kf-stats.internal:8787');
+    expect(last().secureJsonData).toEqual({ serverApiKey: 'read-key-0123456789' });
+    expect(JSON.stringify(last().jsonData)).not.toContain('read-key');
+  });
+
+  test('a data source saved by version 0.1 (no mode, direct settings) stays in direct mode', () => {
+    const { last } = renderConfigEditor(settings({ authMode: 'selfBuilt', corpId: 'ww1' }, { corpSecret: true }));
+    expect(last().jsonData).toMatchObject({ connection: 'direct', corpId: 'ww1' });
+    expect(screen.getByText('The access_token passes through the browser')).toBeTruthy();
+  });
+
+  test("switching mode drops the other mode's secrets, so its routes have nothing to send", async () => {
+    const user = userEvent.setup();
+    const { last } = renderConfigEditor(settings({ connection: 'direct', corpId: 'ww1' }, { corpSecret: true, tokenServiceSecret: true }));
+    await user.click(screen.getByLabelText('Through the server (recommended)'));
+    expect(last().jsonData.connection).toBe('server');
+    expect(last().secureJsonFields).toMatchObject({ corpSecret: false, tokenServiceSecret: false });
+    expect(last().secureJsonData).toMatchObject({ corpSecret: '', tokenServiceSecret: '' });
+    await user.type(screen.getByPlaceholderText('Server API key'), 'k');
+    await user.click(screen.getByLabelText('Direct to WeCom'));
+    expect(last().jsonData.connection).toBe('direct');
+    expect(last().secureJsonData?.serverApiKey).toBe('');
+  });
+
+  test('a server URL that is not http(s) is flagged with what is allowed', async () => {
+    const user = userEvent.setup();
+    renderConfigEditor(settings({ connection: 'server' }));
+    await user.type(screen.getByPlaceholderText('http://127.0.0.1:8787'), 'kf-stats:8787');
+    expect(await screen.findByText(/Invalid Server URL: "kf-stats:8787"\. Allowed: an http\(s\) URL/)).toBeTruthy();
+  });
+
+  test("the source picker lists the server's sources through the data proxy; an unknown source and a corp are checked", async () => {
+    const user = userEvent.setup();
+    const jsonData = { connection: 'server' as const, serverUrl: stubUrl, source: 'nope' };
+    const host = startGrafanaHost({ jsonData, secureJsonData: { serverApiKey: 'stub-key-0123456789' }, user: { role: 'Admin' } });
+    const { last } = renderConfigEditor(settings(jsonData, { serverApiKey: true }));
+    expect(await screen.findByText('Source "nope" is not configured on the server; allowed: acme, isv')).toBeTruthy();
+    expect(seenKeys.at(-1)).toBe('Bearer stub-key-0123456789');
+    expect(host.browserRequests.map((r) => r.url)).toEqual(['/api/datasources/proxy/uid/kfstats-test/kf-server/api/v1/sources']);
+    await user.click(screen.getByRole('combobox', { name: 'Source' }));
+    await user.click(await screen.findByText('isv'));
+    expect(last().jsonData.source).toBe('isv');
+    // A provider source with two corps asks which one.
+    await user.type(await screen.findByPlaceholderText('ww...'), 'wwthree');
+    expect(await screen.findByText('Corp ID "wwthree" is not a corp of source "isv"; allowed: wwone, wwtwo')).toBeTruthy();
   });
 });
 

@@ -24,12 +24,14 @@ import {
   pluginJson,
   type BrowserRequest,
   type DataSourceSettingsForProxy,
+  type GrafanaUser,
+  type ProxyAnswer,
   type UpstreamRequest,
 } from './data-proxy';
 
 export { pluginJson, renderGoTemplate } from './data-proxy';
-export type { BrowserRequest, UpstreamRequest } from './data-proxy';
-export type GrafanaHostOptions = DataSourceSettingsForProxy;
+export type { BrowserRequest, GrafanaUser, ProxyAnswer, UpstreamRequest } from './data-proxy';
+export type GrafanaHostOptions = DataSourceSettingsForProxy & { user?: GrafanaUser };
 
 export interface GrafanaHost {
   datasource: DataSource;
@@ -38,11 +40,29 @@ export interface GrafanaHost {
   browserRequests: BrowserRequest[];
   /** Every request the data proxy forwarded (with the secrets it added). */
   upstreamRequests: UpstreamRequest[];
+  /** Every answer the browser received from Grafana, in order. */
+  browserResponses: ProxyAnswer[];
+  /** The signed-in user (change it between calls: a Viewer by default). */
+  user: GrafanaUser;
+  /** Send one request from the browser, as any script on the page could. */
+  send(method: string, path: string, body?: string): Promise<ProxyAnswer>;
   variables: Record<string, string | string[]>;
 }
 
 function createBackendSrv(host: GrafanaHost, options: GrafanaHostOptions): BackendSrv {
-  const handle = createDataProxyHandler({ ...options, prefix: host.instanceSettings.url!, upstreamRequests: host.upstreamRequests });
+  const handle = createDataProxyHandler({
+    ...options,
+    prefix: host.instanceSettings.url!,
+    upstreamRequests: host.upstreamRequests,
+    user: () => host.user,
+  });
+  host.send = async (method, path, body) => {
+    const browserRequest = { method, url: `${host.instanceSettings.url}/${path.replace(/^\//, '')}`, headers: {}, body };
+    host.browserRequests.push(browserRequest);
+    const answer = (await handle(browserRequest))!;
+    host.browserResponses.push(answer);
+    return answer;
+  };
   const notUsed = () => {
     throw new Error('not used by this plugin');
   };
@@ -56,6 +76,7 @@ function createBackendSrv(host: GrafanaHost, options: GrafanaHostOptions): Backe
       handle(browserRequest, controller.signal)
         .then((answer) => {
           if (!answer) return;
+          host.browserResponses.push(answer);
           if (answer.status >= 200 && answer.status < 300) {
             subscriber.next({
               status: answer.status,
@@ -130,7 +151,14 @@ export function startGrafanaHost(options: GrafanaHostOptions): GrafanaHost {
     meta: { id: pluginJson.id } as DataSourceInstanceSettings['meta'],
     readOnly: false,
   } as DataSourceInstanceSettings<KfStatsOptions>;
-  const host = { instanceSettings, browserRequests: [], upstreamRequests: [], variables: {} } as unknown as GrafanaHost;
+  const host = {
+    instanceSettings,
+    browserRequests: [],
+    upstreamRequests: [],
+    browserResponses: [],
+    variables: {},
+    user: options.user ?? { role: 'Viewer' },
+  } as unknown as GrafanaHost;
   setBackendSrv(createBackendSrv(host, options));
   setTemplateSrv(createTemplateSrv(host));
   host.datasource = new DataSource(instanceSettings);

@@ -1,8 +1,17 @@
-import type { ChangeEvent } from 'react';
-import type { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { Alert, InlineField, Input, RadioButtonGroup, SecretInput, Stack } from '@grafana/ui';
+import { useEffect, useState, type ChangeEvent } from 'react';
+import type { DataSourcePluginOptionsEditorProps, SelectableValue } from '@grafana/data';
+import { Alert, Button, InlineField, Input, RadioButtonGroup, SecretInput, Select, Stack } from '@grafana/ui';
 import { DEFAULTS, validateBaseUrl, ValidationError } from '@wecom-kf-stats/core';
-import type { AuthMode, KfStatsOptions, KfStatsSecureJsonData, TokenServiceHeader } from '../types';
+import { describeError } from '../messages';
+import { createServerClient, type ServerSource } from '../server-client';
+import {
+  connectionOf,
+  type AuthMode,
+  type ConnectionMode,
+  type KfStatsOptions,
+  type KfStatsSecureJsonData,
+  type TokenServiceHeader,
+} from '../types';
 
 type Props = DataSourcePluginOptionsEditorProps<KfStatsOptions, KfStatsSecureJsonData>;
 
@@ -15,13 +24,22 @@ const TOKEN_HEADERS: Array<{ label: string; value: TokenServiceHeader }> = [
   { label: 'Authorization', value: 'Authorization' },
 ];
 
+const CONNECTIONS: Array<{ label: string; value: ConnectionMode; description: string }> = [
+  {
+    label: 'Through the server (recommended)',
+    value: 'server',
+    description: 'The wecom-kf-stats server calls WeCom; the browser never receives a WeCom token',
+  },
+  { label: 'Direct to WeCom', value: 'direct', description: "Grafana's data proxy calls WeCom; the access_token reaches the browser" },
+];
+
 const LABEL_WIDTH = 22;
 
 /** Core's own rule for a base URL; the message names what is allowed. */
-function baseUrlProblem(value: string | undefined): string | undefined {
+function baseUrlProblem(value: string | undefined, field = 'API base URL'): string | undefined {
   if (!value) return undefined;
   try {
-    validateBaseUrl(value, 'API base URL');
+    validateBaseUrl(value, field);
     return undefined;
   } catch (error) {
     if (error instanceof ValidationError) return error.message;
@@ -33,7 +51,14 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const jsonData = options.jsonData ?? {};
   const secureJsonFields = options.secureJsonFields ?? {};
   const secureJsonData = (options.secureJsonData ?? {}) as KfStatsSecureJsonData;
+  const connection = connectionOf(jsonData);
   const authMode: AuthMode = jsonData.authMode ?? 'selfBuilt';
+
+  // Saved settings say their mode: a data source of version 0.1 stays direct, a new one starts in server mode.
+  useEffect(() => {
+    if (!options.jsonData?.connection) onOptionsChange({ ...options, jsonData: { ...jsonData, connection } });
+    // Once, on opening the page.
+  }, []);
 
   const setJson = (patch: Partial<KfStatsOptions>) => onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
   const setSecret = (key: keyof KfStatsSecureJsonData, value: string) =>
@@ -44,26 +69,44 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       secureJsonFields: { ...secureJsonFields, [key]: false },
       secureJsonData: { ...secureJsonData, [key]: '' },
     });
-  const text = (key: 'corpId' | 'apiBaseUrl' | 'tokenServiceUrl') => (event: ChangeEvent<HTMLInputElement>) =>
-    setJson({ [key]: event.target.value });
-  // On leaving a field: no spaces, and no trailing slash (it would double the one the routes add).
-  const tidy = (key: 'corpId' | 'apiBaseUrl' | 'tokenServiceUrl') => () => {
+  type TextKey = 'corpId' | 'apiBaseUrl' | 'tokenServiceUrl' | 'serverUrl' | 'source' | 'serverCorpId';
+  const text = (key: TextKey) => (event: ChangeEvent<HTMLInputElement>) => setJson({ [key]: event.target.value });
+  // On leaving a field: no spaces, and no trailing slash on URLs (it would double the one the routes add).
+  const tidy = (key: TextKey) => () => {
     const value = jsonData[key];
     const trimmed = value?.trim();
-    const tidied = key === 'corpId' ? trimmed : trimmed?.replace(/\/+$/, '');
+    const tidied = key === 'apiBaseUrl' || key === 'tokenServiceUrl' || key === 'serverUrl' ? trimmed?.replace(/\/+$/, '') : trimmed;
     if (tidied !== value) setJson({ [key]: tidied });
+  };
+  // A mode's secrets go when the other mode is chosen: the routes of the mode left behind must find nothing to send.
+  const switchConnection = (next: ConnectionMode) => {
+    const drop: Array<keyof KfStatsSecureJsonData> = next === 'server' ? ['corpSecret', 'tokenServiceSecret'] : ['serverApiKey'];
+    const fields = { ...secureJsonFields };
+    const secrets = { ...secureJsonData };
+    for (const key of drop) {
+      if (fields[key] || secrets[key]) {
+        fields[key] = false;
+        secrets[key] = '';
+      }
+    }
+    onOptionsChange({ ...options, jsonData: { ...jsonData, connection: next }, secureJsonFields: fields, secureJsonData: secrets });
   };
   const baseUrlError = baseUrlProblem(jsonData.apiBaseUrl);
   const tokenServiceUrlError = authMode === 'tokenService' ? baseUrlProblem(jsonData.tokenServiceUrl) : undefined;
 
-  return (
-    <Stack direction="column" gap={1}>
+  // Direct mode's fields (a render function, not a component: the inputs keep their focus).
+  const directSettings = () => (
+    <>
       <Alert severity="warning" title="The access_token passes through the browser">
         Secrets (the app Secret, the token service secret) stay encrypted on the Grafana server: Grafana&apos;s data proxy adds them to the
         token call. The short-lived access_token that comes back (valid up to 2 hours) does reach the browser of everyone who views these
-        panels, because this plugin has no backend. WeCom advises against handing access tokens to browsers
-        (developer.work.weixin.qq.com/document/path/91039): use an app that may only read customer-service statistics, and limit who can
-        query this data source.
+        panels, because this plugin has no backend: any viewer can read it in the browser&apos;s developer tools, and until it expires it
+        works for any WeCom API the app may call from an address on the app&apos;s trusted IP list (the Grafana server&apos;s, for one).
+        Through this data source a viewer can call only the six WeCom paths the plugin needs (gettoken, the three statistics, the account
+        and servicer lists), each with its one method; other customer-service APIs (sending or reading messages, deleting accounts) are
+        refused by Grafana. WeCom advises against handing access tokens to browsers (developer.work.weixin.qq.com/document/path/91039).
+        Server mode is safer: the browser then receives statistics only. In direct mode, use an app that may only read customer-service
+        statistics, and limit who can query this data source.
       </Alert>
 
       <InlineField label="Authentication" labelWidth={LABEL_WIDTH}>
@@ -156,6 +199,160 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           onBlur={tidy('apiBaseUrl')}
         />
       </InlineField>
+    </>
+  );
+
+  return (
+    <Stack direction="column" gap={1}>
+      <InlineField label="Connection" labelWidth={LABEL_WIDTH}>
+        <RadioButtonGroup<ConnectionMode> options={CONNECTIONS} value={connection} onChange={switchConnection} />
+      </InlineField>
+      {connection === 'server' ? (
+        <ServerSettings options={options} setJson={setJson} setSecret={setSecret} resetSecret={resetSecret} text={text} tidy={tidy} />
+      ) : (
+        directSettings()
+      )}
     </Stack>
+  );
+}
+
+interface ServerSettingsProps {
+  options: Props['options'];
+  setJson: (patch: Partial<KfStatsOptions>) => void;
+  setSecret: (key: keyof KfStatsSecureJsonData, value: string) => void;
+  resetSecret: (key: keyof KfStatsSecureJsonData) => void;
+  text: (key: 'serverUrl' | 'source' | 'serverCorpId') => (event: ChangeEvent<HTMLInputElement>) => void;
+  tidy: (key: 'serverUrl' | 'source' | 'serverCorpId') => () => void;
+}
+
+/** Server mode: the server's URL, its API key (secureJsonData) and the source to show. */
+function ServerSettings({ options, setJson, setSecret, resetSecret, text, tidy }: ServerSettingsProps) {
+  const jsonData = options.jsonData ?? {};
+  const secureJsonFields = options.secureJsonFields ?? {};
+  const secureJsonData = (options.secureJsonData ?? {}) as KfStatsSecureJsonData;
+  const [sources, setSources] = useState<ServerSource[] | undefined>();
+  const [sourcesError, setSourcesError] = useState<string | undefined>();
+  const serverUrlError = jsonData.serverUrl ? baseUrlProblem(jsonData.serverUrl, 'Server URL') : undefined;
+  const picked = sources?.find((s) => s.id === jsonData.source);
+  const sourceError =
+    sources && jsonData.source && !picked
+      ? `Source "${jsonData.source}" is not configured on the server; allowed: ${sources.map((s) => s.id).join(', ') || 'none'}`
+      : undefined;
+  const corpError =
+    picked && picked.corps.length > 1 && jsonData.serverCorpId && !picked.corps.includes(jsonData.serverCorpId)
+      ? `Corp ID "${jsonData.serverCorpId}" is not a corp of source "${picked.id}"; allowed: ${picked.corps.join(', ')}`
+      : undefined;
+
+  // The sources list comes through Grafana's data proxy, with the saved URL and key: it loads once they are saved.
+  const loadSources = () => {
+    if (!options.uid) return;
+    setSourcesError(undefined);
+    createServerClient(`/api/datasources/proxy/uid/${options.uid}`, jsonData)
+      .listSources()
+      .then(setSources)
+      .catch((error) =>
+        setSourcesError(
+          `Could not list the server's sources (save the URL and key first: the list comes with the saved settings). ${describeError(error)}`,
+        ),
+      );
+  };
+  useEffect(() => {
+    if (jsonData.serverUrl && secureJsonFields.serverApiKey) loadSources();
+    // On opening the page with saved settings.
+  }, []);
+
+  const sourceOptions: Array<SelectableValue<string>> = (sources ?? []).map((s) => ({
+    label: s.id,
+    value: s.id,
+    description: `${s.type}: ${s.collect.join(', ')} statistics; corp${s.corps.length > 1 ? 's' : ''} ${s.corps.join(', ')}`,
+  }));
+  if (jsonData.source && !sourceOptions.some((o) => o.value === jsonData.source))
+    sourceOptions.push({ label: jsonData.source, value: jsonData.source });
+
+  return (
+    <>
+      <Alert severity="info" title="The browser receives statistics only">
+        Grafana&apos;s data proxy adds the server&apos;s API key on the Grafana server; the wecom-kf-stats server calls WeCom with the app
+        secrets it keeps, and archives every day it collects. A viewer of these panels sees the statistics, the account and servicer lists
+        of the source, and the server&apos;s URL; never a WeCom secret or access_token, and never the API key. Ranges reach as far back as
+        the server&apos;s archive. Give Grafana an ordinary read key of the server (one of its apiKeysEnv keys), never a key allowed to
+        fetch tokens.
+      </Alert>
+      <InlineField
+        label="Server URL"
+        labelWidth={LABEL_WIDTH}
+        tooltip="The wecom-kf-stats server as the Grafana server reaches it, e.g. http://127.0.0.1:8787"
+        invalid={Boolean(serverUrlError)}
+        error={serverUrlError}
+        required
+      >
+        <Input
+          id="config-server-url"
+          width={40}
+          value={jsonData.serverUrl ?? ''}
+          placeholder="http://127.0.0.1:8787"
+          onChange={text('serverUrl')}
+          onBlur={tidy('serverUrl')}
+        />
+      </InlineField>
+      <InlineField label="API key" labelWidth={LABEL_WIDTH} tooltip="An ordinary read key of the server (stored encrypted)" required>
+        <SecretInput
+          id="config-server-api-key"
+          width={40}
+          isConfigured={Boolean(secureJsonFields.serverApiKey)}
+          value={secureJsonData.serverApiKey ?? ''}
+          placeholder="Server API key"
+          onChange={(event: ChangeEvent<HTMLInputElement>) => setSecret('serverApiKey', event.target.value)}
+          onReset={() => resetSecret('serverApiKey')}
+        />
+      </InlineField>
+      <Stack direction="row" gap={1}>
+        <InlineField
+          label="Source"
+          labelWidth={LABEL_WIDTH}
+          tooltip="The source id of the server's config whose statistics this data source shows"
+          invalid={Boolean(sourceError)}
+          error={sourceError}
+          required
+        >
+          <Select<string>
+            inputId="config-source"
+            aria-label="Source"
+            width={40}
+            allowCustomValue
+            placeholder="Pick or type a source id"
+            options={sourceOptions}
+            value={jsonData.source ?? null}
+            onChange={(v) => setJson({ source: v?.value?.trim() || undefined })}
+          />
+        </InlineField>
+        <Button variant="secondary" icon="sync" onClick={loadSources} disabled={!options.uid}>
+          Load sources
+        </Button>
+      </Stack>
+      {(picked?.corps.length ?? 0) > 1 || jsonData.serverCorpId ? (
+        <InlineField
+          label="Corp ID"
+          labelWidth={LABEL_WIDTH}
+          tooltip="A service provider's source serves several corps: the authorized corp to show"
+          invalid={Boolean(corpError)}
+          error={corpError}
+        >
+          <Input
+            id="config-server-corp-id"
+            width={40}
+            value={jsonData.serverCorpId ?? ''}
+            placeholder="ww..."
+            onChange={text('serverCorpId')}
+            onBlur={tidy('serverCorpId')}
+          />
+        </InlineField>
+      ) : null}
+      {sourcesError && (
+        <Alert severity="error" title="Sources" onRemove={() => setSourcesError(undefined)}>
+          {sourcesError}
+        </Alert>
+      )}
+    </>
   );
 }

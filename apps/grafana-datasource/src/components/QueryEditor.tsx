@@ -206,7 +206,11 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
         </InlineField>
       </Stack>
       {loadError && (
-        <Alert severity="error" title="WeCom" onRemove={() => setLoadError(undefined)}>
+        <Alert
+          severity="error"
+          title={datasource.connection === 'server' ? 'wecom-kf-stats server' : 'WeCom'}
+          onRemove={() => setLoadError(undefined)}
+        >
           {loadError}
         </Alert>
       )}

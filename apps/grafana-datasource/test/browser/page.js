@@ -100,7 +100,7 @@
   ReactDOMClient.createRoot(document.getElementById('query-editor')).render(React.createElement(Panel));
   ReactDOMClient.createRoot(document.getElementById('config-editor')).render(
     React.createElement(plugin.components.ConfigEditor, {
-      options: { ...settings, jsonData: settings.jsonData, secureJsonFields: { corpSecret: true } },
+      options: { ...settings, jsonData: settings.jsonData, secureJsonFields: window.secureJsonFields || {} },
       onOptionsChange: () => {},
     }),
   );

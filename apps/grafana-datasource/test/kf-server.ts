@@ -1,0 +1,207 @@
+/**
+ * A real wecom-kf-stats server process for the server-mode tests, as the server's own tests run
+ * it: a config file in a temp folder (secrets only by environment variable name), the embedded
+ * store in that folder, and WeCom played by the simulator on 127.0.0.1. Between the server and the
+ * simulator sits a small recorder that forwards every call unchanged and keeps every access token
+ * and suite token WeCom handed out, so a test can check that none of them reaches the browser.
+ *
+ * `archiveDaysAgo` first runs `collect` on a clock that many days in the past (the simulator's clock
+ * must be moved with it: `setSimulatorOffset`), so the archive holds days WeCom no longer serves.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Simulator } from '@wecom-kf-stats/simulator';
+
+const require = createRequire(import.meta.url);
+const SERVER_BIN = join(dirname(require.resolve('@wecom-kf-stats/server/package.json')), 'bin', 'wecom-kf-stats-server.js');
+/** test-utils' clock preload (its pinnedClockEnv builds a file URL, which jsdom's URL class cannot give Node). */
+const PIN_CLOCK = join(dirname(require.resolve('@wecom-kf-stats/test-utils')), 'pin-clock.js');
+
+/** The environment that makes a child process's Date start at `nowMs` and move on with real time. */
+function pinnedClockEnv(nowMs: number): Record<string, string> {
+  return { NODE_OPTIONS: `--import=${PIN_CLOCK}`, KF_STATS_TEST_NOW: String(nowMs) };
+}
+
+/** The server's read key given to Grafana, and a second key (both ordinary read keys). */
+export const SERVER_API_KEY = 'grafana-read-key-5b1e0c7d9a';
+/** A key of the server's tokenApiKeysEnv: it may take access tokens. Grafana never gets it. */
+export const SERVER_TOKEN_KEY = 'token-service-key-7e2f9c1a04';
+/** A canary: the suite_ticket of the provider source. It opens doors on the simulator only. */
+export const CANARY_SUITE_TICKET = 'canary-suite-ticket-9d4e2a71c3';
+export const DAY_MS = 86_400_000;
+
+/** GET a path of the server directly (not through Grafana), with a key. */
+export function serverGet(url: string, key: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { authorization: `Bearer ${key}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface KfServer {
+  /** The server's origin, e.g. http://127.0.0.1:40123. */
+  url: string;
+  /** Every access_token and suite_access_token the simulator gave the server. */
+  tokens: Set<string>;
+  /** Every secret the server holds: none may reach a browser. */
+  secrets: string[];
+  stop(): Promise<void>;
+  readonly stderr: string;
+}
+
+/** Forwards to the simulator and keeps the tokens in its answers. */
+async function startRecorder(simUrl: string, tokens: Set<string>): Promise<Server> {
+  const target = new URL(simUrl);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const upstream = request(
+        { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          const body: Buffer[] = [];
+          answer.on('data', (c: Buffer) => body.push(c));
+          answer.on('end', () => {
+            const text = Buffer.concat(body).toString('utf8');
+            for (const m of text.matchAll(/"(?:access_token|suite_access_token)"\s*:\s*"([^"]+)"/g)) tokens.add(m[1]!);
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(text);
+          });
+        },
+      );
+      upstream.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return server;
+}
+
+function runServer(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [SERVER_BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c) => (output += String(c)));
+  child.stderr!.on('data', (c) => (output += String(c)));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, output: () => output, exited };
+}
+
+export interface StartOptions {
+  sim: Simulator;
+  /** The simulator's clock, in epoch ms (before any offset is set). */
+  now: () => number;
+  /** Collect first on a clock this many days in the past (the simulator's clock moved by setSimulatorOffset). */
+  archiveDaysAgo?: number;
+  setSimulatorOffset?: (ms: number) => void;
+}
+
+export async function startKfServer(options: StartOptions): Promise<KfServer> {
+  const { sim } = options;
+  const tokens = new Set<string>();
+  const recorder = await startRecorder(sim.url, tokens);
+  const recorderUrl = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'kf-grafana-server-'));
+  const { selfBuilt, suite } = sim.fixtures;
+  sim.addSuiteTicket(CANARY_SUITE_TICKET);
+  const env = {
+    ACME_CORP_SECRET: selfBuilt.corpSecret,
+    ISV_SUITE_SECRET: suite.suiteSecret,
+    ISV_SUITE_TICKET: CANARY_SUITE_TICKET,
+    ISV_PERMANENT_CODE: suite.permanentCode,
+    KF_STATS_API_KEYS: `${SERVER_API_KEY},another-read-key-0123456789`,
+    KF_STATS_TOKEN_KEYS: SERVER_TOKEN_KEY,
+  };
+  const config = (sources: unknown[]) => ({
+    store: './data',
+    listen: { host: '127.0.0.1', port: 0 },
+    apiKeysEnv: 'KF_STATS_API_KEYS',
+    tokenApiKeysEnv: 'KF_STATS_TOKEN_KEYS',
+    baseUrl: recorderUrl,
+    logLevel: 'warn',
+    schedule: { runOnStart: false },
+    sources,
+  });
+  const acme = (accounts?: string[]) => ({
+    id: 'acme',
+    collect: ['corp', 'servicer'],
+    ...(accounts ? { accounts } : {}),
+    auth: { type: 'selfBuilt', corpId: selfBuilt.corpId, corpSecretEnv: 'ACME_CORP_SECRET' },
+  });
+  const isv = {
+    id: 'isv',
+    collect: ['component'],
+    auth: {
+      type: 'serviceProvider',
+      suiteId: suite.suiteId,
+      suiteSecretEnv: 'ISV_SUITE_SECRET',
+      suiteTicketEnv: 'ISV_SUITE_TICKET',
+      corps: [{ authCorpId: suite.authCorpId, permanentCodeEnv: 'ISV_PERMANENT_CODE' }],
+    },
+  };
+  const configFile = join(dir, 'kf-stats.config.json');
+  const cleanup = () => {
+    recorder.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    if (options.archiveDaysAgo) {
+      // An archive made long ago: one account's series, collected when these days were in WeCom's window.
+      writeFileSync(configFile, JSON.stringify(config([acme(['wkSIM0001presales'])])));
+      const offset = -options.archiveDaysAgo * DAY_MS;
+      const then = options.now() + offset;
+      options.setSimulatorOffset?.(offset);
+      const collect = runServer(['collect', '--config', configFile], { ...env, ...pinnedClockEnv(then) });
+      const code = await collect.exited;
+      options.setSimulatorOffset?.(0);
+      if (code !== 0) throw new Error(`collect exited ${code}: ${collect.output()}`);
+    }
+    writeFileSync(configFile, JSON.stringify(config([acme(), isv])));
+    const serve = runServer(['serve', '--config', configFile], { ...env, ...pinnedClockEnv(options.now()) });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the server did not start: ${serve.output()}`)), 30_000);
+      serve.child.stdout!.on('data', () => {
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output());
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      void serve.exited.then((code) => reject(new Error(`the server exited (${code}): ${serve.output()}`)));
+    });
+    return {
+      url,
+      tokens,
+      secrets: [selfBuilt.corpSecret, suite.suiteSecret, suite.permanentCode, CANARY_SUITE_TICKET, SERVER_API_KEY, SERVER_TOKEN_KEY],
+      get stderr() {
+        return serve.output();
+      },
+      async stop() {
+        serve.child.kill('SIGTERM');
+        await serve.exited;
+        cleanup();
+      },
+    };
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+}
