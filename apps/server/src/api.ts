@@ -188,13 +188,24 @@ function parseDay(value: string, field: 'from' | 'to', nowMs: number): ChinaDay 
   return day;
 }
 
+/**
+ * The client of a corp, taking in authorizations another replica received since this one last
+ * looked (one look at the store when the corp is not known here yet).
+ */
+async function corpClient(options: Pick<ApiOptions, 'clients' | 'providers'>, sourceId: string, corpId: string) {
+  const known = options.clients.find(sourceId, corpId)[0];
+  if (known) return known;
+  await options.providers.sync(options.clients);
+  return options.clients.find(sourceId, corpId)[0];
+}
+
 /** Archive first; in-window days it lacks are fetched live and stored; the rest named in a warning. */
 async function statisticsFor(
   options: ApiOptions,
   request: SeriesRequest,
   inflight: Map<string, Promise<StatisticsDay[]>>,
 ): Promise<{ days: StatisticsDay[]; warnings: SeriesRequest['warnings'] }> {
-  const { store, clients, now } = options;
+  const { store, now } = options;
   const { series, from, to } = request;
   const warnings = [...request.warnings];
   const byDate = new Map<ChinaDay, StatisticsDay>();
@@ -209,7 +220,7 @@ async function statisticsFor(
   );
   // Days a warning names already, kept out of the NOT_ARCHIVED one.
   const lost = new Set<ChinaDay>();
-  const corp = clients.find(series.source, series.corpId)[0];
+  const corp = live.length > 0 ? await corpClient(options, series.source, series.corpId) : undefined;
   if (live.length > 0 && !corp) {
     // The corp cancelled its authorization: its archive stays, but WeCom is no longer asked.
     warnings.push({
@@ -359,6 +370,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     let rows = await store.listAccounts(source.id, corpId);
     if (rows.length === 0) {
       // Not discovered yet: ask WeCom and remember the answer.
+      if (corpId !== undefined) await corpClient(options, source.id, corpId);
       for (const corp of clients.find(source.id, corpId)) {
         const listed = await corp.client.listAccounts();
         await store.saveAccounts(
@@ -380,7 +392,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const openKfid = query.open_kfid;
     if (!openKfid) throw new ParameterError('open_kfid', 'required: a customer-service account id ("wk...")');
     let rows = await store.listServicers(source.id, openKfid, corpId);
-    const corp = clients.find(source.id, corpId)[0];
+    const corp = rows.length === 0 ? await corpClient(options, source.id, corpId) : undefined;
     if (rows.length === 0 && corp) {
       const listed = await corp.client.listServicers(openKfid);
       const servicers = listed.map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null })).filter((s) => s.userid);
@@ -438,7 +450,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     );
     const source = findSource(config, { ...query, source: request.params.source });
     const corpId = await pickCorp(providers, source, query);
-    const corp = clients.find(source.id, corpId)[0];
+    // The store says whether the corp still authorizes the suite, whichever replica heard it.
+    const state = (await providers.corpsOf(source.id, configuredCorps(source))).find((c) => c.corpId === corpId)?.state;
+    if (state === 'cancelled') await providers.sync(clients);
+    const corp = state === 'cancelled' ? undefined : await corpClient(options, source.id, corpId);
     if (!corp) throw new ParameterError('corpid', `corp ${corpId} no longer authorizes source "${source.id}": no token can be had for it`);
     await corp.client.checkAuth(options.signal ? { signal: options.signal } : {});
     const stored = await store.tokens.get(corp.client.authKey);

@@ -222,12 +222,15 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
   }
 
   // 1. Discovery, corps in parallel; a corp that cannot be listed is one failure and the rest go on.
-  const found: SeriesKey[][] = clients.corps.map(() => []);
+  // The run works on the corps of its start: an authorization that arrives or ends meanwhile is
+  // taken in by the next run.
+  const corps = [...clients.corps];
+  const found: SeriesKey[][] = corps.map(() => []);
   let nextCorp = 0;
   const discoverer = async () => {
-    while (nextCorp < clients.corps.length && !signal?.aborted) {
+    while (nextCorp < corps.length && !signal?.aborted) {
       const index = nextCorp++;
-      const corp = clients.corps[index]!;
+      const corp = corps[index]!;
       try {
         found[index] = await discoverSeries(config, store, corp, now, owner, options.pollMs ?? 500, signal);
         seriesBySource.set(corp.sourceId, (seriesBySource.get(corp.sourceId) ?? 0) + found[index]!.length);
@@ -241,7 +244,8 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
   await Promise.all(Array.from({ length: config.concurrency }, discoverer));
   const allSeries = found.flat();
   const ids = await store.registerSeries(allSeries);
-  const clientOf = (s: SeriesKey) => clients.find(s.source, s.corpId)[0]!;
+  const byCorp = new Map(corps.map((c) => [`${c.sourceId}\u0000${c.corpId}`, c]));
+  const clientOf = (s: SeriesKey) => byCorp.get(`${s.source}\u0000${s.corpId}`)!;
 
   // 2. Work through leased series until none is left that this process has not seen done.
   const pending = new Set(ids);

@@ -221,6 +221,14 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     await runtime.close();
     return 1;
   }
+  // Authorizations another replica received reach this one within a minute (the API also looks
+  // at once for a corp it does not know yet).
+  const authorizationSync = runtime.providers.list.some((p) => p.callback)
+    ? setInterval(() => {
+        runtime.providers.sync(runtime.clients).catch((error: Error) => logger.warn(`taking in authorizations failed: ${error.message}`));
+      }, 60_000)
+    : undefined;
+  authorizationSync?.unref();
   const schedule = scheduleDaily(config.schedule.dailyAt, now, runLogged);
   logger.info(`next collection at ${new Date(schedule.nextAt).toISOString()} (${config.schedule.dailyAt} China time)`);
   if (config.schedule.runOnStart) void runLogged();
@@ -231,6 +239,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   });
   logger.info('shutting down: finishing the API, releasing leases');
   schedule.stop();
+  clearInterval(authorizationSync);
   await app.close();
   await running;
   await runtime.close();

@@ -42,7 +42,10 @@ export function wireServer(options: WiringOptions): Wiring {
     now,
     (options.providers?.providers ?? []).filter((p) => p.callback).map((p) => ({ sourceId: p.sourceId, suiteId: p.suiteId })),
   );
-  const providers = createProviders(options.providers?.providers ?? [], store, options.providers?.storeKey, now);
+  const providers = createProviders(options.providers?.providers ?? [], store, options.providers?.storeKey, now, {
+    info: (m) => logger.info(m),
+    warn: (m) => logger.warn(m),
+  });
   const clients = createWecomClients({
     config,
     credentials,

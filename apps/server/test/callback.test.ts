@@ -447,3 +447,106 @@ describe('tickets pushed on the clock', () => {
     }
   }, 60_000);
 });
+
+describe('two replicas on one store', () => {
+  it('the other replica serves a corp authorized through this one at once, and stops at once when it cancels', async () => {
+    const other = createRuntime(configFor(sim), envFor(sim), store, now, 'replica-b');
+    const otherApp = await buildApi(apiParts(other, store));
+    const otherBase = await otherApp.listen({ host: '127.0.0.1', port: 0 });
+    const tokenOf = async (corpId: string) => {
+      const response = await fetch(`${otherBase}/api/v1/sources/isv/token?corpid=${corpId}`, {
+        headers: { authorization: `Bearer ${TOKEN_KEY}` },
+      });
+      return { status: response.status, body: (await response.json()) as Json };
+    };
+    try {
+      await other.providers.sync(other.clients);
+      const joined = await sim.provider.authorize({ corpName: 'Joined via replica A' });
+      expect(joined.ok).toBe(true);
+      expect(other.clients.find('isv', joined.authCorpId)).toEqual([]);
+      expect((await tokenOf(joined.authCorpId)).status).toBe(200);
+      const statistics = await fetch(`${otherBase}/api/v1/statistics?source=isv&corpid=${joined.authCorpId}&endpoint=component&last=3`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      expect(((await statistics.json()) as Json).days).toHaveLength(3);
+
+      expect((await sim.provider.cancelAuth(joined.authCorpId)).ok).toBe(true);
+      // Replica B still holds a client for the corp, but the store says it left.
+      expect(other.clients.find('isv', joined.authCorpId)).toHaveLength(1);
+      const refused = await tokenOf(joined.authCorpId);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.message).toMatch(/no longer authorizes/);
+      expect(other.clients.find('isv', joined.authCorpId)).toEqual([]);
+    } finally {
+      await otherApp.close();
+      await other.close();
+    }
+  });
+});
+
+describe('rows and tickets the server cannot use', () => {
+  it('skips an authorization whose permanent code does not open, and takes in the others', async () => {
+    await store.saveAuthorization(
+      { source: 'isv', corpId: 'wwrestoredelsewhere', corpName: null, permanentCodeSealed: 'v1.AAAA.BBBB.CCCC', wecomTime: 1 },
+      now(),
+    );
+    const fresh = createRuntime(configFor(sim), envFor(sim), store, now, 'replica-c');
+    try {
+      const { added } = await fresh.providers.sync(fresh.clients);
+      expect(added).toBeGreaterThan(0);
+      expect(fresh.clients.find('isv', 'wwrestoredelsewhere')).toEqual([]);
+      expect(fresh.logs.text()).toMatch(/corp wwrestoredelsewhere of source isv is skipped: a sealed value in the store does not open/);
+    } finally {
+      await fresh.close();
+      await store.query(`DELETE FROM kf_authorizations WHERE corp_id = 'wwrestoredelsewhere'`);
+    }
+  });
+
+  it('prefers a pasted ticket to a stored one older than 30 minutes, and the stored one while it lives', async () => {
+    const suiteId = sim.fixtures.suite.suiteId;
+    const stored = await rt.providers.suiteTicket(suiteId, undefined);
+    expect(await rt.providers.suiteTicket(suiteId, 'pasted-ticket-0001')).toBe(stored);
+    const later = () => now() + 31 * 60_000;
+    const { createProviders } = await import('../src/callback/provider.js');
+    const { resolveProviders, parseConfig } = await import('../src/config.js');
+    const secrets = resolveProviders(parseConfig(configFor(sim)), envFor(sim));
+    const afterwards = createProviders(secrets.providers, store, secrets.storeKey, later);
+    expect(await afterwards.suiteTicket(suiteId, 'pasted-ticket-0001')).toBe('pasted-ticket-0001');
+    expect(await afterwards.suiteTicket(suiteId, undefined)).toBe(stored);
+  });
+});
+
+describe('events the statistics server does not use', () => {
+  const post = async (message: string) => {
+    const encrypted = wecom.encrypt(AES_KEY, message, sim.fixtures.suite.suiteId);
+    const timestamp = String(Math.floor(now() / 1000));
+    const query = new URLSearchParams({
+      msg_signature: wecom.getSignature(CALLBACK_TOKEN, timestamp, '7', encrypted),
+      timestamp,
+      nonce: '7',
+    });
+    const response = await fetch(`${base}/callback/isv?${query}`, {
+      method: 'POST',
+      body: `<xml><ToUserName><![CDATA[${sim.fixtures.suite.suiteId}]]></ToUserName><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
+      headers: { 'content-type': 'text/xml' },
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const head = (infoType: string) =>
+    `<SuiteId><![CDATA[${sim.fixtures.suite.suiteId}]]></SuiteId><InfoType><![CDATA[${infoType}]]></InfoType><TimeStamp>${Math.floor(now() / 1000)}</TimeStamp>`;
+
+  it('acknowledges events with nested and repeated elements, and refuses a repeated field it needs', async () => {
+    const before = JSON.stringify(await store.listAuthorizations());
+    const contact = `<xml>${head('change_contact')}<ChangeType>update_user</ChangeType><Department>1</Department><Department>2</Department><ExtAttr><Item><Name>a</Name></Item></ExtAttr></xml>`;
+    expect(await post(contact)).toEqual({ status: 200, text: 'success' });
+    const known = authorized[2]!.corpId;
+    const change = `<xml>${head('change_auth')}<AuthCorpId><![CDATA[${known}]]></AuthCorpId><ExtraInfo><Agent>1</Agent></ExtraInfo></xml>`;
+    expect(await post(change)).toEqual({ status: 200, text: 'success' });
+    const twice = `<xml>${head('cancel_auth')}<AuthCorpId>${known}</AuthCorpId><AuthCorpId>wwother</AuthCorpId></xml>`;
+    expect(await post(twice)).toEqual({ status: 400, text: 'the cancel_auth message has a repeated or nested <AuthCorpId>' });
+    expect((await store.listAuthorizations()).find((r) => r.corpId === known)?.state).toBe('active');
+    expect(JSON.stringify((await store.listAuthorizations()).map((r) => [r.corpId, r.state]))).toBe(
+      JSON.stringify(JSON.parse(before).map((r: Json) => [r.corpId, r.state])),
+    );
+  });
+});

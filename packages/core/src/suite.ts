@@ -53,13 +53,16 @@ export function createSuiteClient(options: SuiteClientOptions): SuiteClient {
   const ctx = createCallContext(opts);
   const cache = createTokenCache(opts.tokenStore ?? createMemoryTokenStore(), ctx.now);
   const suite = createSuiteTokenProvider(opts.suite, ctx, cache, 'options.suite.suiteTicket');
+  const once = { ...ctx, retry: { ...ctx.retry, maxRetries: 0 } };
   return {
     authKey: suite.key,
     async getPermanentCode(authCode, { signal } = {}) {
       if (typeof authCode !== 'string' || authCode.trim() === '') {
         throw new ValidationError('authCode', authCode, 'the AuthCode of a create_auth callback as a non-empty string');
       }
-      const answer = await executeCall(ctx, {
+      // An auth code works once: a try whose answer was lost may have used it already, and a
+      // second try would only be refused (40078). So this call is never tried again.
+      const answer = await executeCall(once, {
         method: 'POST',
         path: '/cgi-bin/service/get_permanent_code',
         body: { auth_code: authCode.trim() },

@@ -50,6 +50,22 @@ describe('createSuiteClient', () => {
     await expect(client.getPermanentCode(auth.authCode)).rejects.toBeInstanceOf(WecomApiError);
   });
 
+  it('never tries an exchange again: a lost answer may have used the one-time code', async () => {
+    const auth = await kf.sim.provider.authorize();
+    const client = createSuiteClient({
+      suite: suite(),
+      transport,
+      baseUrl: kf.sim.url,
+      now: kf.now,
+      retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    await client.getPermanentCode((await kf.sim.provider.authorize()).authCode);
+    kf.sim.resetCalls();
+    kf.sim.inject({ path: '/cgi-bin/service/get_permanent_code', kind: 'http', status: 502 });
+    await expect(client.getPermanentCode(auth.authCode)).rejects.toBeInstanceOf(HttpStatusError);
+    expect(kf.sim.callCount('/cgi-bin/service/get_permanent_code')).toBe(1);
+  });
+
   it('shares one suite token with the corps of the suite', async () => {
     const tokenStore = createMemoryTokenStore();
     const auth = await kf.sim.provider.authorize();

@@ -15,8 +15,16 @@ const parser = new XMLParser({
   trimValues: true,
 });
 
-/** The children of the `<xml>` root, each as text (nested elements are refused). */
-function fieldsOf(xml: string, what: string): Record<string, string> {
+/** A child of `<xml>` that is not one text value: repeated, or with elements of its own. */
+const COMPOUND = Symbol('compound');
+type Fields = Record<string, string | typeof COMPOUND>;
+
+/**
+ * The children of the `<xml>` root: text ones as text, the others marked compound. Only the
+ * fields a caller needs must be single text values: other events on the same URL
+ * (change_contact, batch_job_result…) carry nested and repeated elements.
+ */
+function fieldsOf(xml: string, what: string): Fields {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new CallbackRefusal(400, `the ${what} declares a DOCTYPE, which WeCom never sends`);
   if (XMLValidator.validate(xml) !== true) throw new CallbackRefusal(400, `the ${what} is not well-formed XML`);
   let doc: unknown;
@@ -27,21 +35,26 @@ function fieldsOf(xml: string, what: string): Record<string, string> {
   }
   const root = (doc as { xml?: unknown }).xml;
   if (typeof root !== 'object' || root === null || Array.isArray(root)) throw new CallbackRefusal(400, `the ${what} has no <xml> root`);
-  const fields: Record<string, string> = {};
+  const fields: Fields = {};
   for (const [name, value] of Object.entries(root)) {
     if (typeof value === 'string' || typeof value === 'number') fields[name] = String(value);
-    else if (value !== null && value !== undefined && value !== '')
-      throw new CallbackRefusal(400, `the ${what} has a repeated or nested <${name}>`);
-    else fields[name] = '';
+    else if (value === null || value === undefined || value === '') fields[name] = '';
+    else fields[name] = COMPOUND;
   }
   return fields;
 }
 
+/** A field that must be one non-empty text value. */
+function single(fields: Fields, name: string, what: string): string {
+  const value = fields[name];
+  if (value === COMPOUND) throw new CallbackRefusal(400, `the ${what} has a repeated or nested <${name}>`);
+  if (!value) throw new CallbackRefusal(400, `the ${what} has no <${name}>`);
+  return value;
+}
+
 /** The ciphertext of a posted envelope. */
 export function envelopeCiphertext(xml: string): string {
-  const encrypted = fieldsOf(xml, 'body').Encrypt;
-  if (!encrypted) throw new CallbackRefusal(400, 'the body has no <Encrypt>');
-  return encrypted;
+  return single(fieldsOf(xml, 'body'), 'Encrypt', 'body');
 }
 
 export type CallbackEvent =
@@ -53,12 +66,8 @@ export type CallbackEvent =
 /** The decrypted message, checked for the fields its InfoType needs. */
 export function parseEvent(xml: string): CallbackEvent {
   const f = fieldsOf(xml, 'decrypted message');
-  const need = (name: string): string => {
-    const value = f[name];
-    if (!value) throw new CallbackRefusal(400, `the ${f.InfoType || 'decrypted'} message has no <${name}>`);
-    return value;
-  };
-  const infoType = need('InfoType');
+  const infoType = single(f, 'InfoType', 'decrypted message');
+  const need = (name: string): string => single(f, name, `${infoType} message`);
   const suiteId = need('SuiteId');
   const timeStamp = Number(need('TimeStamp'));
   if (!Number.isSafeInteger(timeStamp) || timeStamp <= 0)

@@ -4,7 +4,7 @@
  * in the store), and what each callback event changes.
  */
 import type { CorpCredentials, ProviderSource } from '../config.js';
-import { registerSecret } from '../kf-core.js';
+import { registerSecret, releaseSecret } from '../kf-core.js';
 import type { AuthorizationRow, Store } from '../store/store.js';
 import type { WecomClients } from '../wecom.js';
 import { CallbackRefusal } from './crypto.js';
@@ -32,7 +32,16 @@ export interface Providers {
 const ticketContext = (suiteId: string) => `suite_ticket:${suiteId}`;
 const codeContext = (source: string, corpId: string) => `permanent_code:${source}:${corpId}`;
 
-export function createProviders(list: readonly ProviderSource[], store: Store, storeKey: Buffer | undefined, now: () => number): Providers {
+/** A ticket lives 30 minutes (page 90628): an older stored one gives way to a pasted ticket. */
+const TICKET_LIFETIME_SECONDS = 30 * 60;
+
+export function createProviders(
+  list: readonly ProviderSource[],
+  store: Store,
+  storeKey: Buffer | undefined,
+  now: () => number,
+  log: ProviderLog = { info: () => {}, warn: () => {} },
+): Providers {
   const key = () => {
     if (!storeKey) throw new Error('storeKeyEnv is required to keep tickets and permanent codes');
     return storeKey;
@@ -56,6 +65,45 @@ export function createProviders(list: readonly ProviderSource[], store: Store, s
   // The permanent code each authorized client was built with, to rebuild it when a reset renews it.
   const builtWith = new Map<string, string>();
   const clientKey = (source: string, corpId: string) => `${source}\u0000${corpId}`;
+  // The ticket of each suite held for redaction: released when a newer one replaces it.
+  const heldTickets = new Map<string, string>();
+  const holdTicket = (suiteId: string, ticket: string) => {
+    const previous = heldTickets.get(suiteId);
+    if (previous === ticket) return;
+    registerSecret(ticket);
+    if (previous !== undefined) releaseSecret(previous);
+    heldTickets.set(suiteId, ticket);
+  };
+  // Syncs run one at a time, so a look taken before a cancellation never lands after it.
+  let syncing: Promise<unknown> = Promise.resolve();
+  const syncNow = async (clients: WecomClients) => {
+    let added = 0;
+    let removed = 0;
+    for (const provider of list) {
+      if (!provider.callback) continue;
+      for (const row of await store.listAuthorizations(provider.sourceId)) {
+        const id = clientKey(row.source, row.corpId);
+        if (row.state === 'cancelled') {
+          builtWith.delete(id);
+          if (clients.remove(row.source, row.corpId)) removed += 1;
+          continue;
+        }
+        if (builtWith.get(id) === row.permanentCodeSealed && clients.find(row.source, row.corpId).length > 0) continue;
+        let credentials: CorpCredentials;
+        try {
+          credentials = credentialsOf(provider, row);
+        } catch (error) {
+          // One row that does not open (another store key, a restored row) must not stop the rest.
+          log.warn(`corp ${row.corpId} of source ${row.source} is skipped: ${(error as Error).message}`);
+          continue;
+        }
+        clients.add(credentials);
+        builtWith.set(id, row.permanentCodeSealed);
+        added += 1;
+      }
+    }
+    return { added, removed };
+  };
 
   const providers: Providers = {
     list,
@@ -63,34 +111,20 @@ export function createProviders(list: readonly ProviderSource[], store: Store, s
     async suiteTicket(suiteId, pasted) {
       if (storeKey) {
         const stored = await store.newestSuiteTicket(suiteId);
-        if (stored) {
+        const alive = stored !== undefined && now() / 1000 - stored.wecomTime < TICKET_LIFETIME_SECONDS;
+        if (stored && (alive || pasted === undefined)) {
           const ticket = unseal(storeKey, stored.ticketSealed, ticketContext(suiteId));
-          registerSecret(ticket);
+          holdTicket(suiteId, ticket);
           return ticket;
         }
       }
       if (pasted !== undefined) return pasted;
       throw new Error(`no suite_ticket yet for suite ${suiteId}: WeCom pushes one to the callback URL every 10 minutes`);
     },
-    async sync(clients) {
-      let added = 0;
-      let removed = 0;
-      for (const provider of list) {
-        if (!provider.callback) continue;
-        for (const row of await store.listAuthorizations(provider.sourceId)) {
-          const id = clientKey(row.source, row.corpId);
-          if (row.state === 'cancelled') {
-            builtWith.delete(id);
-            if (clients.remove(row.source, row.corpId)) removed += 1;
-            continue;
-          }
-          if (builtWith.get(id) === row.permanentCodeSealed && clients.find(row.source, row.corpId).length > 0) continue;
-          clients.add(credentialsOf(provider, row));
-          builtWith.set(id, row.permanentCodeSealed);
-          added += 1;
-        }
-      }
-      return { added, removed };
+    sync(clients) {
+      const run = syncing.then(() => syncNow(clients));
+      syncing = run.catch(() => {});
+      return run;
     },
     async apply(provider, event, clients, signal) {
       if (event.suiteId !== provider.suiteId) {
@@ -99,7 +133,7 @@ export function createProviders(list: readonly ProviderSource[], store: Store, s
       const at = now();
       switch (event.infoType) {
         case 'suite_ticket': {
-          registerSecret(event.suiteTicket);
+          holdTicket(provider.suiteId, event.suiteTicket);
           const kept = await store.offerSuiteTicket(
             provider.suiteId,
             seal(key(), event.suiteTicket, ticketContext(provider.suiteId)),
