@@ -385,6 +385,9 @@ export interface ProviderSource {
   suiteSecret: string;
   /** The pasted ticket, if any. */
   suiteTicket: string | undefined;
+  /** Corps join and leave through the callback (kept in the store), besides the configured ones. */
+  callbackAuthorizations: boolean;
+  /** The callback's secrets: read by `serve` and `check-config`, which answer WeCom; not by `collect`. */
   callback: { token: string; aesKey: Buffer; providerCorpId: string | undefined } | undefined;
 }
 
@@ -395,7 +398,11 @@ export interface ProviderSecrets {
 }
 
 /** The suites of the config and the store key, read from `env`; problems reported all at once. */
-export function resolveProviders(config: ServerConfig, env: NodeJS.ProcessEnv): ProviderSecrets {
+export function resolveProviders(
+  config: ServerConfig,
+  env: NodeJS.ProcessEnv,
+  { callbackSecrets = true }: { callbackSecrets?: boolean } = {},
+): ProviderSecrets {
   const problems: { path: string; message: string }[] = [];
   const read = (path: string, name: string): string => {
     const value = env[name]?.trim();
@@ -408,7 +415,7 @@ export function resolveProviders(config: ServerConfig, env: NodeJS.ProcessEnv): 
     if (auth.type !== 'serviceProvider') return;
     const at = `sources[${i}].auth`;
     let callback: ProviderSource['callback'];
-    if (auth.callback) {
+    if (auth.callback && callbackSecrets) {
       const token = read(`${at}.callback.tokenEnv`, auth.callback.tokenEnv);
       if (token && !/^[A-Za-z0-9]{1,32}$/.test(token))
         problems.push({
@@ -429,6 +436,7 @@ export function resolveProviders(config: ServerConfig, env: NodeJS.ProcessEnv): 
       suiteId: auth.suiteId,
       suiteSecret: read(`${at}.suiteSecretEnv`, auth.suiteSecretEnv),
       suiteTicket: auth.suiteTicketEnv === undefined ? undefined : read(`${at}.suiteTicketEnv`, auth.suiteTicketEnv),
+      callbackAuthorizations: auth.callback !== undefined,
       callback,
     });
   });

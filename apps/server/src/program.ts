@@ -134,7 +134,8 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   try {
     config = loadConfigFile(args.configFile);
     credentials = resolveCredentials(config, io.env);
-    secrets = resolveProviders(config, io.env);
+    // `collect` answers no callback: it needs the suites and the store key, not the callbacks' secrets.
+    secrets = resolveProviders(config, io.env, { callbackSecrets: args.command !== 'collect' });
     if (args.command === 'serve' || (args.command === 'check-config' && config.apiKeysEnv)) apiKeys = resolveApiKeys(config, io.env);
     if (args.command !== 'collect') tokenApiKeys = resolveTokenApiKeys(config, io.env);
   } catch (error) {
@@ -146,7 +147,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   }
   if (args.command === 'check-config') {
     const storeKind = isPostgresUrl(config.store) ? 'PostgreSQL' : `embedded (${config.store})`;
-    const callbacks = secrets.providers.filter((p) => p.callback).length;
+    const callbacks = secrets.providers.filter((p) => p.callbackAuthorizations).length;
     io.stdout.write(
       `config OK: ${config.sources.length} sources, ${credentials.length} corps${callbacks ? `, ${callbacks} provider callbacks` : ''}, store ${storeKind}${apiKeys.length ? `, ${apiKeys.length} API keys` : ''}${tokenApiKeys.length ? `, ${tokenApiKeys.length} token keys` : ''}\n`,
     );
@@ -223,7 +224,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   }
   // Authorizations another replica received reach this one within a minute (the API also looks
   // at once for a corp it does not know yet).
-  const authorizationSync = runtime.providers.list.some((p) => p.callback)
+  const authorizationSync = runtime.providers.list.some((p) => p.callbackAuthorizations)
     ? setInterval(() => {
         runtime.providers.sync(runtime.clients).catch((error: Error) => logger.warn(`taking in authorizations failed: ${error.message}`));
       }, 60_000)

@@ -40,7 +40,7 @@ export function wireServer(options: WiringOptions): Wiring {
     store,
     config.sources.map((s) => s.id),
     now,
-    (options.providers?.providers ?? []).filter((p) => p.callback).map((p) => ({ sourceId: p.sourceId, suiteId: p.suiteId })),
+    (options.providers?.providers ?? []).filter((p) => p.callbackAuthorizations).map((p) => ({ sourceId: p.sourceId, suiteId: p.suiteId })),
   );
   const providers = createProviders(options.providers?.providers ?? [], store, options.providers?.storeKey, now, {
     info: (m) => logger.info(m),

@@ -97,6 +97,13 @@ describe('usage and config errors exit 2 with one line naming the problem', () =
         /^config OK: 2 sources, 1 corps, 1 provider callbacks, store embedded \(.*\/data\), 2 API keys, 1 token keys\n$/,
       );
     });
+    it('collect needs no callback secret: it answers no callback', async () => {
+      const { CB_TOKEN: _t, CB_KEY: _k, ...withoutCallbackSecrets } = callbackEnv;
+      const run = await runServer(['collect', '--config', writeConfig(tempDir(), withCallback())], { ...env, ...withoutCallbackSecrets });
+      expect(run.stderr).not.toMatch(/config:/);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^collected: \d+ series/);
+    });
     it('names every unusable callback secret by its path, never its value', async () => {
       const run = await runServer(['check-config', '--config', writeConfig(tempDir(), withCallback())], {
         ...env,

@@ -304,6 +304,7 @@ describe('secrets come from the environment', () => {
           suiteId: 'wwsuite',
           suiteSecret: 's2',
           suiteTicket: undefined,
+          callbackAuthorizations: true,
           callback: { token: 'Tok3n', aesKey: expect.any(Buffer), providerCorpId: undefined },
         },
       ]);
@@ -336,6 +337,14 @@ describe('secrets come from the environment', () => {
       expect(thrown).toBeInstanceOf(ConfigError);
       expect((thrown as Error).message).toBe(message);
       for (const value of Object.values(change)) if (value) expect((thrown as Error).message).not.toContain(value);
+    });
+    it('reads no callback secret for collect, which answers no callback', () => {
+      const { providers } = resolveProviders(
+        withCallback(),
+        { ISV_SECRET: 's2', STORE_KEY: goodEnv.STORE_KEY },
+        { callbackSecrets: false },
+      );
+      expect(providers[0]).toMatchObject({ callbackAuthorizations: true, callback: undefined });
     });
     it('refuses short token keys', () => {
       expect(() => resolveTokenApiKeys(withCallback(), { TOKEN_KEYS: 'short' })).toThrow(

@@ -80,7 +80,7 @@ export function createProviders(
     let added = 0;
     let removed = 0;
     for (const provider of list) {
-      if (!provider.callback) continue;
+      if (!provider.callbackAuthorizations) continue;
       for (const row of await store.listAuthorizations(provider.sourceId)) {
         const id = clientKey(row.source, row.corpId);
         if (row.state === 'cancelled') {
@@ -181,7 +181,7 @@ export function createProviders(
     },
     async corpsOf(sourceId, configured) {
       const corps = new Map<string, 'active' | 'cancelled'>(configured.map((c) => [c, 'active']));
-      if (list.some((p) => p.sourceId === sourceId && p.callback)) {
+      if (list.some((p) => p.sourceId === sourceId && p.callbackAuthorizations)) {
         for (const row of await store.listAuthorizations(sourceId)) if (!corps.has(row.corpId)) corps.set(row.corpId, row.state);
       }
       return [...corps].map(([corpId, state]) => ({ corpId, state }));
