@@ -95,7 +95,7 @@ async function startRuntime(
   now: () => number,
   logger: Logger,
 ): Promise<Runtime> {
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { sealKey: secrets.storeKey });
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const { clients, metrics, providers } = wireServer({ config, credentials, providers: secrets, store, owner, now, logger });
   // The corps that authorized a suite through its callback, as stored by any replica.

@@ -72,6 +72,7 @@ async function get(path: string, key = KEY): Promise<{ status: number; body: Jso
 
 const authorized: { corpId: string; permanentCode: string; authCode: string }[] = [];
 let firstTicket = '';
+let grantedToken = '';
 
 /** One collection run, as `collect` runs it (authorizations taken in first). */
 const runCollect = (runtime: Runtime, on: Store, clock: () => number) =>
@@ -100,7 +101,7 @@ const apiParts = (runtime: Runtime, on: Store) => ({
 beforeAll(async () => {
   // Only tickets pushed through the callback open get_suite_token, and none is configured.
   sim = await startSimulator({ port: 0, now, pushedTicketsOnly: true });
-  store = await openStore(tempDir('kf-callback-'));
+  store = await openStore(tempDir('kf-callback-'), { sealKey: Buffer.from(STORE_KEY, 'base64') });
   rt = createRuntime(configFor(sim), envFor(sim), store, now);
   app = await buildApi(apiParts(rt, store));
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -197,6 +198,7 @@ describe('the command callback of a service provider', () => {
     const granted = await get(`/api/v1/sources/isv/token?corpid=${corp.corpId}`, TOKEN_KEY);
     expect(granted.status).toBe(200);
     expect(granted.body).toEqual({ access_token: expect.any(String), expires_in: expect.any(Number) });
+    grantedToken = granted.body.access_token;
     // The token works at WeCom for that corp.
     const answer = await fetch(`${sim.url}/cgi-bin/kf/get_statistic?access_token=${granted.body.access_token}`, {
       method: 'POST',
@@ -219,6 +221,9 @@ describe('the command callback of a service provider', () => {
       (await get('/metrics')).text,
     ];
     const dump = await store.dump();
+    // The access token handed out above is in the store, sealed like the permanent codes.
+    expect(dump).not.toContain(grantedToken);
+    expect(await store.query(`SELECT 1 FROM kf_tokens WHERE token LIKE 'v1.%'`)).not.toEqual([]);
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(8);
       for (const text of [...answers, rt.logs.text(), dump]) expect(text).not.toContain(secret);

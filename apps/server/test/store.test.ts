@@ -117,6 +117,27 @@ describe.each(kinds)('%s', (_name, location) => {
     expect(await second).toMatchObject({ token: 'suite-tok' });
   });
 
+  it('keeps tokens sealed with the store key, and a token that does not open reads as missing', async () => {
+    const where2 = await location();
+    const sealKey = Buffer.alloc(32, 9);
+    const sealed = await openStore(where2, { sealKey });
+    const expiry = { expiresAt: Date.now() + 7_200_000, renewAt: Date.now() + 6_900_000 };
+    await sealed.tokens.set('corp-a', { token: 'plain-token-value-123', ...expiry });
+    expect(await sealed.tokens.get('corp-a')).toMatchObject({ token: 'plain-token-value-123' });
+    expect(await sealed.dump()).not.toContain('plain-token-value-123');
+    // A row copied under another key does not open.
+    await sealed.query(`INSERT INTO kf_tokens SELECT 'corp-b', token, expires_at, renew_at FROM kf_tokens WHERE key = 'corp-a'`);
+    expect(await sealed.tokens.get('corp-b')).toBeUndefined();
+    await sealed.close();
+    const unkeyed = await openStore(where2);
+    expect(await unkeyed.tokens.get('corp-a')).toBeUndefined();
+    await unkeyed.tokens.set('corp-c', { token: 'older-plain-token', ...expiry });
+    await unkeyed.close();
+    const rekeyed = await openStore(where2, { sealKey });
+    expect(await rekeyed.tokens.get('corp-c')).toBeUndefined();
+    await rekeyed.close();
+  });
+
   it('keeps the grants on the metrics view when a new catalog recreates it', async () => {
     await store.query(
       `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kf_reader') THEN CREATE ROLE kf_reader; END IF; END $$`,

@@ -13,6 +13,11 @@ export function seal(key: Buffer, plain: string, context: string): string {
   return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
 }
 
+/** Whether a stored value is in the sealed format (rather than a plain value of an older store). */
+export function isSealed(text: string): boolean {
+  return /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text);
+}
+
 /** The plain text; throws when the key or the row is not the one it was sealed with. */
 export function unseal(key: Buffer, sealed: string, context: string): string {
   const [version, iv, tag, body] = sealed.split('.');

@@ -8,6 +8,7 @@ import type { ChinaDay } from '../china-days.js';
 import type { StatisticsEndpoint, StoredToken, TokenStore } from '../kf-core.js';
 import { openEmbeddedDriver, openPostgresDriver, type SqlDriver } from './driver.js';
 import { metricsViewSql, MIGRATIONS } from './migrations.js';
+import { isSealed, seal, unseal } from '../callback/sealed.js';
 
 export interface SeriesKey {
   source: string;
@@ -121,7 +122,15 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(location: string): Promise<Store> {
+export interface StoreOptions {
+  /**
+   * The store key (`storeKeyEnv`): WeCom tokens are kept sealed with it, like permanent codes and
+   * tickets. Without it they are kept as WeCom sent them.
+   */
+  sealKey?: Buffer | undefined;
+}
+
+export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
   const driver = isPostgresUrl(location) ? await openPostgresDriver(location) : await openEmbeddedDriver(location);
   try {
     await migrate(driver);
@@ -129,7 +138,7 @@ export async function openStore(location: string): Promise<Store> {
     await driver.close().catch(() => {});
     throw error;
   }
-  return createSqlStore(driver);
+  return createSqlStore(driver, options);
 }
 
 /** Apply pending migrations and the catalog view, under an advisory lock so replicas take turns. */
@@ -185,8 +194,21 @@ interface DayRow {
   fetched_ms: number;
 }
 
-export function createSqlStore(driver: SqlDriver): Store {
+export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): Store {
   const q = driver.query.bind(driver);
+  const { sealKey } = options;
+  const tokenContext = (key: string) => `token:${key}`;
+  // A token that does not open (sealed under another key, or sealed while this process has none)
+  // reads as missing: the next call fetches a fresh one.
+  const openToken = (key: string, text: string): string | undefined => {
+    if (!isSealed(text)) return sealKey ? undefined : text;
+    if (!sealKey) return undefined;
+    try {
+      return unseal(sealKey, text, tokenContext(key));
+    } catch {
+      return undefined;
+    }
+  };
   const tokens: Store['tokens'] = {
     async get(key) {
       const rows = await q<{ token: string; expires_at: number; renew_at: number }>(
@@ -194,13 +216,19 @@ export function createSqlStore(driver: SqlDriver): Store {
         [key],
       );
       const row = rows[0];
-      return row ? { token: row.token, expiresAt: Number(row.expires_at), renewAt: Number(row.renew_at) } : undefined;
+      const token = row ? openToken(key, row.token) : undefined;
+      return row && token !== undefined ? { token, expiresAt: Number(row.expires_at), renewAt: Number(row.renew_at) } : undefined;
     },
     async set(key, token) {
       await q(
         `INSERT INTO kf_tokens (key, token, expires_at, renew_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (key) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, renew_at = EXCLUDED.renew_at`,
-        [key, token.token, Math.round(token.expiresAt), Math.round(token.renewAt)],
+        [
+          key,
+          sealKey ? seal(sealKey, token.token, tokenContext(key)) : token.token,
+          Math.round(token.expiresAt),
+          Math.round(token.renewAt),
+        ],
       );
     },
     async delete(key) {
