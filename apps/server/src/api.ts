@@ -21,7 +21,17 @@ import {
   statisticsWindow,
   type ChinaDay,
 } from './china-days.js';
-import { isWecomStatsError, metricsFor, redactText, summarizeDays, type StatisticsDay, type StatisticsEndpoint } from './kf-core.js';
+import {
+  fingerprint,
+  isWecomStatsError,
+  metricsFor,
+  redactText,
+  REJECTED_TOKEN_HEADER,
+  summarizeDays,
+  type StatisticsDay,
+  type StatisticsEndpoint,
+  type TokenStore,
+} from './kf-core.js';
 import type { ServerMetrics } from './metrics.js';
 import { openApiDocument, ROUTES, type ParameterName } from './openapi.js';
 import type { SeriesKey, Store } from './store/store.js';
@@ -60,6 +70,8 @@ export interface ApiOptions {
   tokenApiKeys?: readonly string[];
   /** The provider sources' tickets, authorizations and callbacks. */
   providers: Providers;
+  /** The tokens the process's clients share (wireServer's); the token service drops a rejected one there. @default the store's */
+  tokens?: TokenStore;
   now: () => number;
   logger: Logger;
   /** Shutdown in progress: live fetches stop. */
@@ -455,6 +467,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (state === 'cancelled') await providers.sync(clients);
     const corp = state === 'cancelled' ? undefined : await corpClient(options, source.id, corpId);
     if (!corp) throw new ParameterError('corpid', `corp ${corpId} no longer authorizes source "${source.id}": no token can be had for it`);
+    // The caller says WeCom rejected the token it had (core's REJECTED_TOKEN_HEADER): if that is
+    // still the one held, drop it so that a fresh one is fetched instead of handing it out again.
+    const rejected = request.headers[REJECTED_TOKEN_HEADER];
+    const shared = options.tokens ?? store.tokens;
+    if (typeof rejected === 'string') {
+      // Read the store itself: the shared store's get would take the refresh lease for a missing token.
+      const held = await store.tokens.get(corp.client.authKey);
+      if (held && fingerprint(held.token) === rejected) {
+        await shared.delete(corp.client.authKey);
+        request.log.info(`token service: the caller's token for ${source.id}/${corpId} was rejected by WeCom; renewing it`);
+      }
+    }
     await corp.client.checkAuth(options.signal ? { signal: options.signal } : {});
     const stored = await store.tokens.get(corp.client.authKey);
     if (!stored || stored.expiresAt <= now()) return sendError(reply, 503, 'TOKEN_UNAVAILABLE', 'no valid token right now; try again');

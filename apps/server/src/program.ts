@@ -82,6 +82,7 @@ function logAdapter(logger: Logger): Log {
 interface Runtime {
   store: Store;
   clients: WecomClients;
+  tokens: Wiring['tokens'];
   metrics: Wiring['metrics'];
   providers: Wiring['providers'];
   owner: string;
@@ -97,12 +98,13 @@ async function startRuntime(
 ): Promise<Runtime> {
   const store = await openStore(config.store, { sealKey: secrets.storeKey });
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const { clients, metrics, providers } = wireServer({ config, credentials, providers: secrets, store, owner, now, logger });
+  const { clients, tokens, metrics, providers } = wireServer({ config, credentials, providers: secrets, store, owner, now, logger });
   // The corps that authorized a suite through its callback, as stored by any replica.
   await providers.sync(clients);
   return {
     store,
     clients,
+    tokens,
     metrics,
     providers,
     owner,
@@ -196,6 +198,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     clients: runtime.clients,
     metrics: runtime.metrics,
     providers: runtime.providers,
+    tokens: runtime.tokens,
     apiKeys,
     tokenApiKeys,
     now,

@@ -8,6 +8,7 @@ import { createProviders, type Providers } from './callback/provider.js';
 import type { CorpCredentials, ProviderSecrets, ServerConfig } from './config.js';
 import { createMetrics } from './metrics.js';
 import { createPacer, type PacerOptions } from './pacer.js';
+import type { TokenStore } from './kf-core.js';
 import type { Store } from './store/store.js';
 import { createSharedTokenStore } from './tokens.js';
 import { createWecomClients, type WecomClients, type WecomClientsOptions } from './wecom.js';
@@ -30,6 +31,8 @@ export interface WiringOptions {
 
 export interface Wiring {
   clients: WecomClients;
+  /** The tokens every client of the process shares (through the store with the other processes). */
+  tokens: TokenStore;
   providers: Providers;
   metrics: ReturnType<typeof createMetrics>;
 }
@@ -46,11 +49,12 @@ export function wireServer(options: WiringOptions): Wiring {
     info: (m) => logger.info(m),
     warn: (m) => logger.warn(m),
   });
+  const tokens = createSharedTokenStore(store, owner, now);
   const clients = createWecomClients({
     config,
     credentials,
     pacer: createPacer({ limits: config.pacing, now, ...(options.pacerSleep ? { sleep: options.pacerSleep } : {}) }),
-    tokenStore: createSharedTokenStore(store, owner, now),
+    tokenStore: tokens,
     now,
     onCall: metrics.onCall,
     onPause: metrics.onPause,
@@ -58,5 +62,5 @@ export function wireServer(options: WiringOptions): Wiring {
     suiteTicket: (suiteId, pasted) => providers.suiteTicket(suiteId, pasted),
     ...(options.retry ? { retry: options.retry } : {}),
   });
-  return { clients, metrics, providers };
+  return { clients, tokens, metrics, providers };
 }

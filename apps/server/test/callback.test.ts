@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import * as wecom from '@wecom/crypto';
 import type { FastifyInstance } from 'fastify';
+import { createNodeClient } from '@wecom-kf-stats/core/node';
 import { chinaClock, startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../src/api.js';
@@ -92,6 +93,7 @@ const apiParts = (runtime: Runtime, on: Store) => ({
   clients: runtime.clients,
   metrics: runtime.metrics,
   providers: runtime.providers,
+  tokens: runtime.tokens,
   apiKeys: [KEY],
   tokenApiKeys: [TOKEN_KEY],
   now,
@@ -211,6 +213,27 @@ describe('the command callback of a service provider', () => {
     const noCorp = await get(`/api/v1/sources/isv/token`, TOKEN_KEY);
     expect(noCorp.status).toBe(400);
     expect(noCorp.body.error.message).toMatch(/^corpid: required/);
+  });
+
+  it('renews a token WeCom rejected early when the caller says so, instead of handing it out again', async () => {
+    const corp = authorized[4]!;
+    const client = createNodeClient({
+      baseUrl: sim.url,
+      auth: {
+        type: 'tokenService',
+        url: `${base}/api/v1/sources/isv/token?corpid=${corp.corpId}`,
+        headers: { Authorization: `Bearer ${TOKEN_KEY}` },
+      },
+    });
+    try {
+      expect((await client.getStatistics({ endpoint: 'component', last: 2, useCache: false })).days).toHaveLength(2);
+      // WeCom drops every token before its time (a secret reset, say).
+      sim.invalidateTokens();
+      expect((await client.getStatistics({ endpoint: 'component', last: 2, useCache: false })).days).toHaveLength(2);
+      expect(rt.logs.text()).toMatch(/was rejected by WeCom; renewing it/);
+    } finally {
+      await client.close();
+    }
   });
 
   it('keeps the suite secret, tickets, auth codes and permanent codes out of answers, logs and the store', async () => {

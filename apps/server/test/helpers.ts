@@ -93,6 +93,7 @@ export function captureStream(): Writable & { text(): string } {
 export interface Runtime {
   config: ServerConfig;
   clients: Wiring['clients'];
+  tokens: Wiring['tokens'];
   metrics: Wiring['metrics'];
   providers: Wiring['providers'];
   logs: ReturnType<typeof captureStream>;
@@ -113,7 +114,7 @@ export function createRuntime(
   const config = parseConfig(configJson);
   const logs = captureStream();
   const logger = createLogger('info', logs);
-  const { clients, metrics, providers } = wireServer({
+  const { clients, tokens, metrics, providers } = wireServer({
     config,
     credentials: resolveCredentials(config, env),
     providers: resolveProviders(config, env),
@@ -124,7 +125,7 @@ export function createRuntime(
     ...(pacerSleep ? { pacerSleep } : {}),
     retry: { baseDelayMs: 5, maxDelayMs: 20, rateLimitDelayMs: 10 },
   });
-  return { config, clients, metrics, providers, logs, logger, owner, close: () => clients.close() };
+  return { config, clients, tokens, metrics, providers, logs, logger, owner, close: () => clients.close() };
 }
 
 export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };

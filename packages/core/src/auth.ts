@@ -59,6 +59,12 @@ export const authOptionsSchema = z.discriminatedUnion(
 );
 export type AuthOptions = z.input<typeof authOptionsSchema>;
 
+/**
+ * The header a `tokenService` ask carries after WeCom rejected the token the service gave: the
+ * rejected token's `fingerprint`. A wecom-kf-stats server then renews the token.
+ */
+export const REJECTED_TOKEN_HEADER = 'x-kf-rejected-token';
+
 /** 32-bit FNV-1a: distinguishes cache keys without putting a secret in them. */
 export function fingerprint(text: string): string {
   let hash = 0x811c9dc5;
@@ -250,11 +256,24 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
         .sort()
         .join('\n');
       const key = `tokenService:${fingerprint(url)}:${fingerprint(headerText)}`;
+      // When WeCom rejected the service's token before it expired, the next ask names that token
+      // (by fingerprint, never the token) so that the service can drop it instead of handing it out
+      // again. A service that does not know the header ignores it.
+      let rejected: string | undefined;
+      const handle = cachedHandle(cache, key, 'access_token', INVALID_ACCESS_TOKEN_ERRCODES, async (signal) => {
+        const ask = rejected === undefined ? headers : { ...headers, [REJECTED_TOKEN_HEADER]: fingerprint(rejected) };
+        rejected = undefined;
+        return accessTokenOf(await executeCall(ctx, { method: 'GET', path: url, headers: ask, schema: accessTokenResponseSchema, signal }));
+      });
       return {
         key,
-        handle: cachedHandle(cache, key, 'access_token', INVALID_ACCESS_TOKEN_ERRCODES, async (signal) => {
-          return accessTokenOf(await executeCall(ctx, { method: 'GET', path: url, headers, schema: accessTokenResponseSchema, signal }));
-        }),
+        handle: {
+          ...handle,
+          invalidate: async (token) => {
+            rejected = token;
+            return handle.invalidate(token);
+          },
+        },
       };
     }
   }

@@ -3,7 +3,7 @@
 // may change in any release without notice. Users import `@wecom-kf-stats/core` (or `/node`).
 export * from './index.js';
 export { clientOptionsSchema, statisticsQuerySchema } from './client.js';
-export { authOptionsSchema, fingerprint } from './auth.js';
+export { authOptionsSchema, fingerprint, REJECTED_TOKEN_HEADER } from './auth.js';
 export { createTokenCache, DEFAULT_RENEW_BEFORE_MS, DEFAULT_TOKEN_LIFETIME_SECONDS } from './token-store.js';
 export type { TokenCache } from './token-store.js';
 export { createBodyReader, timerSleep, MAX_RESPONSE_BYTES } from './transport.js';
