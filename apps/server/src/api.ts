@@ -119,27 +119,36 @@ function configuredCorps(source: SourceConfig): string[] {
   return source.auth.type === 'serviceProvider' ? source.auth.corps.map((c) => c.authCorpId) : [source.auth.corpId];
 }
 
-/** Every corp of a source whose archive can be read: configured ones, and those that authorized it (even if since cancelled). */
-async function corpIdsOf(providers: Providers, source: SourceConfig): Promise<string[]> {
-  return (await providers.corpsOf(source.id, configuredCorps(source))).map((c) => c.corpId);
+interface CorpState {
+  corpId: string;
+  /** `cancelled`: the corp removed the suite; its archive is served, WeCom is not asked. */
+  state: 'active' | 'cancelled';
 }
 
-async function pickCorp(providers: Providers, source: SourceConfig, query: Query): Promise<string> {
-  const corps = await corpIdsOf(providers, source);
+/** Every corp of a source whose archive can be read: configured ones, and those that authorized it (even if since cancelled). */
+function corpsOfSource(providers: Providers, source: SourceConfig): Promise<CorpState[]> {
+  return providers.corpsOf(source.id, configuredCorps(source));
+}
+
+/** The corp a request is for: the one it names, or the source's only one. */
+function pickCorp(corps: readonly CorpState[], source: SourceConfig, query: Query): CorpState {
+  const ids = corps.map((c) => c.corpId);
   const asked = query.corpid;
   if (asked === undefined || asked === '') {
     if (corps.length === 0) throw new ParameterError('corpid', `source "${source.id}" has no corp yet: no corp has authorized its suite`);
     if (corps.length > 1)
-      throw new ParameterError('corpid', `required: source "${source.id}" serves ${corps.length} corps (${corps.join(', ')})`);
+      throw new ParameterError('corpid', `required: source "${source.id}" serves ${corps.length} corps (${ids.join(', ')})`);
     return corps[0]!;
   }
-  if (!corps.includes(asked))
-    throw new ParameterError('corpid', `"${asked}" is not a corp of source "${source.id}"; its corps: ${corps.join(', ')}`);
-  return asked;
+  const corp = corps.find((c) => c.corpId === asked);
+  if (!corp) throw new ParameterError('corpid', `"${asked}" is not a corp of source "${source.id}"; its corps: ${ids.join(', ')}`);
+  return corp;
 }
 
 interface SeriesRequest {
   series: SeriesKey;
+  /** The corp still authorizes the source: days the archive lacks may be fetched. */
+  collected: boolean;
   from: ChinaDay;
   to: ChinaDay;
   warnings: { code: string; message: string; days?: string[] }[];
@@ -147,7 +156,8 @@ interface SeriesRequest {
 
 async function parseSeriesRequest(config: ServerConfig, providers: Providers, query: Query, nowMs: number): Promise<SeriesRequest> {
   const source = findSource(config, query);
-  const corpId = await pickCorp(providers, source, query);
+  const corp = pickCorp(await corpsOfSource(providers, source), source, query);
+  const corpId = corp.corpId;
   const endpoint = query.endpoint;
   if (endpoint === undefined || endpoint === '') throw new ParameterError('endpoint', 'required: "component", "corp" or "servicer"');
   if (endpoint !== 'component' && endpoint !== 'corp' && endpoint !== 'servicer') {
@@ -190,7 +200,13 @@ async function parseSeriesRequest(config: ServerConfig, providers: Providers, qu
     if (daysBetween(from, to) + 1 > MAX_RANGE_DAYS)
       throw new ParameterError('from', `the range spans ${daysBetween(from, to) + 1} days; at most ${MAX_RANGE_DAYS}`);
   }
-  return { series: { source: source.id, endpoint, corpId, openKfid, servicerUserid }, from, to, warnings };
+  return {
+    series: { source: source.id, endpoint, corpId, openKfid, servicerUserid },
+    collected: corp.state === 'active',
+    from,
+    to,
+    warnings,
+  };
 }
 
 function parseDay(value: string, field: 'from' | 'to', nowMs: number): ChinaDay {
@@ -232,7 +248,7 @@ async function statisticsFor(
   );
   // Days a warning names already, kept out of the NOT_ARCHIVED one.
   const lost = new Set<ChinaDay>();
-  const corp = live.length > 0 ? await corpClient(options, series.source, series.corpId) : undefined;
+  const corp = live.length > 0 && request.collected ? await corpClient(options, series.source, series.corpId) : undefined;
   if (live.length > 0 && !corp) {
     // The corp cancelled its authorization: its archive stays, but WeCom is no longer asked.
     warnings.push({
@@ -358,7 +374,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return {
       sources: await Promise.all(
         config.sources.map(async (s) => {
-          const corps = await providers.corpsOf(s.id, configuredCorps(s));
+          const corps = await corpsOfSource(providers, s);
           const cancelled = corps.filter((c) => c.state === 'cancelled').map((c) => c.corpId);
           return {
             id: s.id,
@@ -375,10 +391,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/api/v1/accounts', async (request) => {
     const query = readQuery(request, ROUTES['/api/v1/accounts'].parameters);
     const source = findSource(config, query);
-    const corpId =
-      query.corpid !== undefined || (await corpIdsOf(providers, source)).length === 1
-        ? await pickCorp(providers, source, query)
-        : undefined;
+    const corps = await corpsOfSource(providers, source);
+    const corpId = query.corpid !== undefined || corps.length === 1 ? pickCorp(corps, source, query).corpId : undefined;
     let rows = await store.listAccounts(source.id, corpId);
     if (rows.length === 0) {
       // Not discovered yet: ask WeCom and remember the answer.
@@ -400,7 +414,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/api/v1/servicers', async (request) => {
     const query = readQuery(request, ROUTES['/api/v1/servicers'].parameters);
     const source = findSource(config, query);
-    const corpId = await pickCorp(providers, source, query);
+    const { corpId } = pickCorp(await corpsOfSource(providers, source), source, query);
     const openKfid = query.open_kfid;
     if (!openKfid) throw new ParameterError('open_kfid', 'required: a customer-service account id ("wk...")');
     let rows = await store.listServicers(source.id, openKfid, corpId);
@@ -461,9 +475,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       ROUTES['/api/v1/sources/{source}/token'].parameters.filter((p) => p !== 'source'),
     );
     const source = findSource(config, { ...query, source: request.params.source });
-    const corpId = await pickCorp(providers, source, query);
     // The store says whether the corp still authorizes the suite, whichever replica heard it.
-    const state = (await providers.corpsOf(source.id, configuredCorps(source))).find((c) => c.corpId === corpId)?.state;
+    const { corpId, state } = pickCorp(await corpsOfSource(providers, source), source, query);
     if (state === 'cancelled') await providers.sync(clients);
     const corp = state === 'cancelled' ? undefined : await corpClient(options, source.id, corpId);
     if (!corp) throw new ParameterError('corpid', `corp ${corpId} no longer authorizes source "${source.id}": no token can be had for it`);

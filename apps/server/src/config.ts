@@ -23,6 +23,9 @@ const envName = z
   .string({ error: 'the name of an environment variable (letters, digits and _), e.g. "ACME_CORP_SECRET"' })
   .regex(ENV_NAME, { error: 'the name of an environment variable (letters, digits and _), e.g. "ACME_CORP_SECRET"' });
 const text = (what: string) => z.string({ error: what }).trim().min(1, { error: what });
+/** A whole number from `min` to `max`; every way to miss says `allowed`. */
+const intIn = (min: number, max: number, allowed: string) =>
+  z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
 const posInt = (what: string) =>
   z
     .number({ error: `${what}: a whole number of 1 or more` })
@@ -153,12 +156,7 @@ export const configSchema = z
     listen: z
       .strictObject({
         host: text('a host name or IP address').default('127.0.0.1'),
-        port: z
-          .number({ error: 'a port from 0 to 65535' })
-          .int({ error: 'a port from 0 to 65535' })
-          .min(0, { error: 'a port from 0 to 65535' })
-          .max(65535, { error: 'a port from 0 to 65535' })
-          .default(8787),
+        port: intIn(0, 65535, 'a port from 0 to 65535').default(8787),
       })
       .default({ host: '127.0.0.1', port: 8787 }),
     /** Names the variable holding the API keys, comma-separated. */
@@ -169,7 +167,7 @@ export const configSchema = z
      * `apiKeysEnv` alone never get a token.
      */
     tokenApiKeysEnv: envName.optional(),
-    /** Names the variable holding the key (32 bytes, base64) that encrypts permanent codes and tickets at rest. */
+    /** Names the variable holding the key (32 bytes, base64) that encrypts permanent codes, tickets and tokens at rest. */
     storeKeyEnv: envName.optional(),
     baseUrl: z
       .string({ error: 'an http(s) URL such as https://qyapi.weixin.qq.com' })
@@ -193,12 +191,7 @@ export const configSchema = z
         /** How long a 45009 pauses the corp or IP: a minute-limit block lasts 60 s (page 90454). */
         blockSeconds: posInt('seconds a 45009 pauses the corp or IP').default(60),
         /** Counts each window this much longer than WeCom's, against network delay. */
-        marginMs: z
-          .number({ error: 'milliseconds from 0 to 60000' })
-          .int({ error: 'milliseconds from 0 to 60000' })
-          .min(0, { error: 'milliseconds from 0 to 60000' })
-          .max(60_000, { error: 'milliseconds from 0 to 60000' })
-          .default(1000),
+        marginMs: intIn(0, 60_000, 'milliseconds from 0 to 60000').default(1000),
       })
       .default({
         perCorpPerMinute: 10_000,
@@ -322,19 +315,25 @@ export interface CorpCredentials {
 }
 
 /**
+ * Reads the variables a config names, trimmed; a missing or empty one is noted as a problem of its
+ * config path (never with a value), so that all of them are reported at once.
+ */
+function envReader(env: NodeJS.ProcessEnv) {
+  const problems: { path: string; message: string }[] = [];
+  const read = (path: string, name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) problems.push({ path, message: `environment variable ${name} is ${env[name] === undefined ? 'not set' : 'empty'}` });
+    return value ?? '';
+  };
+  return { problems, read };
+}
+
+/**
  * Read every secret the config names from `env`. Missing or empty variables are reported all at
  * once, each by its config path; their values never appear in messages.
  */
 export function resolveCredentials(config: ServerConfig, env: NodeJS.ProcessEnv): CorpCredentials[] {
-  const problems: { path: string; message: string }[] = [];
-  const read = (path: string, name: string): string => {
-    const value = env[name];
-    if (value === undefined || value.trim() === '') {
-      problems.push({ path, message: `environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}` });
-      return '';
-    }
-    return value.trim();
-  };
+  const { problems, read } = envReader(env);
   const corps: CorpCredentials[] = [];
   config.sources.forEach((source, i) => {
     const at = `sources[${i}].auth`;
@@ -403,12 +402,7 @@ export function resolveProviders(
   env: NodeJS.ProcessEnv,
   { callbackSecrets = true }: { callbackSecrets?: boolean } = {},
 ): ProviderSecrets {
-  const problems: { path: string; message: string }[] = [];
-  const read = (path: string, name: string): string => {
-    const value = env[name]?.trim();
-    if (!value) problems.push({ path, message: `environment variable ${name} is ${env[name] === undefined ? 'not set' : 'empty'}` });
-    return value ?? '';
-  };
+  const { problems, read } = envReader(env);
   const providers: ProviderSource[] = [];
   config.sources.forEach((source, i) => {
     const auth = source.auth;
