@@ -8,7 +8,6 @@
  * `archiveDaysAgo` first runs `collect` on a clock that many days in the past (the simulator's clock
  * must be moved with it: `setSimulatorOffset`), so the archive holds days WeCom no longer serves.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, request, type Server } from 'node:http';
@@ -16,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Simulator } from '@wecom-kf-stats/simulator';
+import { simulatorConfigJson, simulatorEnv, simulatorSources, spawnProcess } from '@wecom-kf-stats/test-utils/server';
 
 const require = createRequire(import.meta.url);
 const SERVER_BIN = join(dirname(require.resolve('@wecom-kf-stats/server/package.json')), 'bin', 'wecom-kf-stats-server.js');
@@ -90,21 +90,6 @@ async function startRecorder(simUrl: string, tokens: Set<string>): Promise<Serve
   return server;
 }
 
-function runServer(
-  args: string[],
-  env: Record<string, string>,
-): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [SERVER_BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (c) => (output += String(c)));
-  child.stderr!.on('data', (c) => (output += String(c)));
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, output: () => output, exited };
-}
-
 export interface StartOptions {
   sim: Simulator;
   /** The simulator's clock, in epoch ms (before any offset is set). */
@@ -123,40 +108,19 @@ export async function startKfServer(options: StartOptions): Promise<KfServer> {
   const { selfBuilt, suite } = sim.fixtures;
   sim.addSuiteTicket(CANARY_SUITE_TICKET);
   const env = {
-    ACME_CORP_SECRET: selfBuilt.corpSecret,
-    ISV_SUITE_SECRET: suite.suiteSecret,
+    ...simulatorEnv(sim),
     ISV_SUITE_TICKET: CANARY_SUITE_TICKET,
-    ISV_PERMANENT_CODE: suite.permanentCode,
     KF_STATS_API_KEYS: `${SERVER_API_KEY},another-read-key-0123456789`,
     KF_STATS_TOKEN_KEYS: SERVER_TOKEN_KEY,
   };
-  const config = (sources: unknown[]) => ({
-    store: './data',
-    listen: { host: '127.0.0.1', port: 0 },
-    apiKeysEnv: 'KF_STATS_API_KEYS',
-    tokenApiKeysEnv: 'KF_STATS_TOKEN_KEYS',
-    baseUrl: recorderUrl,
-    logLevel: 'warn',
-    schedule: { runOnStart: false },
-    sources,
-  });
-  const acme = (accounts?: string[]) => ({
-    id: 'acme',
-    collect: ['corp', 'servicer'],
-    ...(accounts ? { accounts } : {}),
-    auth: { type: 'selfBuilt', corpId: selfBuilt.corpId, corpSecretEnv: 'ACME_CORP_SECRET' },
-  });
-  const isv = {
-    id: 'isv',
-    collect: ['component'],
-    auth: {
-      type: 'serviceProvider',
-      suiteId: suite.suiteId,
-      suiteSecretEnv: 'ISV_SUITE_SECRET',
-      suiteTicketEnv: 'ISV_SUITE_TICKET',
-      corps: [{ authCorpId: suite.authCorpId, permanentCodeEnv: 'ISV_PERMANENT_CODE' }],
-    },
-  };
+  const config = (sources: unknown[]) =>
+    simulatorConfigJson(sim, './data', {
+      tokenApiKeysEnv: 'KF_STATS_TOKEN_KEYS',
+      baseUrl: recorderUrl,
+      schedule: { runOnStart: false },
+      sources,
+    });
+  const [acme, isv] = simulatorSources(sim);
   const configFile = join(dir, 'kf-stats.config.json');
   const cleanup = () => {
     recorder.close();
@@ -165,28 +129,21 @@ export async function startKfServer(options: StartOptions): Promise<KfServer> {
   try {
     if (options.archiveDaysAgo) {
       // An archive made long ago: one account's series, collected when these days were in WeCom's window.
-      writeFileSync(configFile, JSON.stringify(config([acme(['wkSIM0001presales'])])));
+      writeFileSync(configFile, JSON.stringify(config([{ ...acme, accounts: ['wkSIM0001presales'] }])));
       const offset = -options.archiveDaysAgo * DAY_MS;
       const then = options.now() + offset;
       options.setSimulatorOffset?.(offset);
-      const collect = runServer(['collect', '--config', configFile], { ...env, ...pinnedClockEnv(then) });
-      const code = await collect.exited;
+      const collect = spawnProcess(SERVER_BIN, ['collect', '--config', configFile], { ...env, ...pinnedClockEnv(then) });
+      const { code } = await collect.exited;
       options.setSimulatorOffset?.(0);
       if (code !== 0) throw new Error(`collect exited ${code}: ${collect.output()}`);
     }
-    writeFileSync(configFile, JSON.stringify(config([acme(), isv])));
-    const serve = runServer(['serve', '--config', configFile], { ...env, ...pinnedClockEnv(options.now()) });
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the server did not start: ${serve.output()}`)), 30_000);
-      serve.child.stdout!.on('data', () => {
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output());
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      void serve.exited.then((code) => reject(new Error(`the server exited (${code}): ${serve.output()}`)));
-    });
+    writeFileSync(configFile, JSON.stringify(config([acme, isv])));
+    const serve = spawnProcess(SERVER_BIN, ['serve', '--config', configFile], { ...env, ...pinnedClockEnv(options.now()) });
+    const [, url] = (await serve.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/).catch((error: Error) => {
+      serve.child.kill('SIGTERM');
+      throw error;
+    })) as [string, string];
     return {
       url,
       tokens,

@@ -9,7 +9,7 @@ const metricKeysFor = (endpoint: StatisticsEndpoint) => metricsFor(endpoint).map
 import { buildApi } from '../src/api.js';
 import { collect } from '../src/collector.js';
 import { openStore, type Store } from '../src/store/store.js';
-import { createRuntime, silentLog, simulatorConfigJson, simulatorEnv, tempDir, type Json, type Runtime } from './helpers.js';
+import { apiOptions, createRuntime, silentLog, simulatorConfigJson, simulatorEnv, tempDir, type Json, type Runtime } from './helpers.js';
 
 const kf = useSimulator();
 const KEY = 'test-key-0123456789abcdef';
@@ -27,16 +27,7 @@ beforeAll(async () => {
   openKfid = sim.fixtures.accounts[0]!.open_kfid;
   store = await openStore(tempDir('kf-api-'));
   rt = createRuntime(simulatorConfigJson(sim, 'unused'), simulatorEnv(sim), store, kf.now);
-  app = await buildApi({
-    config: rt.config,
-    store,
-    clients: rt.clients,
-    metrics: rt.metrics,
-    providers: rt.providers,
-    apiKeys: [KEY, 'second-key-0123456789abcdef'],
-    now: kf.now,
-    logger: rt.logger,
-  });
+  app = await buildApi(apiOptions(rt, store, kf.now, { apiKeys: [KEY, 'second-key-0123456789abcdef'] }));
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
@@ -405,16 +396,7 @@ describe('days past 180', () => {
     const later = () => kf.now() + 30 * 86_400_000;
     const laterSim = await startSimulator({ port: 0, now: later });
     const laterRt = createRuntime(simulatorConfigJson(laterSim, 'unused'), simulatorEnv(laterSim), store, later);
-    const laterApp = await buildApi({
-      config: laterRt.config,
-      store,
-      clients: laterRt.clients,
-      metrics: laterRt.metrics,
-      providers: laterRt.providers,
-      apiKeys: [KEY],
-      now: later,
-      logger: laterRt.logger,
-    });
+    const laterApp = await buildApi(apiOptions(laterRt, store, later, { apiKeys: [KEY] }));
     const url = await laterApp.listen({ host: '127.0.0.1', port: 0 });
     try {
       const oldest = addDays(chinaToday(kf.now()), -180);
@@ -439,16 +421,7 @@ describe('days past 180', () => {
 describe('health', () => {
   it('answers 503 when the store does not answer', async () => {
     const broken = await openStore(tempDir('kf-health-'));
-    const brokenApp = await buildApi({
-      config: rt.config,
-      store: broken,
-      clients: rt.clients,
-      metrics: rt.metrics,
-      providers: rt.providers,
-      apiKeys: [KEY],
-      now: kf.now,
-      logger: rt.logger,
-    });
+    const brokenApp = await buildApi(apiOptions(rt, broken, kf.now, { apiKeys: [KEY] }));
     await broken.close();
     try {
       const answer = await brokenApp.inject({ method: 'GET', url: '/healthz' });

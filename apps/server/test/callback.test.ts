@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../src/api.js';
 import { collect } from '../src/collector.js';
 import { openStore, type Store } from '../src/store/store.js';
-import { createRuntime, silentLog, tempDir, type Json, type Runtime } from './helpers.js';
+import { apiOptions, createRuntime, silentLog, tempDir, type Json, type Runtime } from './helpers.js';
 
 const now = chinaClock({ hour: 10 });
 const KEY = 'read-key-0123456789abcdef';
@@ -87,18 +87,8 @@ const runCollect = (runtime: Runtime, on: Store, clock: () => number) =>
     log: silentLog,
   });
 
-const apiParts = (runtime: Runtime, on: Store) => ({
-  config: runtime.config,
-  store: on,
-  clients: runtime.clients,
-  metrics: runtime.metrics,
-  providers: runtime.providers,
-  tokens: runtime.tokens,
-  apiKeys: [KEY],
-  tokenApiKeys: [TOKEN_KEY],
-  now,
-  logger: runtime.logger,
-});
+const apiParts = (runtime: Runtime, on: Store, clock = now) =>
+  apiOptions(runtime, on, clock, { apiKeys: [KEY], tokenApiKeys: [TOKEN_KEY] });
 
 beforeAll(async () => {
   // Only tickets pushed through the callback open get_suite_token, and none is configured.
@@ -449,7 +439,7 @@ describe('tickets pushed on the clock', () => {
     const fastSim = await startSimulator({ port: 0, now: fast, pushedTicketsOnly: true, tokenTtlSec: 1200 });
     const fastStore = await openStore(tempDir('kf-callback-clock-'));
     const fastRt = createRuntime(configFor(fastSim), envFor(fastSim), fastStore, fast);
-    const fastApp = await buildApi({ ...apiParts(fastRt, fastStore), now: fast });
+    const fastApp = await buildApi(apiParts(fastRt, fastStore, fast));
     const url = await fastApp.listen({ host: '127.0.0.1', port: 0 });
     try {
       fastSim.provider.configure({ url: `${url}/callback/isv`, token: CALLBACK_TOKEN, encodingAesKey: AES_KEY, clockPollMs: 50 });

@@ -8,6 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { resolveCredentials, resolveProviders } from '../src/config.js';
 import type { Store } from '../src/store/store.js';
 import { wireServer, type Wiring } from '../src/wiring.js';
+import type { ApiOptions } from '../src/api.js';
 import { Writable } from 'node:stream';
 
 /** A JSON value under test (an API answer, a config being broken): read freely, pinned by assertions. */
@@ -29,47 +30,7 @@ export function tempDir(prefix = 'kf-'): string {
   return mkdtempSync(join(root, prefix));
 }
 
-/** The environment the simulator's fixtures need, under the names `simulatorConfig` uses. */
-export function simulatorEnv(sim: Simulator): Record<string, string> {
-  const { selfBuilt, suite } = sim.fixtures;
-  return {
-    ACME_CORP_SECRET: selfBuilt.corpSecret,
-    ISV_SUITE_SECRET: suite.suiteSecret,
-    ISV_SUITE_TICKET: suite.suiteTicket,
-    ISV_PERMANENT_CODE: suite.permanentCode,
-    KF_STATS_API_KEYS: 'test-key-0123456789abcdef,second-key-0123456789abcdef',
-  };
-}
-
-export function simulatorConfigJson(sim: Simulator, store: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const { selfBuilt, suite } = sim.fixtures;
-  return {
-    store,
-    listen: { host: '127.0.0.1', port: 0 },
-    apiKeysEnv: 'KF_STATS_API_KEYS',
-    baseUrl: sim.url,
-    logLevel: 'warn',
-    sources: [
-      {
-        id: 'acme',
-        collect: ['corp', 'servicer'],
-        auth: { type: 'selfBuilt', corpId: selfBuilt.corpId, corpSecretEnv: 'ACME_CORP_SECRET' },
-      },
-      {
-        id: 'isv',
-        collect: ['component'],
-        auth: {
-          type: 'serviceProvider',
-          suiteId: suite.suiteId,
-          suiteSecretEnv: 'ISV_SUITE_SECRET',
-          suiteTicketEnv: 'ISV_SUITE_TICKET',
-          corps: [{ authCorpId: suite.authCorpId, permanentCodeEnv: 'ISV_PERMANENT_CODE' }],
-        },
-      },
-    ],
-    ...overrides,
-  };
-}
+export { simulatorConfigJson, simulatorEnv } from '@wecom-kf-stats/test-utils/server';
 
 export function writeConfig(dir: string, json: unknown): string {
   const file = join(dir, 'kf-stats.config.json');
@@ -126,6 +87,17 @@ export function createRuntime(
     retry: { baseDelayMs: 5, maxDelayMs: 20, rateLimitDelayMs: 10 },
   });
   return { config, clients, tokens, metrics, providers, logs, logger, owner, close: () => clients.close() };
+}
+
+/** `buildApi`'s options for a runtime of `createRuntime`, wired as `serve` wires them. */
+export function apiOptions(
+  runtime: Runtime,
+  store: Store,
+  now: () => number,
+  keys: { apiKeys: string[]; tokenApiKeys?: string[] },
+): ApiOptions {
+  const { config, clients, metrics, providers, tokens, logger } = runtime;
+  return { config, store, clients, metrics, providers, tokens, now, logger, ...keys };
 }
 
 export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };

@@ -4,7 +4,7 @@ import { chinaClock, extraSuiteAuthCorp, startSimulator, type Simulator } from '
 import { buildApi } from '../src/api.js';
 import { collect } from '../src/collector.js';
 import { openStore, type Store } from '../src/store/store.js';
-import { createRuntime, silentLog, tempDir, type Runtime, type Json } from './helpers.js';
+import { apiOptions, createRuntime, silentLog, tempDir, type Runtime, type Json } from './helpers.js';
 
 const now = chinaClock({ hour: 10 });
 let sim: Simulator;
@@ -60,16 +60,7 @@ beforeAll(async () => {
     TOKEN_SERVICE_KEY: tokenService.headerValue,
   };
   rt = createRuntime(config, env, store, now);
-  app = await buildApi({
-    config: rt.config,
-    store,
-    clients: rt.clients,
-    metrics: rt.metrics,
-    providers: rt.providers,
-    apiKeys: [KEY],
-    now,
-    logger: rt.logger,
-  });
+  app = await buildApi(apiOptions(rt, store, now, { apiKeys: [KEY] }));
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {

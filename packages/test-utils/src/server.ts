@@ -1,8 +1,9 @@
 /**
- * A real `wecom-kf-stats-server serve` process for the hosts' tests, set up as a service provider
- * would run it: a provider source whose suite_ticket and authorized corps arrive only through the
- * command callback, which the simulator (playing WeCom) posts to. The hosts then take tokens from
- * the server's token service instead of a pasted ticket.
+ * The wecom-kf-stats server for tests: its process, and configs built from the simulator's
+ * fixtures. `startProviderServer` runs `serve` as a service provider would: a provider source
+ * whose suite_ticket and authorized corps arrive only through the command callback, which the
+ * simulator (playing WeCom) posts to; the hosts then take tokens from the server's token service
+ * instead of a pasted ticket.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,122 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { pinnedClockEnv } from './index.js';
+
+export interface ProcessRun {
+  code: number | null;
+  signal?: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SpawnedProcess {
+  child: ChildProcess;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout and stderr as they came. */
+  output(): string;
+  /** Resolves with the first stdout match; rejects when the process exits first or after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<ProcessRun>;
+}
+
+/** Run a Node script (a server's or a command's bin) with only the given variables, plus PATH. */
+export function spawnProcess(bin: string, args: readonly string[], env: Record<string, string> = {}): SpawnedProcess {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    stdout += String(chunk);
+    output += String(chunk);
+  });
+  child.stderr!.on('data', (chunk) => {
+    stderr += String(chunk);
+    output += String(chunk);
+  });
+  const exited = new Promise<ProcessRun>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    output: () => output,
+    waitFor(pattern, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const look = () => {
+          const match = stdout.match(pattern);
+          if (!match) return false;
+          clearTimeout(timer);
+          child.stdout!.off('data', look);
+          resolve(match);
+          return true;
+        };
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output: ${output}`)), timeoutMs);
+        if (look()) return;
+        child.stdout!.on('data', look);
+        void exited.then((run) => {
+          clearTimeout(timer);
+          reject(new Error(`the process exited (${run.code ?? run.signal}) before ${pattern}; output: ${output}`));
+        });
+      });
+    },
+    exited,
+  };
+}
+
+/** The sources of the simulator's fixtures: a self-built app (`acme`) and a provider with its one corp (`isv`). */
+export function simulatorSources(sim: Simulator): [acme: Record<string, unknown>, isv: Record<string, unknown>] {
+  const { selfBuilt, suite } = sim.fixtures;
+  return [
+    {
+      id: 'acme',
+      collect: ['corp', 'servicer'],
+      auth: { type: 'selfBuilt', corpId: selfBuilt.corpId, corpSecretEnv: 'ACME_CORP_SECRET' },
+    },
+    {
+      id: 'isv',
+      collect: ['component'],
+      auth: {
+        type: 'serviceProvider',
+        suiteId: suite.suiteId,
+        suiteSecretEnv: 'ISV_SUITE_SECRET',
+        suiteTicketEnv: 'ISV_SUITE_TICKET',
+        corps: [{ authCorpId: suite.authCorpId, permanentCodeEnv: 'ISV_PERMANENT_CODE' }],
+      },
+    },
+  ];
+}
+
+/** The environment the simulator's fixtures need, under the names `simulatorConfigJson` uses. */
+export function simulatorEnv(sim: Simulator): Record<string, string> {
+  const { selfBuilt, suite } = sim.fixtures;
+  return {
+    ACME_CORP_SECRET: selfBuilt.corpSecret,
+    ISV_SUITE_SECRET: suite.suiteSecret,
+    ISV_SUITE_TICKET: suite.suiteTicket,
+    ISV_PERMANENT_CODE: suite.permanentCode,
+    KF_STATS_API_KEYS: 'test-key-0123456789abcdef,second-key-0123456789abcdef',
+  };
+}
+
+/** A server config over the simulator's fixtures, on a free port; `overrides` replace top-level fields. */
+export function simulatorConfigJson(sim: Simulator, store: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    store,
+    listen: { host: '127.0.0.1', port: 0 },
+    apiKeysEnv: 'KF_STATS_API_KEYS',
+    baseUrl: sim.url,
+    logLevel: 'warn',
+    sources: simulatorSources(sim),
+    ...overrides,
+  };
+}
 
 export interface ProviderServer {
   /** e.g. http://127.0.0.1:40123 */
@@ -70,56 +187,35 @@ export async function startProviderServer(sim: Simulator, options: ProviderServe
     ],
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  const child: ChildProcess = spawn(process.execPath, [options.bin, 'serve', '--config', join(dir, 'config.json')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...pinnedClockEnv(),
-      KF_KEYS: readKey,
-      KF_TOKEN_KEYS: tokenKey,
-      KF_STORE_KEY: randomBytes(32).toString('base64'),
-      KF_SUITE_SECRET: sim.fixtures.suite.suiteSecret,
-      KF_CB_TOKEN: callbackToken,
-      KF_CB_KEY: aesKey,
-      ...(options.canary ? { KF_CANARY: options.canary } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = spawnProcess(options.bin, ['serve', '--config', join(dir, 'config.json')], {
+    ...pinnedClockEnv(),
+    KF_KEYS: readKey,
+    KF_TOKEN_KEYS: tokenKey,
+    KF_STORE_KEY: randomBytes(32).toString('base64'),
+    KF_SUITE_SECRET: sim.fixtures.suite.suiteSecret,
+    KF_CB_TOKEN: callbackToken,
+    KF_CB_KEY: aesKey,
+    ...(options.canary ? { KF_CANARY: options.canary } : {}),
   });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += String(chunk)));
-  child.stderr!.on('data', (chunk) => (output += String(chunk)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     sim.provider.stop();
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
+    if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGTERM');
+    await server.exited;
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the server did not start in 30 s:\n${output}`)), 30_000);
-      child.stdout!.on('data', () => {
-        const match = /listening on (http:\/\/\S+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the server exited with ${code}:\n${output}`));
-      });
-    });
+    const [, url] = (await server.waitFor(/listening on (http:\/\/\S+)/)) as [string, string];
     sim.provider.configure({
       url: `${url}/callback/${source}`,
       token: callbackToken,
       encodingAesKey: aesKey,
       ticketIntervalMinutes: false,
     });
-    if (!(await sim.provider.verifyUrl())) throw new Error(`the server did not pass the callback URL check:\n${output}`);
+    if (!(await sim.provider.verifyUrl())) throw new Error(`the server did not pass the callback URL check:\n${server.output()}`);
     const ticket = await sim.provider.pushTicket();
-    if (!ticket.ok) throw new Error(`the server refused the suite_ticket (${ticket.status} ${ticket.body}):\n${output}`);
+    if (!ticket.ok) throw new Error(`the server refused the suite_ticket (${ticket.status} ${ticket.body}):\n${server.output()}`);
     const corp = await sim.provider.authorize({ corpName: 'Token service corp' });
-    if (!corp.ok) throw new Error(`the server refused create_auth (${corp.status} ${corp.body}):\n${output}`);
+    if (!corp.ok) throw new Error(`the server refused create_auth (${corp.status} ${corp.body}):\n${server.output()}`);
     return {
       url,
       tokenKey,
@@ -127,7 +223,7 @@ export async function startProviderServer(sim: Simulator, options: ProviderServe
       source,
       corpId: corp.authCorpId,
       tokenUrl: `${url}/api/v1/sources/${source}/token?corpid=${corp.authCorpId}`,
-      output: () => output,
+      output: server.output,
       stop,
     };
   } catch (error) {
