@@ -73,12 +73,16 @@ export interface NodeKfStatsClient extends KfStatsClient {
   close(): Promise<void>;
 }
 
-/** A client with undici and real timers. */
+/**
+ * A client with undici and real timers. Given a `transport` (one pool shared by many clients), it
+ * uses that one, opens no pool of its own, and leaves closing it to the caller.
+ */
 export function createNodeClient(options: NodeClientOptions): NodeKfStatsClient {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError('options', options, 'an object such as { auth: { type: "selfBuilt", corpId, corpSecret } }');
   }
-  const { undici, ...rest } = options;
+  const { undici, transport: given, ...rest } = options;
+  if (given !== undefined) return { ...createKfStatsClient({ transport: given, ...rest }), close: async () => {} };
   const transport = createUndiciTransport(undici);
   const client = createKfStatsClient({ transport, ...rest });
   return { ...client, close: () => transport.close() };

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useSimulator } from '@wecom-kf-stats/test-utils';
-import { createNodeClient, type NodeClientOptions, type NodeKfStatsClient } from '../src/node.js';
+import { createNodeClient, createUndiciTransport, type NodeClientOptions, type NodeKfStatsClient } from '../src/node.js';
 import {
   createMemoryTokenStore,
   HttpStatusError,
@@ -138,6 +138,24 @@ describe('fetching over real HTTP', () => {
     const again = await client.getStatistics({ endpoint: 'corp', openKfid: account(), last: 180 });
     expect(kf.sim.calls).toHaveLength(0);
     expect(again.stats.cachedDays).toBe(180);
+  });
+});
+
+describe('a transport shared by many clients', () => {
+  it('carries every call of a client given it, and stays open when that client closes', async () => {
+    const shared = createUndiciTransport();
+    let calls = 0;
+    let closed = 0;
+    const counted = Object.assign((request: Parameters<typeof shared>[0]) => ((calls += 1), shared(request)), {
+      close: () => ((closed += 1), shared.close()),
+    });
+    const client = selfBuilt({ transport: counted });
+    clients.push(client);
+    await client.getStatistics({ endpoint: 'corp', openKfid: kf.sim.fixtures.accounts[0]!.open_kfid, last: 3 });
+    expect(calls).toBe(2);
+    await client.close();
+    expect(closed).toBe(0);
+    await shared.close();
   });
 });
 
