@@ -1,4 +1,4 @@
-import { useEffect, useState, type ChangeEvent } from 'react';
+import { useEffect, useState, type ChangeEvent, type JSX } from 'react';
 import type { DataSourcePluginOptionsEditorProps, SelectableValue } from '@grafana/data';
 import { Alert, Button, InlineField, Input, RadioButtonGroup, SecretInput, Select, Stack } from '@grafana/ui';
 import { DEFAULTS, validateBaseUrl, ValidationError } from '@wecom-kf-stats/core';
@@ -47,6 +47,8 @@ function baseUrlProblem(value: string | undefined, field = 'API base URL'): stri
   }
 }
 
+type SecretKey = keyof KfStatsSecureJsonData;
+
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const jsonData = options.jsonData ?? {};
   const secureJsonFields = options.secureJsonFields ?? {};
@@ -69,6 +71,18 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       secureJsonFields: { ...secureJsonFields, [key]: false },
       secureJsonData: { ...secureJsonData, [key]: '' },
     });
+  /** A secret of secureJsonData: shown as configured once saved, replaced by typing, cleared by Reset. */
+  const secretInput = (key: SecretKey, id: string, placeholder: string) => (
+    <SecretInput
+      id={id}
+      width={40}
+      isConfigured={Boolean(secureJsonFields[key])}
+      value={secureJsonData[key] ?? ''}
+      placeholder={placeholder}
+      onChange={(event: ChangeEvent<HTMLInputElement>) => setSecret(key, event.target.value)}
+      onReset={() => resetSecret(key)}
+    />
+  );
   type TextKey = 'corpId' | 'apiBaseUrl' | 'tokenServiceUrl' | 'serverUrl' | 'source' | 'serverCorpId';
   const text = (key: TextKey) => (event: ChangeEvent<HTMLInputElement>) => setJson({ [key]: event.target.value });
   // On leaving a field: no spaces, and no trailing slash on URLs (it would double the one the routes add).
@@ -133,15 +147,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
       {authMode === 'selfBuilt' ? (
         <InlineField label="Secret" labelWidth={LABEL_WIDTH} tooltip="The self-built app's Secret (stored encrypted)" required>
-          <SecretInput
-            id="config-corp-secret"
-            width={40}
-            isConfigured={Boolean(secureJsonFields.corpSecret)}
-            value={secureJsonData.corpSecret ?? ''}
-            placeholder="App Secret"
-            onChange={(event: ChangeEvent<HTMLInputElement>) => setSecret('corpSecret', event.target.value)}
-            onReset={() => resetSecret('corpSecret')}
-          />
+          {secretInput('corpSecret', 'config-corp-secret', 'App Secret')}
         </InlineField>
       ) : (
         <>
@@ -170,15 +176,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             />
           </InlineField>
           <InlineField label="Header value" labelWidth={LABEL_WIDTH} tooltip='Stored encrypted; e.g. "Bearer …" for Authorization' required>
-            <SecretInput
-              id="config-token-service-secret"
-              width={40}
-              isConfigured={Boolean(secureJsonFields.tokenServiceSecret)}
-              value={secureJsonData.tokenServiceSecret ?? ''}
-              placeholder="Token service secret"
-              onChange={(event: ChangeEvent<HTMLInputElement>) => setSecret('tokenServiceSecret', event.target.value)}
-              onReset={() => resetSecret('tokenServiceSecret')}
-            />
+            {secretInput('tokenServiceSecret', 'config-token-service-secret', 'Token service secret')}
           </InlineField>
         </>
       )}
@@ -208,7 +206,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         <RadioButtonGroup<ConnectionMode> options={CONNECTIONS} value={connection} onChange={switchConnection} />
       </InlineField>
       {connection === 'server' ? (
-        <ServerSettings options={options} setJson={setJson} setSecret={setSecret} resetSecret={resetSecret} text={text} tidy={tidy} />
+        <ServerSettings options={options} setJson={setJson} secretInput={secretInput} text={text} tidy={tidy} />
       ) : (
         directSettings()
       )}
@@ -219,17 +217,15 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 interface ServerSettingsProps {
   options: Props['options'];
   setJson: (patch: Partial<KfStatsOptions>) => void;
-  setSecret: (key: keyof KfStatsSecureJsonData, value: string) => void;
-  resetSecret: (key: keyof KfStatsSecureJsonData) => void;
+  secretInput: (key: SecretKey, id: string, placeholder: string) => JSX.Element;
   text: (key: 'serverUrl' | 'source' | 'serverCorpId') => (event: ChangeEvent<HTMLInputElement>) => void;
   tidy: (key: 'serverUrl' | 'source' | 'serverCorpId') => () => void;
 }
 
 /** Server mode: the server's URL, its API key (secureJsonData) and the source to show. */
-function ServerSettings({ options, setJson, setSecret, resetSecret, text, tidy }: ServerSettingsProps) {
+function ServerSettings({ options, setJson, secretInput, text, tidy }: ServerSettingsProps) {
   const jsonData = options.jsonData ?? {};
   const secureJsonFields = options.secureJsonFields ?? {};
-  const secureJsonData = (options.secureJsonData ?? {}) as KfStatsSecureJsonData;
   const [sources, setSources] = useState<ServerSource[] | undefined>();
   const [sourcesError, setSourcesError] = useState<string | undefined>();
   const serverUrlError = jsonData.serverUrl ? baseUrlProblem(jsonData.serverUrl, 'Server URL') : undefined;
@@ -296,15 +292,7 @@ function ServerSettings({ options, setJson, setSecret, resetSecret, text, tidy }
         />
       </InlineField>
       <InlineField label="API key" labelWidth={LABEL_WIDTH} tooltip="An ordinary read key of the server (stored encrypted)" required>
-        <SecretInput
-          id="config-server-api-key"
-          width={40}
-          isConfigured={Boolean(secureJsonFields.serverApiKey)}
-          value={secureJsonData.serverApiKey ?? ''}
-          placeholder="Server API key"
-          onChange={(event: ChangeEvent<HTMLInputElement>) => setSecret('serverApiKey', event.target.value)}
-          onReset={() => resetSecret('serverApiKey')}
-        />
+        {secretInput('serverApiKey', 'config-server-api-key', 'Server API key')}
       </InlineField>
       <Stack direction="row" gap={1}>
         <InlineField
