@@ -165,6 +165,10 @@ async function discoverSeries(
     if (known) return known;
     if (await store.tryLease(key, owner, DISCOVERY_LEASE_MS)) {
       try {
+        // Another replica may have listed the corp and released the lease between the look above
+        // and this lease: look again while holding it, so the corp is listed through WeCom once.
+        const listed = await store.readDiscovery(corp.sourceId, corp.corpId, basis);
+        if (listed) return listed;
         const series = await listSeries(config, store, corp, now, signal);
         await store.saveDiscovery(corp.sourceId, corp.corpId, basis, series, now());
         return series;
@@ -180,26 +184,33 @@ async function discoverSeries(
 /** Ids per claim statement: a run of many thousand series claims through them a slice at a time. */
 const CLAIM_SLICE = 256;
 
-async function claimNext(store: Store, pending: ReadonlySet<number>, owner: string, leaseMs: number): Promise<LeasedSeries | undefined> {
+/** The next pending series that no process holds and none has finished today. */
+async function claimNext(
+  store: Store,
+  pending: Set<number>,
+  owner: string,
+  leaseMs: number,
+  today: ChinaDay,
+): Promise<LeasedSeries | undefined> {
   const ids = [...pending];
   for (let start = 0; start < ids.length; start += CLAIM_SLICE) {
-    const leased = await store.claimSeries(ids.slice(start, start + CLAIM_SLICE), owner, leaseMs);
+    const leased = await store.claimSeries(ids.slice(start, start + CLAIM_SLICE), owner, leaseMs, today);
     if (leased) return leased;
   }
   return undefined;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Wait `ms`, or less when `signal` aborts; the abort listener goes with the wait. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    if (signal?.aborted) return resolve();
+    const finish = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, ms);
+    signal?.addEventListener('abort', finish, { once: true });
   });
 
 /** One collection run over every source. */
@@ -250,12 +261,15 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
   // 2. Work through leased series until none is left that this process has not seen done.
   const pending = new Set(ids);
   const window = statisticsWindow(now());
+  const today = chinaToday(now());
   const worker = async () => {
     while (pending.size > 0 && !signal?.aborted) {
-      const leased = await claimNext(store, pending, owner, leaseMs);
+      const leased = await claimNext(store, pending, owner, leaseMs, today);
       if (!leased) {
-        // Everything left is leased by other processes: wait for them to finish or expire.
-        await sleep(options.pollMs ?? 500, signal);
+        // What other processes finished today is done; the rest they hold: wait for them to
+        // finish or for their leases to expire.
+        for (const id of await store.seriesDoneFor([...pending], today)) pending.delete(id);
+        if (pending.size > 0) await sleep(options.pollMs ?? 500, signal);
         continue;
       }
       pending.delete(leased.id);
@@ -265,6 +279,7 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
         },
         Math.max(1000, leaseMs / 3),
       );
+      let doneFor: ChinaDay | undefined;
       try {
         const days = await missingDays(store, leased, window.oldest, window.newest);
         if (days.length > 0) {
@@ -272,6 +287,9 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
             storedBySource.set(leased.source, (storedBySource.get(leased.source) ?? 0) + n),
           );
         }
+        // Every day of the window is now stored as final, unless yesterday was fetched before
+        // WeCom computed it: then a later run of the same day must look again.
+        if (isSettled(window.newest, now())) doneFor = today;
       } catch (error) {
         if (signal?.aborted) {
           // Interrupted: this series goes back to the pool for the next run or another process.
@@ -282,7 +300,7 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
         }
       } finally {
         clearInterval(renew);
-        await store.releaseSeries(leased.id, owner).catch(() => {});
+        await store.releaseSeries(leased.id, owner, doneFor).catch(() => {});
       }
     }
   };

@@ -154,6 +154,8 @@ describe('the command callback of a service provider', () => {
     // The next day's run: every other corp gets its new day, the cancelled one is not called.
     await store.query(`DELETE FROM kf_days WHERE day = (SELECT max(day) FROM kf_days)`);
     await store.query(`DELETE FROM kf_discoveries`);
+    // The series were finished for today: on the next day they are not.
+    await store.query(`UPDATE kf_series SET done_day = NULL`);
     sim.resetCalls();
     const summary = await runCollect(rt, store, now);
     expect(summary).toMatchObject({ series: CORPS - 1, failures: 0, daysStored: CORPS - 1 });

@@ -141,4 +141,87 @@ describe('a collection run', () => {
       await earlySim.close();
     }
   });
+
+  it('lists a corp through WeCom once when a second replica looked before the first saved its list', async () => {
+    await freshStore();
+    // Replica b reads "not discovered yet" for acme, then only goes on once replica a has listed
+    // the corp, saved what it found and released its lease: the moment a replica's stale look and
+    // its lease would list the corp a second time.
+    let aReleased!: () => void;
+    const released = new Promise<void>((resolve) => (aReleased = resolve));
+    const storeA = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name === 'releaseLease')
+          return async (key: string, owner: string) => {
+            await target.releaseLease(key, owner);
+            if (key.startsWith('discover:acme:')) aReleased();
+          };
+        return Reflect.get(target, name, receiver);
+      },
+    });
+    let stale = true;
+    const storeB = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name === 'readDiscovery')
+          return async (source: string, corpId: string, basis: string) => {
+            if (source === 'acme' && stale) {
+              stale = false;
+              await released;
+              return undefined;
+            }
+            return target.readDiscovery(source, corpId, basis);
+          };
+        return Reflect.get(target, name, receiver);
+      },
+    });
+    const rtA = runtime({}, kf.now);
+    const rtB = createRuntime(simulatorConfigJson(sim, 'unused'), simulatorEnv(sim), store, kf.now, 'owner-b');
+    runtimes.push(rtB);
+    const [a, b] = await Promise.all([
+      collect({ config: rtA.config, store: storeA, clients: rtA.clients, now: kf.now, owner: 'owner-a', log: silentLog, pollMs: 20 }),
+      collect({ config: rtB.config, store: storeB, clients: rtB.clients, now: kf.now, owner: 'owner-b', log: silentLog, pollMs: 20 }),
+    ]);
+    expect(sim.callCount('/cgi-bin/kf/account/list')).toBe(1);
+    expect(sim.callCount('/cgi-bin/kf/servicer/list')).toBe(sim.fixtures.accounts.length);
+    expect(a.failures + b.failures).toBe(0);
+    expect(a.statisticsCalls + b.statisticsCalls).toBe(a.series * 6);
+  });
+
+  it('marks a series finished for the day: another replica neither claims it nor waits for it', async () => {
+    await freshStore();
+    const first = await run(runtime());
+    const n = first.series;
+    const [row] = await store.query<{ done: number }>(`SELECT count(*)::int AS done FROM kf_series WHERE done_day = $1::date`, [
+      chinaToday(kf.now()),
+    ]);
+    expect(row!.done).toBe(n);
+    const claims: number[] = [];
+    const counting = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name === 'claimSeries')
+          return async (...args: Parameters<Store['claimSeries']>) => {
+            const leased = await target.claimSeries(...args);
+            if (leased) claims.push(leased.id);
+            return leased;
+          };
+        return Reflect.get(target, name, receiver);
+      },
+    });
+    const rt = runtime();
+    const again = await collect({
+      config: rt.config,
+      store: counting,
+      clients: rt.clients,
+      now: kf.now,
+      owner: 'other',
+      log: silentLog,
+      pollMs: 20,
+    });
+    expect(again).toMatchObject({ series: n, statisticsCalls: 0, failures: 0 });
+    expect(claims).toEqual([]);
+    // The next China day the series are claimed again (a new day to fetch).
+    const tomorrow = () => kf.now() + 86_400_000;
+    await collect({ config: rt.config, store: counting, clients: rt.clients, now: tomorrow, owner: 'other', log: silentLog, pollMs: 20 });
+    expect(claims.length).toBe(n);
+  });
 });

@@ -83,14 +83,29 @@ describe.each(kinds)('%s', (_name, location) => {
   it('leases a series to one owner until it is released or expires', async () => {
     const [id] = await store.registerSeries([series]);
     expect(await store.registerSeries([series])).toEqual([id]);
-    const first = await store.claimSeries([id!], 'owner-a', 60_000);
+    const today = '2026-03-01';
+    const first = await store.claimSeries([id!], 'owner-a', 60_000, today);
     expect(first).toMatchObject({ id, ...series });
-    expect(await store.claimSeries([id!], 'owner-b', 60_000)).toBeUndefined();
+    expect(await store.claimSeries([id!], 'owner-b', 60_000, today)).toBeUndefined();
     await store.releaseSeries(id!, 'owner-a');
-    expect(await store.claimSeries([id!], 'owner-b', 1)).toMatchObject({ id });
+    expect(await store.claimSeries([id!], 'owner-b', 1, today)).toMatchObject({ id });
     await new Promise((r) => setTimeout(r, 20));
     // owner-b's 1 ms lease has expired: owner-a may take the series over.
-    expect(await store.claimSeries([id!], 'owner-a', 60_000)).toMatchObject({ id });
+    expect(await store.claimSeries([id!], 'owner-a', 60_000, today)).toMatchObject({ id });
+  });
+
+  it('does not lease a series finished for the day again that day', async () => {
+    const other = { ...series, openKfid: 'wkDone' };
+    const [id] = await store.registerSeries([other]);
+    expect(await store.claimSeries([id!], 'owner-a', 60_000, '2026-03-01')).toMatchObject({ id });
+    await store.releaseSeries(id!, 'owner-a', '2026-03-01');
+    expect(await store.seriesDoneFor([id!], '2026-03-01')).toEqual([id]);
+    expect(await store.claimSeries([id!], 'owner-b', 60_000, '2026-03-01')).toBeUndefined();
+    expect(await store.seriesDoneFor([id!], '2026-03-02')).toEqual([]);
+    expect(await store.claimSeries([id!], 'owner-b', 60_000, '2026-03-02')).toMatchObject({ id });
+    // A release without a day keeps the mark it had.
+    await store.releaseSeries(id!, 'owner-b');
+    expect(await store.seriesDoneFor([id!], '2026-03-01')).toEqual([id]);
   });
 
   it('hands a token refresh to one process while the others wait for its token', async () => {

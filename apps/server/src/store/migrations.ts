@@ -116,6 +116,13 @@ CREATE TABLE kf_authorizations (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'series finished for the day',
+    sql: `
+ALTER TABLE kf_series ADD COLUMN done_day date;
+`,
+  },
 ];
 
 /** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */

@@ -102,12 +102,15 @@ export interface Store {
   /** Make sure the series exist; returns their ids. */
   registerSeries(series: readonly SeriesKey[]): Promise<number[]>;
   /**
-   * Lease one of `ids` that no live lease holds (`FOR UPDATE SKIP LOCKED`, so replicas never wait
-   * on each other), or undefined when all are leased.
+   * Lease one of `ids` that no live lease holds and that is not finished for `today` (`FOR UPDATE
+   * SKIP LOCKED`, so replicas never wait on each other), or undefined when none is left.
    */
-  claimSeries(ids: readonly number[], owner: string, leaseMs: number): Promise<LeasedSeries | undefined>;
+  claimSeries(ids: readonly number[], owner: string, leaseMs: number, today: ChinaDay): Promise<LeasedSeries | undefined>;
+  /** Which of `ids` are finished for `today`. */
+  seriesDoneFor(ids: readonly number[], today: ChinaDay): Promise<number[]>;
   renewSeriesLease(id: number, owner: string, leaseMs: number): Promise<boolean>;
-  releaseSeries(id: number, owner: string): Promise<void>;
+  /** Give the lease back; with `doneFor`, the series is finished for that China day and no replica claims it again that day. */
+  releaseSeries(id: number, owner: string, doneFor?: ChinaDay): Promise<void>;
   /** A named lease (e.g. a token refresh); true when `owner` holds it now. */
   tryLease(key: string, owner: string, leaseMs: number): Promise<boolean>;
   releaseLease(key: string, owner: string): Promise<void>;
@@ -403,7 +406,7 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
       );
       return rows.map((r) => Number(r.id));
     },
-    async claimSeries(ids, owner, leaseMs) {
+    async claimSeries(ids, owner, leaseMs, today) {
       if (ids.length === 0) return undefined;
       const rows = await q<{
         id: number;
@@ -416,10 +419,11 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         `UPDATE kf_series s SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::float8 / 1000)
          WHERE s.id = (
            SELECT id FROM kf_series WHERE id = ANY($1::bigint[]) AND (lease_until IS NULL OR lease_until < now())
+             AND done_day IS DISTINCT FROM $4::date
            ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
          )
          RETURNING s.id::float8 AS id, s.source, s.endpoint, s.corp_id, s.open_kfid, s.servicer_userid`,
-        [ids, owner, leaseMs],
+        [ids, owner, leaseMs, today],
       );
       const row = rows[0];
       return row
@@ -433,6 +437,14 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
           }
         : undefined;
     },
+    async seriesDoneFor(ids, today) {
+      if (ids.length === 0) return [];
+      const rows = await q<{ id: number }>('SELECT id::float8 AS id FROM kf_series WHERE id = ANY($1::bigint[]) AND done_day = $2::date', [
+        ids,
+        today,
+      ]);
+      return rows.map((r) => Number(r.id));
+    },
     async renewSeriesLease(id, owner, leaseMs) {
       const rows = await q(
         `UPDATE kf_series SET lease_until = now() + make_interval(secs => $3::float8 / 1000) WHERE id = $1 AND lease_owner = $2 RETURNING id`,
@@ -440,8 +452,11 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
       );
       return rows.length === 1;
     },
-    async releaseSeries(id, owner) {
-      await q('UPDATE kf_series SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [id, owner]);
+    async releaseSeries(id, owner, doneFor) {
+      await q(
+        'UPDATE kf_series SET lease_owner = NULL, lease_until = NULL, done_day = coalesce($3::date, done_day) WHERE id = $1 AND lease_owner = $2',
+        [id, owner, doneFor ?? null],
+      );
     },
     async tryLease(key, owner, leaseMs) {
       const rows = await q(
