@@ -4,10 +4,13 @@
  * WeCom's window that it lacks are fetched live (paced like the collector) and stored. Answers
  * never hold a token or a secret, and errors never a stack.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { fetchAndStore, isSettled } from './collector.js';
+import { fetchAndStore, isSettled, type FetchAndStoreResult } from './collector.js';
+import { createStoreHealth, type StoreHealth } from './health.js';
+import { NOT_TEXT } from './input-text.js';
 import type { ServerConfig, SourceConfig } from './config.js';
 import { readFileSync } from 'node:fs';
 import {
@@ -34,7 +37,7 @@ import {
 } from './kf-core.js';
 import type { ServerMetrics } from './metrics.js';
 import { openApiDocument, ROUTES, type ParameterName } from './openapi.js';
-import type { SeriesKey, Store } from './store/store.js';
+import { isStoreError, type ArchivedDay, type SeriesKey, type Store } from './store/store.js';
 import type { WecomClients } from './wecom.js';
 import type { Providers } from './callback/provider.js';
 import { registerCallbackRoutes } from './callback/routes.js';
@@ -76,7 +79,41 @@ export interface ApiOptions {
   logger: Logger;
   /** Shutdown in progress: live fetches stop. */
   signal?: AbortSignal;
+  /** The store's health for /healthz. @default one made here, probing the store in the background */
+  health?: StoreHealth;
+  /** Who writes the health probe's row: one per process. @default a random id */
+  owner?: string;
 }
+
+/** The routes that answer GET only (HEAD too, as Fastify adds it); other methods get 405 with `Allow`. */
+const GET_ONLY_ROUTES = [
+  '/healthz',
+  '/metrics',
+  '/api/v1/openapi.json',
+  '/api/v1/sources',
+  '/api/v1/accounts',
+  '/api/v1/servicers',
+  '/api/v1/statistics',
+  '/api/v1/summary',
+  '/api/v1/sources/:source/token',
+] as const;
+const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+/**
+ * A caller may say WeCom rejected the token it was given (x-kf-rejected-token); that renews the
+ * token at most once per key in this many ms, so callers cannot make the server refresh often
+ * (WeCom answers frequent refreshes with 45033 and blocks the caller, page 91039).
+ */
+export const TOKEN_RENEWAL_MIN_INTERVAL_MS = 10_000;
+
+/** The request's path, without its query (which may hold a misplaced key): what the log shows. */
+export const pathOf = (url: string) => url.split('?', 1)[0]!;
+
+/** Errors Node's HTTP parser raises before Fastify sees a request, as the API's JSON errors. */
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time'],
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'the request headers are too large'],
+};
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -94,13 +131,58 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
 
 type Query = Record<string, string>;
 
+/**
+ * The longest value any parameter can have: WeCom's ids are at most 64 characters (a servicer's
+ * userid; corp ids, open_kfid and source ids are shorter), dates and counts shorter still.
+ */
+export const MAX_PARAMETER_LENGTH = 128;
+/**
+ * Renewals of tokens a caller says WeCom rejected: only when the fingerprint is the token held
+ * now, one at a time per key, and at most one per key every TOKEN_RENEWAL_MIN_INTERVAL_MS.
+ */
+function createTokenRenewals(options: { store: Store; tokens: TokenStore; now: () => number }) {
+  const { store, tokens, now } = options;
+  const running = new Map<string, Promise<void>>();
+  const last = new Map<string, number>();
+  return {
+    async renew(key: string, rejected: string, what: string, log: FastifyBaseLogger): Promise<void> {
+      const inFlight = running.get(key);
+      if (inFlight) return inFlight;
+      const previous = last.get(key);
+      if (previous !== undefined && now() - previous < TOKEN_RENEWAL_MIN_INTERVAL_MS) return;
+      const renewal = (async () => {
+        // Read the store itself: the shared store's get would take the refresh lease for a missing token.
+        const held = await store.tokens.get(key);
+        if (!held || fingerprint(held.token) !== rejected) return;
+        last.set(key, now());
+        await tokens.delete(key);
+        log.info(`token service: the caller's token for ${what} was rejected by WeCom; renewing it`);
+      })().finally(() => running.delete(key));
+      running.set(key, renewal);
+      return renewal;
+    },
+  };
+}
+
+/** A value that no parameter can ever take: refused before it reaches the store or WeCom. */
+export function checkParameterValue(name: string, value: string): string {
+  if (value.length > MAX_PARAMETER_LENGTH)
+    throw new ParameterError(name, `${value.length} characters; at most ${MAX_PARAMETER_LENGTH} (WeCom's ids are at most 64)`);
+  if (NOT_TEXT.test(value)) throw new ParameterError(name, 'contains a control character or bytes that are not UTF-8 text');
+  return value;
+}
+
+/** A parameter name as a message may show it (a name made of odd bytes is cut and escaped). */
+const shownName = (name: string) => (NOT_TEXT.test(name) || name.length > 40 ? JSON.stringify(name.slice(0, 40)) : name);
+
 function readQuery(request: FastifyRequest, allowed: readonly ParameterName[]): Query {
   const raw = (request.query ?? {}) as Record<string, unknown>;
   const query: Query = {};
   for (const [name, value] of Object.entries(raw)) {
-    if (!(allowed as readonly string[]).includes(name)) throw new ParameterError(name, `unknown parameter; allowed: ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(name))
+      throw new ParameterError(shownName(name), `unknown parameter; allowed: ${allowed.join(', ')}`);
     if (Array.isArray(value)) throw new ParameterError(name, 'given more than once');
-    query[name] = String(value);
+    query[name] = checkParameterValue(name, String(value));
   }
   return query;
 }
@@ -227,67 +309,179 @@ async function corpClient(options: Pick<ApiOptions, 'clients' | 'providers'>, so
   return options.clients.find(sourceId, corpId)[0];
 }
 
+/** The outcome of `promise` if it settles within `ms`, else undefined (the promise goes on). */
+async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | { error: unknown } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Accounts and servicers WeCom said do not exist (errcode category `account`: 95000, 95004,
+ * 60111), remembered for a while so that a reader cannot spend a corp's call quota by asking for
+ * them again and again. Bounded: the oldest entries go first.
+ */
+export function createRefusalCache(ttlMs = 10 * 60_000, capacity = 10_000) {
+  const refused = new Map<string, { until: number; error: unknown }>();
+  return {
+    get(key: string, nowMs: number): unknown {
+      const hit = refused.get(key);
+      if (hit && hit.until > nowMs) return hit.error;
+      if (hit) refused.delete(key);
+      return undefined;
+    },
+    note(key: string, error: unknown, nowMs: number): void {
+      if (!isWecomStatsError(error) || (error as { category?: string }).category !== 'account') return;
+      refused.delete(key);
+      refused.set(key, { until: nowMs + ttlMs, error });
+      if (refused.size > capacity) refused.delete(refused.keys().next().value!);
+    },
+  };
+}
+export type RefusalCache = ReturnType<typeof createRefusalCache>;
+
+/** What the live part of a statistics request shares with the requests around it. */
+interface LiveFetches {
+  /** Identical live fetches running now, shared by the requests that ask for them. */
+  inflight: Map<string, Promise<FetchAndStoreResult>>;
+  refusals: RefusalCache;
+  health: StoreHealth;
+}
+
+type Warning = SeriesRequest['warnings'][number];
+
 /** Archive first; in-window days it lacks are fetched live and stored; the rest named in a warning. */
 async function statisticsFor(
   options: ApiOptions,
   request: SeriesRequest,
-  inflight: Map<string, Promise<StatisticsDay[]>>,
-): Promise<{ days: StatisticsDay[]; warnings: SeriesRequest['warnings'] }> {
+  live: LiveFetches,
+): Promise<{ days: StatisticsDay[]; warnings: Warning[] }> {
   const { store, now } = options;
   const { series, from, to } = request;
   const warnings = [...request.warnings];
   const byDate = new Map<ChinaDay, StatisticsDay>();
   const settled = new Set<ChinaDay>();
-  for (const day of await store.readDays(series, from, to)) {
-    byDate.set(day.date, { date: day.date, stat_time: day.stat_time, statistic: day.statistic });
-    if (isSettled(day.date, day.fetchedAt)) settled.add(day.date);
-  }
+  const takeArchived = (days: readonly ArchivedDay[]) => {
+    for (const day of days) {
+      byDate.set(day.date, { date: day.date, stat_time: day.stat_time, statistic: day.statistic });
+      if (isSettled(day.date, day.fetchedAt)) settled.add(day.date);
+    }
+  };
+  takeArchived(await store.readDays(series, from, to));
   const window = statisticsWindow(now());
-  const live = listDays(from, to).filter(
+  const wanted = listDays(from, to).filter(
     (d) => !settled.has(d) && daysBetween(window.oldest, d) >= 0 && daysBetween(d, window.newest) >= 0,
   );
   // Days a warning names already, kept out of the NOT_ARCHIVED one.
-  const lost = new Set<ChinaDay>();
-  const corp = live.length > 0 && request.collected ? await corpClient(options, series.source, series.corpId) : undefined;
-  if (live.length > 0 && !corp) {
+  const named = new Set<ChinaDay>();
+  const warn = (warning: Warning, days: readonly ChinaDay[]) => {
+    warnings.push({ ...warning, days: [...days] });
+    for (const day of days) named.add(day);
+  };
+  const corp = wanted.length > 0 && request.collected ? await corpClient(options, series.source, series.corpId) : undefined;
+  if (wanted.length > 0 && !corp) {
     // The corp cancelled its authorization: its archive stays, but WeCom is no longer asked.
-    warnings.push({
-      code: 'NOT_COLLECTED',
-      message: `${describeDays(live)}: not in the archive, and corp ${series.corpId} no longer authorizes source "${series.source}", so they are not fetched.`,
-      days: [...live],
-    });
-    for (const day of live) lost.add(day);
-    live.length = 0;
+    warn(
+      {
+        code: 'NOT_COLLECTED',
+        message: `${describeDays(wanted)}: not in the archive, and corp ${series.corpId} no longer authorizes source "${series.source}", so they are not fetched.`,
+      },
+      wanted,
+    );
   }
-  if (live.length > 0 && corp) {
-    // Identical requests arriving together share one fetch.
-    const key = JSON.stringify([series, live[0], live.at(-1), live.length]);
-    let pending = inflight.get(key);
-    if (!pending) {
-      pending = fetchAndStore(store, corp, series, live, now, options.signal)
-        .then((r) => r.stored)
-        .finally(() => inflight.delete(key));
-      inflight.set(key, pending);
+  if (wanted.length > 0 && corp) {
+    const seriesKey = JSON.stringify(series);
+    const refused = live.refusals.get(seriesKey, now());
+    let outcome: Awaited<ReturnType<typeof settleWithin<FetchAndStoreResult>>>;
+    if (refused) {
+      outcome = { value: { days: [], stored: 0, failures: [{ days: wanted, error: refused }], outsideWindow: [] } };
+    } else {
+      // Identical requests arriving together share one fetch.
+      const key = JSON.stringify([series, wanted[0], wanted.at(-1), wanted.length]);
+      let pending = live.inflight.get(key);
+      if (!pending) {
+        pending = fetchAndStore({
+          store,
+          corp,
+          series,
+          days: wanted,
+          now,
+          signal: options.signal,
+          onWriteFailure: (error) => live.health.writeFailed(error),
+        });
+        live.inflight.set(key, pending);
+        pending
+          .then(
+            (result) => {
+              for (const failure of result.failures) live.refusals.note(seriesKey, failure.error, now());
+            },
+            (error: unknown) =>
+              options.logger.warn(`live fetch for ${series.source}/${series.endpoint} failed: ${redactText((error as Error).message)}`),
+          )
+          .finally(() => live.inflight.delete(key));
+      }
+      outcome = await settleWithin(pending, options.config.api.liveFetchDeadlineMs);
     }
-    try {
-      for (const day of await pending) byDate.set(day.date, day);
-    } catch (error) {
+    if (outcome === undefined) {
+      // Still fetching (WeCom is slow, or the pacer waits out a 45009): answer what is there now;
+      // the rest lands in the archive when it arrives.
+      takeArchived(await store.readDays(series, from, to));
+      const missing = wanted.filter((d) => !settled.has(d));
+      warn(
+        {
+          code: 'LIVE_FETCH_PENDING',
+          message: `${describeDays(missing)}: still being fetched from WeCom; they are stored when they arrive: ask again shortly.`,
+        },
+        missing,
+      );
+    } else if ('error' in outcome) {
       // Whatever arrived before the failure is stored: answer it, and name the rest.
-      const archived = await store.readDays(series, from, to);
-      for (const day of archived) byDate.set(day.date, { date: day.date, stat_time: day.stat_time, statistic: day.statistic });
-      const got = new Set(archived.filter((d) => isSettled(d.date, d.fetchedAt)).map((d) => d.date));
-      for (const day of live) if (!got.has(day)) lost.add(day);
-      const reason = redactText((error as Error).message);
-      warnings.push({
-        code: 'LIVE_FETCH_FAILED',
-        message: `Fetching ${describeDays([...lost])} from WeCom failed: ${reason}`,
-        days: [...lost],
-      });
-      options.logger.warn(`live fetch for ${series.source}/${series.endpoint} failed: ${reason}`);
+      takeArchived(await store.readDays(series, from, to));
+      const reason = redactText((outcome.error as Error).message);
+      warn(
+        {
+          code: 'LIVE_FETCH_FAILED',
+          message: `Fetching ${describeDays(wanted.filter((d) => !settled.has(d)))} from WeCom failed: ${reason}`,
+        },
+        wanted.filter((d) => !settled.has(d)),
+      );
+    } else {
+      const result = outcome.value;
+      for (const day of result.days) byDate.set(day.date, day);
+      const failed = result.failures.flatMap((f) => f.days);
+      if (failed.length > 0) {
+        const reason = redactText((result.failures[0]!.error as Error).message);
+        warn({ code: 'LIVE_FETCH_FAILED', message: `Fetching ${describeDays(failed)} from WeCom failed: ${reason}` }, failed);
+      }
+      if (result.outsideWindow.length > 0) {
+        warn(
+          {
+            code: 'OUTSIDE_WINDOW',
+            message: `${describeDays(result.outsideWindow)}: WeCom answers these no more (or not yet): its clock and this server's disagree about the China day.`,
+          },
+          result.outsideWindow,
+        );
+      }
+      if (result.stored < result.days.length) {
+        warnings.push({
+          code: 'ARCHIVE_WRITE_FAILED',
+          message: `The archive cannot be written: ${result.days.length - result.stored} days fetched from WeCom are answered but not kept.`,
+        });
+      }
     }
   }
   const all = listDays(from, to);
-  const unavailable = all.filter((d) => !byDate.has(d) && !lost.has(d));
+  const unavailable = all.filter((d) => !byDate.has(d) && !named.has(d));
   if (unavailable.length > 0) {
     warnings.push({
       code: 'NOT_ARCHIVED',
@@ -305,12 +499,45 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const { providers } = options;
   /** Requests whose key may take access tokens. */
   const tokenRequests = new WeakSet<FastifyRequest>();
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, return503OnClosing: true });
+  const limits = config.http;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    return503OnClosing: true,
+    // A silent or trickling client cannot hold a socket: the whole request within
+    // requestTimeoutMs, its headers within headersTimeoutMs (checked every second), a kept-alive
+    // connection closed after idleTimeoutMs without a request.
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs + config.api.liveFetchDeadlineMs,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    clientErrorHandler(error, socket) {
+      if ((error as { code?: string }).code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, code, message] = CLIENT_ERRORS[(error as { code?: string }).code ?? ''] ?? [
+        400,
+        'BAD_REQUEST',
+        'the request is not valid HTTP',
+      ];
+      const body = JSON.stringify({ error: { code, message } });
+      if (socket.writable)
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      socket.destroy();
+    },
+  });
+  app.server.maxConnections = limits.maxConnections;
+  const health = options.health ?? createStoreHealth({ store, owner: options.owner ?? `api:${randomUUID()}`, logger: options.logger });
+  if (!options.health) app.addHook('onClose', async () => health.stop());
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url === '/healthz' || request.url.startsWith('/healthz?')) return;
+    const path = pathOf(request.url);
+    if (path === '/healthz') return;
     // WeCom's callbacks are authenticated by their signature (callback/routes.ts).
-    if (request.url.startsWith('/callback/')) return;
+    if (path.startsWith('/callback/')) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const tokenKey = match !== null && tokenKeys.length > 0 && keyMatches(match[1]!, tokenKeys);
@@ -334,13 +561,31 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       return sendError(reply, 502, `UPSTREAM_${error.code}`, redactText(error.message));
     }
     const status = (error as { statusCode?: number }).statusCode;
+    if (status === 413) return sendError(reply, 413, 'BODY_TOO_LARGE', 'the request body is too large');
     if (status && status >= 400 && status < 500) return sendError(reply, status, 'BAD_REQUEST', (error as Error).message);
+    if (isStoreError(error)) {
+      // The database failed: say so without its internals (they are in the log).
+      request.log.error({ err: error }, 'the store failed');
+      health.writeFailed(error);
+      return sendError(reply, 503, 'STORE_UNAVAILABLE', 'the archive cannot be read or written right now; try again later');
+    }
     request.log.error({ err: error }, 'request failed');
     return sendError(reply, 500, 'INTERNAL', 'the server failed to answer; see its log');
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${pathOf(request.url)}`));
+  for (const url of GET_ONLY_ROUTES) {
+    app.route({
+      method: [...OTHER_METHODS],
+      url,
+      handler: (_request, reply) => {
+        reply.header('allow', 'GET, HEAD');
+        return sendError(reply, 405, 'METHOD_NOT_ALLOWED', 'this route answers GET (and HEAD) only');
+      },
+    });
+  }
 
-  const inflight = new Map<string, Promise<StatisticsDay[]>>();
+  const live: LiveFetches = { inflight: new Map(), refusals: createRefusalCache(), health };
+  const renewals = createTokenRenewals({ store, tokens: options.tokens ?? store.tokens, now });
   registerCallbackRoutes(app, {
     providers,
     clients,
@@ -350,13 +595,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     ...(options.signal ? { signal: options.signal } : {}),
   });
 
-  app.get('/healthz', async (request, reply) => {
-    try {
-      await store.sourceStats();
-    } catch (error) {
-      request.log.error(`health check: the store does not answer: ${(error as Error).message}`);
-      return reply.code(503).send({ status: 'unavailable', store: store.kind });
-    }
+  // Without a key: the state the background probe last saw, so a flood costs a map read each.
+  app.get('/healthz', async (_request, reply) => {
+    const state = await health.current();
+    if (!state.ok) return reply.code(503).send({ status: 'unavailable', store: store.kind, problem: 'the archive cannot be written' });
     return { status: 'ok', store: store.kind };
   });
 
@@ -420,7 +662,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     let rows = await store.listServicers(source.id, openKfid, corpId);
     const corp = rows.length === 0 ? await corpClient(options, source.id, corpId) : undefined;
     if (rows.length === 0 && corp) {
-      const listed = await corp.client.listServicers(openKfid);
+      const refusalKey = JSON.stringify(['servicers', source.id, corpId, openKfid]);
+      const refused = live.refusals.get(refusalKey, now());
+      if (refused) throw refused;
+      const listed = await corp.client.listServicers(openKfid).catch((error: unknown) => {
+        live.refusals.note(refusalKey, error, now());
+        throw error;
+      });
       const servicers = listed.map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null })).filter((s) => s.userid);
       await store.saveServicers(source.id, corpId, openKfid, servicers, now());
       rows = await store.listServicers(source.id, openKfid, corpId);
@@ -444,7 +692,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/api/v1/statistics', async (request) => {
     const parsed = await parseSeriesRequest(config, providers, readQuery(request, ROUTES['/api/v1/statistics'].parameters), now());
-    const { days, warnings } = await statisticsFor(options, parsed, inflight);
+    const { days, warnings } = await statisticsFor(options, parsed, live);
     const endpoint = parsed.series.endpoint;
     return {
       ...seriesAnswer(parsed),
@@ -455,7 +703,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/api/v1/summary', async (request) => {
     const parsed = await parseSeriesRequest(config, providers, readQuery(request, ROUTES['/api/v1/summary'].parameters), now());
-    const { days, warnings } = await statisticsFor(options, parsed, inflight);
+    const { days, warnings } = await statisticsFor(options, parsed, live);
     return { ...seriesAnswer(parsed), summary: summarizeDays(parsed.series.endpoint, days), warnings };
   });
 
@@ -474,7 +722,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       request,
       ROUTES['/api/v1/sources/{source}/token'].parameters.filter((p) => p !== 'source'),
     );
-    const source = findSource(config, { ...query, source: request.params.source });
+    const source = findSource(config, { ...query, source: checkParameterValue('source', request.params.source) });
     // The store says whether the corp still authorizes the suite, whichever replica heard it.
     const { corpId, state } = pickCorp(await corpsOfSource(providers, source), source, query);
     if (state === 'cancelled') await providers.sync(clients);
@@ -483,15 +731,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // The caller says WeCom rejected the token it had (core's REJECTED_TOKEN_HEADER): if that is
     // still the one held, drop it so that a fresh one is fetched instead of handing it out again.
     const rejected = request.headers[REJECTED_TOKEN_HEADER];
-    const shared = options.tokens ?? store.tokens;
-    if (typeof rejected === 'string') {
-      // Read the store itself: the shared store's get would take the refresh lease for a missing token.
-      const held = await store.tokens.get(corp.client.authKey);
-      if (held && fingerprint(held.token) === rejected) {
-        await shared.delete(corp.client.authKey);
-        request.log.info(`token service: the caller's token for ${source.id}/${corpId} was rejected by WeCom; renewing it`);
-      }
-    }
+    if (typeof rejected === 'string') await renewals.renew(corp.client.authKey, rejected, `${source.id}/${corpId}`, request.log);
     await corp.client.checkAuth(options.signal ? { signal: options.signal } : {});
     const stored = await store.tokens.get(corp.client.authKey);
     if (!stored || stored.expiresAt <= now()) return sendError(reply, 503, 'TOKEN_UNAVAILABLE', 'no valid token right now; try again');

@@ -14,13 +14,16 @@ import {
   addDays,
   chinaMidnightEpochSeconds,
   chinaToday,
+  daysBetween,
+  describeDays,
   listDays,
   planChunks,
   READY_HOUR_CHINA,
   statisticsWindow,
   type ChinaDay,
+  type Chunk,
 } from './china-days.js';
-import { type StatisticsDay, type StatisticsEndpoint } from './kf-core.js';
+import { doomsEveryCall, isWecomStatsError, type StatisticsDay, type StatisticsEndpoint } from './kf-core.js';
 import type { LeasedSeries, SeriesKey, Store } from './store/store.js';
 import { fetchChunk, type CorpClient, type WecomClients } from './wecom.js';
 
@@ -46,32 +49,99 @@ export async function missingDays(store: Store, series: SeriesKey, from: ChinaDa
   return listDays(from, to).filter((day) => !settled.has(day));
 }
 
+/** WeCom refused a parameter: for statistics, a day outside its window (page 99367). */
+const ERRCODE_INVALID_PARAMETER = 40058;
+
+export interface FetchAndStoreOptions {
+  store: Store;
+  corp: CorpClient;
+  series: SeriesKey;
+  days: readonly ChinaDay[];
+  now: () => number;
+  signal?: AbortSignal | undefined;
+  /** Days stored so far, after each chunk. */
+  onStored?: (days: number) => void;
+  /**
+   * The archive refused a write. With it, the chunk's days are still returned (an API answer
+   * shows them) and the next chunks are fetched; without it, the write error ends the fetch.
+   */
+  onWriteFailure?: (error: unknown) => void;
+}
+
+export interface FetchAndStoreResult {
+  /** Every day fetched, in order, whether or not the archive kept it. */
+  days: StatisticsDay[];
+  /** How many of them the archive kept. */
+  stored: number;
+  /** Chunks that failed, with their days; the other chunks were fetched all the same. */
+  failures: { days: ChinaDay[]; error: unknown }[];
+  /**
+   * Days WeCom refused as outside its window although this server's clock puts them inside (the
+   * two clocks disagree around China midnight): the rest of their chunk was fetched without them.
+   */
+  outsideWindow: ChinaDay[];
+}
+
 /**
- * Fetch `days` of one series in the fewest chunks and store each chunk as it arrives. Returns the
- * days stored; throws the first failure after storing whatever arrived.
+ * Fetch `days` of one series in the fewest chunks and store each chunk as it arrives. A failed
+ * chunk costs only its own days, unless its error dooms every further call (a wrong secret, a
+ * missing permission, an abort): then the rest is not asked for.
  */
-export async function fetchAndStore(
-  store: Store,
-  corp: CorpClient,
-  series: SeriesKey,
-  days: readonly ChinaDay[],
-  now: () => number,
-  signal?: AbortSignal,
-  onStored?: (days: number) => void,
-): Promise<{ stored: StatisticsDay[] }> {
-  const stored: StatisticsDay[] = [];
+export async function fetchAndStore(options: FetchAndStoreOptions): Promise<FetchAndStoreResult> {
+  const { store, corp, series, days, now, signal } = options;
+  const result: FetchAndStoreResult = { days: [], stored: 0, failures: [], outsideWindow: [] };
   const wanted = new Set(days);
+  const window = statisticsWindow(now());
   for (const chunk of planChunks(days)) {
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-    const result = await fetchChunk(corp, series, chunk, signal);
+    let fetched: StatisticsDay[];
+    try {
+      fetched = await fetchChunk(corp, series, chunk, signal);
+    } catch (error) {
+      const edge = [window.oldest, window.newest].filter((d) => d === chunk.from || d === chunk.to);
+      const inner = edge.length > 0 && refusedParameter(error) ? shrink(chunk, edge) : undefined;
+      let retried: StatisticsDay[] | undefined;
+      if (inner) {
+        try {
+          retried = await fetchChunk(corp, series, inner, signal);
+          result.outsideWindow.push(...edge);
+        } catch {
+          retried = undefined;
+        }
+      }
+      if (!retried) {
+        result.failures.push({ days: listDays(chunk.from, chunk.to).filter((d) => wanted.has(d)), error });
+        if (signal?.aborted || doomsEveryCall(error)) break;
+        continue;
+      }
+      fetched = retried;
+    }
     // A chunk may span days between the missing ones that the archive already holds as final:
     // keep only the days asked for.
-    const fresh = result.filter((d) => wanted.has(d.date));
-    await store.writeDays(series, fresh, now());
-    stored.push(...fresh);
-    onStored?.(fresh.length);
+    const fresh = fetched.filter((d) => wanted.has(d.date));
+    result.days.push(...fresh);
+    try {
+      await store.writeDays(series, fresh, now());
+    } catch (error) {
+      if (!options.onWriteFailure) throw error;
+      options.onWriteFailure(error);
+      continue;
+    }
+    result.stored += fresh.length;
+    options.onStored?.(fresh.length);
   }
-  return { stored };
+  return result;
+}
+
+function refusedParameter(error: unknown): boolean {
+  return isWecomStatsError(error) && (error as { errcode?: number }).errcode === ERRCODE_INVALID_PARAMETER;
+}
+
+/** The chunk without the days at its ends named in `edge`; undefined when nothing is left. */
+function shrink(chunk: Chunk, edge: readonly ChinaDay[]): Chunk | undefined {
+  const from = edge.includes(chunk.from) ? addDays(chunk.from, 1) : chunk.from;
+  const to = edge.includes(chunk.to) ? addDays(chunk.to, -1) : chunk.to;
+  return daysBetween(from, to) >= 0 ? { from, to } : undefined;
 }
 
 export interface CollectOptions {
@@ -282,14 +352,32 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
       let doneFor: ChinaDay | undefined;
       try {
         const days = await missingDays(store, leased, window.oldest, window.newest);
+        let outsideWindow: ChinaDay[] = [];
         if (days.length > 0) {
-          await fetchAndStore(store, clientOf(leased), leased, days, now, signal, (n) =>
-            storedBySource.set(leased.source, (storedBySource.get(leased.source) ?? 0) + n),
-          );
+          const fetched = await fetchAndStore({
+            store,
+            corp: clientOf(leased),
+            series: leased,
+            days,
+            now,
+            signal,
+            onStored: (n) => storedBySource.set(leased.source, (storedBySource.get(leased.source) ?? 0) + n),
+          });
+          outsideWindow = fetched.outsideWindow;
+          if (outsideWindow.length > 0)
+            log.warn(
+              `${seriesName(leased)}: WeCom refused ${describeDays(outsideWindow)} as outside its window (this server's clock and WeCom's disagree about the China day); the other days were stored`,
+            );
+          const failed = fetched.failures[0];
+          if (failed) {
+            const lost = fetched.failures.flatMap((f) => f.days);
+            throw new Error(`${describeDays(lost)} not fetched: ${(failed.error as Error).message}`, { cause: failed.error });
+          }
         }
         // Every day of the window is now stored as final, unless yesterday was fetched before
-        // WeCom computed it: then a later run of the same day must look again.
-        if (isSettled(window.newest, now())) doneFor = today;
+        // WeCom computed it (or refused as not in its window yet): then a later run of the same
+        // day must look again.
+        if (isSettled(window.newest, now()) && !outsideWindow.includes(window.newest)) doneFor = today;
       } catch (error) {
         if (signal?.aborted) {
           // Interrupted: this series goes back to the pool for the next run or another process.

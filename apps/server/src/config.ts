@@ -201,6 +201,33 @@ export const configSchema = z
         blockSeconds: 60,
         marginMs: 1000,
       }),
+    /**
+     * The HTTP server's limits against slow or idle clients (a slow body or a silent connection
+     * must not hold a socket for ever). Node's and Fastify's defaults leave the request time
+     * unlimited.
+     */
+    http: z
+      .strictObject({
+        /** The request line and headers must arrive within this. */
+        headersTimeoutMs: intIn(1000, 600_000, 'milliseconds from 1000 to 600000').default(10_000),
+        /** The whole request, body included, must arrive within this. */
+        requestTimeoutMs: intIn(1000, 600_000, 'milliseconds from 1000 to 600000').default(30_000),
+        /** A kept-alive connection with no request is closed after this. */
+        idleTimeoutMs: intIn(1000, 600_000, 'milliseconds from 1000 to 600000').default(5_000),
+        /** Open connections at most; more are refused at once. */
+        maxConnections: intIn(1, 100_000, 'a whole number from 1 to 100000').default(1024),
+      })
+      .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 5_000, maxConnections: 1024 }),
+    api: z
+      .strictObject({
+        /**
+         * Statistics and summary answers wait at most this long for days fetched live from WeCom
+         * (a 45009 pause lasts a minute, an hour block an hour): later days land in the archive
+         * and the answer names them in a LIVE_FETCH_PENDING warning.
+         */
+        liveFetchDeadlineMs: intIn(0, 120_000, 'milliseconds from 0 to 120000').default(5_000),
+      })
+      .default({ liveFetchDeadlineMs: 5_000 }),
     /** Series collected at once by this process. */
     concurrency: posInt('series collected at once').max(64, { error: 'series collected at once: a whole number from 1 to 64' }).default(4),
     /** A lease on a series lasts this long unless renewed; a killed process's work is picked up after it. */

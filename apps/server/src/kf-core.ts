@@ -8,5 +8,12 @@ export { createNodeClient, createUndiciTransport } from '@wecom-kf-stats/core/no
 export type { NodeKfStatsClient } from '@wecom-kf-stats/core/node';
 // The suite's own calls (service/get_permanent_code): core's internal entry, which this project's
 // packages share because they are released together with core.
-export { createSuiteClient, fingerprint, registerSecret, releaseSecret, REJECTED_TOKEN_HEADER } from '@wecom-kf-stats/core/internal';
+export {
+  createSuiteClient,
+  doomsEveryCall,
+  fingerprint,
+  registerSecret,
+  releaseSecret,
+  REJECTED_TOKEN_HEADER,
+} from '@wecom-kf-stats/core/internal';
 export type { SuiteClient, AuthorizedCorp } from '@wecom-kf-stats/core/internal';

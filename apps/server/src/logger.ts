@@ -19,6 +19,12 @@ export function createLogger(level: string, destination: NodeJS.WritableStream |
       },
       serializers: {
         err: (error: Error) => ({ type: error.name, message: redactText(error.message) }),
+        // The path only: a query may hold what does not belong in a log (a key sent as ?api_key=).
+        req: (request: { method?: string; url?: string; ip?: string }) => ({
+          method: request.method,
+          url: request.url?.split('?', 1)[0],
+          remoteAddress: request.ip,
+        }),
       },
     },
     stream as pino.DestinationStream,

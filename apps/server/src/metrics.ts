@@ -6,13 +6,17 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { addDays, chinaToday, daysBetween } from './china-days.js';
 import type { Store } from './store/store.js';
 import type { CallEvent } from './wecom.js';
+import { believedTime } from './callback/provider.js';
 
 export interface ServerMetrics {
   registry: Registry;
   onCall(event: CallEvent): void;
   onPause(event: { source: string; scope: 'corp' | 'ip' }): void;
-  /** A command callback: accepted (answered success), refused (4xx) or failed (5xx, WeCom sends it again). */
-  onCallback(event: { source: string; outcome: 'accepted' | 'refused' | 'failed'; event: string }): void;
+  /**
+   * A command callback: accepted (answered success), ignored (signed, answered success, but not
+   * usable), refused (4xx) or failed (5xx, WeCom sends it again).
+   */
+  onCallback(event: { source: string; outcome: 'accepted' | 'ignored' | 'refused' | 'failed'; event: string }): void;
 }
 
 /** The provider sources with a callback, for the suite_ticket age. */
@@ -32,20 +36,23 @@ export function createMetrics(
   const registry = new Registry();
   const callbacks = new Counter({
     name: 'kf_callbacks_total',
-    help: 'Command callbacks from WeCom by source, event (InfoType, "verify_url", "other" or "unknown") and outcome (accepted, refused, failed)',
+    help: 'Command callbacks from WeCom by source, event (InfoType, "verify_url", "other" or "unknown") and outcome (accepted, ignored, refused, failed)',
     labelNames: ['source', 'event', 'outcome'],
     registers: [registry],
   });
   if (callbackSuites.length > 0) {
     new Gauge({
       name: 'kf_suite_ticket_age_seconds',
-      help: 'Seconds since WeCom stamped the newest stored suite_ticket, by source (-1: none yet). WeCom pushes one every 10 minutes and each lives 30: over 1800 the suite token cannot be renewed',
+      help: "Age in seconds of the suite_ticket the server uses (WeCom's stamp, never later than its arrival), by source (-1: none yet). WeCom pushes one every 10 minutes and each lives 30: over 1800 the suite token cannot be renewed",
       labelNames: ['source'],
       registers: [registry],
       async collect() {
         for (const suite of callbackSuites) {
-          const ticket = await store.newestSuiteTicket(suite.suiteId);
-          this.set({ source: suite.sourceId }, ticket ? Math.max(0, Math.round(now() / 1000 - ticket.wecomTime)) : -1);
+          const ticket = await store.suiteTicketInUse(suite.suiteId);
+          this.set(
+            { source: suite.sourceId },
+            ticket ? Math.max(0, Math.round(now() / 1000 - believedTime(ticket.wecomTime, ticket.receivedAt))) : -1,
+          );
         }
       },
     });

@@ -65,6 +65,8 @@ export interface WecomClientsOptions {
    * it, the pasted ticket is used.
    */
   suiteTicket?: (suiteId: string, pasted: string | undefined) => Promise<string>;
+  /** WeCom answered 40085 (suite_ticket not valid) to a suite token request with this ticket. */
+  onTicketRefused?: (suiteId: string, ticket: string) => Promise<void> | undefined;
 }
 
 /** A ticket getter for core: the newest one each time the suite token is renewed. */
@@ -81,6 +83,9 @@ const STATISTICS_PATH_SET = new Set<string>(STATISTICS_PATHS);
 const ERRCODE = /"errcode"\s*:\s*(-?\d+)/;
 /** Frequency limit exceeded (page 90454). */
 const ERRCODE_FREQUENCY_LIMIT = 45009;
+/** The suite_ticket is not valid (page 90600): the next stored one should be tried. */
+const ERRCODE_TICKET_REFUSED = 40085;
+const SUITE_TOKEN_PATH = '/cgi-bin/service/get_suite_token';
 
 function authOptions(auth: CorpCredentials['auth'], options: WecomClientsOptions): AuthOptions {
   switch (auth.type) {
@@ -105,6 +110,20 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
   const pool = createUndiciTransport({ connections: Math.max(8, config.concurrency * 2) });
   let statisticsCalls = 0;
 
+  /** Tell who keeps tickets which one WeCom refused (read from the request that carried it). */
+  const ticketRefused = (body: string | undefined) => {
+    let sent: { suite_id?: unknown; suite_ticket?: unknown };
+    try {
+      sent = JSON.parse(body ?? '{}') as typeof sent;
+    } catch {
+      return;
+    }
+    if (typeof sent.suite_id === 'string' && typeof sent.suite_ticket === 'string')
+      options
+        .onTicketRefused?.(sent.suite_id, sent.suite_ticket)
+        ?.catch((error: Error) => options.log?.warn(`setting a refused suite_ticket aside failed: ${error.message}`));
+  };
+
   const pacedTransport =
     (sourceId: string, corpId: string): Transport =>
     async (request) => {
@@ -117,6 +136,7 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
         const match = response.status === 200 ? ERRCODE.exec(response.body.slice(0, 200)) : null;
         errcode = match ? Number(match[1]) : response.status === 200 ? 0 : undefined;
         if (errcode === 0 && STATISTICS_PATH_SET.has(path)) rawAnswers.getStore()?.push(response.body);
+        if (errcode === ERRCODE_TICKET_REFUSED && path === SUITE_TOKEN_PATH) ticketRefused(request.body);
         if (errcode === ERRCODE_FREQUENCY_LIMIT) {
           const scope = pacer.frequencyLimited(corpId, path);
           options.onPause?.({ source: sourceId, scope });

@@ -60,6 +60,7 @@ export function wireServer(options: WiringOptions): Wiring {
     onPause: metrics.onPause,
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
     suiteTicket: (suiteId, pasted) => providers.suiteTicket(suiteId, pasted),
+    onTicketRefused: (suiteId, ticket) => providers.ticketRejected(suiteId, ticket),
     ...(options.retry ? { retry: options.retry } : {}),
   });
   return { clients, tokens, metrics, providers };

@@ -7,6 +7,7 @@ import { addDays, chinaToday } from '../src/china-days.js';
 
 const metricKeysFor = (endpoint: StatisticsEndpoint) => metricsFor(endpoint).map((m) => m.key);
 import { buildApi } from '../src/api.js';
+import { createStoreHealth } from '../src/health.js';
 import { collect } from '../src/collector.js';
 import { openStore, type Store } from '../src/store/store.js';
 import { apiOptions, createRuntime, silentLog, simulatorConfigJson, simulatorEnv, tempDir, type Json, type Runtime } from './helpers.js';
@@ -419,15 +420,22 @@ describe('days past 180', () => {
 });
 
 describe('health', () => {
-  it('answers 503 when the store does not answer', async () => {
+  it('answers 503 once the store does not answer, from the background probe', async () => {
     const broken = await openStore(tempDir('kf-health-'));
-    const brokenApp = await buildApi(apiOptions(rt, broken, kf.now, { apiKeys: [KEY] }));
-    await broken.close();
+    const health = createStoreHealth({ store: broken, owner: 'health-test', logger: rt.logger, intervalMs: 50 });
+    const brokenApp = await buildApi({ ...apiOptions(rt, broken, kf.now, { apiKeys: [KEY] }), health });
     try {
-      const answer = await brokenApp.inject({ method: 'GET', url: '/healthz' });
+      expect((await brokenApp.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      await broken.close();
+      let answer = await brokenApp.inject({ method: 'GET', url: '/healthz' });
+      for (let i = 0; i < 100 && answer.statusCode === 200; i += 1) {
+        await new Promise((r) => setTimeout(r, 20));
+        answer = await brokenApp.inject({ method: 'GET', url: '/healthz' });
+      }
       expect(answer.statusCode).toBe(503);
-      expect(answer.json()).toEqual({ status: 'unavailable', store: 'embedded' });
+      expect(answer.json()).toEqual({ status: 'unavailable', store: 'embedded', problem: 'the archive cannot be written' });
     } finally {
+      health.stop();
       await brokenApp.close();
     }
   });

@@ -174,14 +174,36 @@ describe.each(kinds)('%s', (_name, location) => {
   it("keeps the newest suite_ticket by WeCom's TimeStamp, whoever stores it", async () => {
     // On PostgreSQL a second process (replica) shares the ticket; the embedded store is one process's.
     const other = store.kind === 'postgres' ? await openStore(where) : store;
-    expect(await store.offerSuiteTicket('wwsuite', 'sealed-1', 1000, Date.now())).toBe(true);
-    expect(await other.offerSuiteTicket('wwsuite', 'sealed-2', 1600, Date.now())).toBe(true);
+    const at = 2_000_000;
+    expect(await store.offerSuiteTicket('wwsuite', 'sealed-1', 1000, at)).toBe(true);
+    expect(await other.offerSuiteTicket('wwsuite', 'sealed-2', 1600, at)).toBe(true);
     // An older push arriving late (WeCom retries) does not win.
-    expect(await store.offerSuiteTicket('wwsuite', 'sealed-old', 1300, Date.now())).toBe(false);
-    expect(await store.newestSuiteTicket('wwsuite')).toEqual({ ticketSealed: 'sealed-2', wecomTime: 1600 });
-    expect(await other.newestSuiteTicket('wwsuite')).toEqual({ ticketSealed: 'sealed-2', wecomTime: 1600 });
-    expect(await store.newestSuiteTicket('wwother')).toBeUndefined();
+    expect(await store.offerSuiteTicket('wwsuite', 'sealed-old', 1300, at)).toBe(false);
+    expect(await store.suiteTicketInUse('wwsuite')).toMatchObject({ ticketSealed: 'sealed-2', wecomTime: 1600, receivedAt: at });
+    expect(await other.suiteTicketInUse('wwsuite')).toMatchObject({ ticketSealed: 'sealed-2', wecomTime: 1600 });
+    expect(await store.suiteTicketInUse('wwother')).toBeUndefined();
     if (other !== store) await other.close();
+  });
+
+  it('uses a ticket stamped far in the future only while no ticket with a believable stamp exists', async () => {
+    const nowMs = 10_000_000;
+    // Stamped in 2100, arriving at nowMs: kept, and used while it is the only one.
+    expect(await store.offerSuiteTicket('wwfuture', 'sealed-future', 4102444800, nowMs)).toBe(true);
+    // The next real push (stamped at its arrival, 600 s later) takes over.
+    expect(await store.offerSuiteTicket('wwfuture', 'sealed-real', nowMs / 1000 + 600, nowMs + 600_000)).toBe(true);
+    expect(await store.suiteTicketInUse('wwfuture')).toMatchObject({ ticketSealed: 'sealed-real' });
+    // A stamp within the callback's 300 s window ahead of its arrival is believed.
+    expect(await store.offerSuiteTicket('wwfuture', 'sealed-ahead', nowMs / 1000 + 600 + 299, nowMs + 600_000)).toBe(true);
+  });
+
+  it('gives a ticket WeCom refused up for the next newest one, and keeps only a few per suite', async () => {
+    for (let i = 1; i <= 8; i += 1) await store.offerSuiteTicket('wwreject', `sealed-${i}`, 1000 + i, 2_000_000);
+    const best = await store.suiteTicketInUse('wwreject');
+    expect(best).toMatchObject({ ticketSealed: 'sealed-8' });
+    await store.rejectSuiteTicket('wwreject', best!.id);
+    expect(await store.suiteTicketInUse('wwreject')).toMatchObject({ ticketSealed: 'sealed-7' });
+    const [row] = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM kf_suite_tickets WHERE suite_id = 'wwreject'`);
+    expect(row!.n).toBeLessThanOrEqual(5);
   });
 
   it('records authorizations: create, change, cancel, and an event older than the row changes nothing', async () => {

@@ -6,6 +6,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CallbackRefusal } from './crypto.js';
+import { CONTROL_CHARACTERS } from '../input-text.js';
 
 const parser = new XMLParser({
   ignoreDeclaration: true,
@@ -52,9 +53,38 @@ function single(fields: Fields, name: string, what: string): string {
   return value;
 }
 
-/** The ciphertext of a posted envelope. */
+/** Base64 of AES blocks: what `<Encrypt>` holds (page 91144). */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * The ciphertext of a posted envelope, found without parsing XML: it is all that the signature
+ * covers, and it must be checked before anything costly is done with a body anyone can send.
+ * The text of the one `<Encrypt>` element, in CDATA or not, base64.
+ */
 export function envelopeCiphertext(xml: string): string {
-  return single(fieldsOf(xml, 'body'), 'Encrypt', 'body');
+  const open = xml.indexOf('<Encrypt>');
+  const close = open === -1 ? -1 : xml.indexOf('</Encrypt>', open);
+  if (open === -1 || close === -1) throw new CallbackRefusal(400, 'the body has no <Encrypt> element');
+  if (xml.indexOf('<Encrypt>', close) !== -1) throw new CallbackRefusal(400, 'the body has a repeated <Encrypt>');
+  let text = xml.slice(open + '<Encrypt>'.length, close).trim();
+  if (text.startsWith('<![CDATA[') && text.endsWith(']]>')) text = text.slice('<![CDATA['.length, -']]>'.length).trim();
+  if (!text) throw new CallbackRefusal(400, 'the body has no <Encrypt>');
+  if (!BASE64.test(text)) throw new CallbackRefusal(400, "the body's <Encrypt> is not base64");
+  return text;
+}
+
+/**
+ * Ids and codes as the server keeps them: printable text of a sane length. WeCom's ids are short
+ * (corp and suite ids some 18 characters); auth codes and tickets are longer, never near this.
+ */
+const MAX_FIELD_LENGTH = 512;
+function usable(value: string, name: string, what: string): string {
+  if (value.length > MAX_FIELD_LENGTH || CONTROL_CHARACTERS.test(value))
+    throw new CallbackRefusal(
+      400,
+      `the ${what} has a <${name}> the server cannot keep (control characters, or longer than ${MAX_FIELD_LENGTH})`,
+    );
+  return value;
 }
 
 export type CallbackEvent =
@@ -67,7 +97,7 @@ export type CallbackEvent =
 export function parseEvent(xml: string): CallbackEvent {
   const f = fieldsOf(xml, 'decrypted message');
   const infoType = single(f, 'InfoType', 'decrypted message');
-  const need = (name: string): string => single(f, name, `${infoType} message`);
+  const need = (name: string): string => usable(single(f, name, `${infoType} message`), name, `${infoType} message`);
   const suiteId = need('SuiteId');
   const timeStamp = Number(need('TimeStamp'));
   if (!Number.isSafeInteger(timeStamp) || timeStamp <= 0)

@@ -21,6 +21,8 @@ export interface Providers {
   find(sourceId: string): ProviderSource | undefined;
   /** The newest ticket of a suite: the stored one, else the pasted one. */
   suiteTicket(suiteId: string, pasted: string | undefined): Promise<string>;
+  /** WeCom answered 40085 to `ticket`: if it is the stored one in use, the next one takes over. */
+  ticketRejected(suiteId: string, ticket: string): Promise<void>;
   /** Bring the clients in line with the store: authorized corps called for, cancelled ones not. */
   sync(clients: WecomClients): Promise<{ added: number; removed: number }>;
   /** Apply one decrypted callback event; returns a line for the log (no secret in it). */
@@ -34,6 +36,14 @@ const codeContext = (source: string, corpId: string) => `permanent_code:${source
 
 /** A ticket lives 30 minutes (page 90628): an older stored one gives way to a pasted ticket. */
 const TICKET_LIFETIME_SECONDS = 30 * 60;
+
+/**
+ * When an event or ticket counts as made: WeCom's TimeStamp, but never later than its arrival,
+ * so that one stamped in the future cannot outrank every real one that follows.
+ */
+export function believedTime(wecomTime: number, receivedAtMs: number): number {
+  return Math.min(wecomTime, Math.floor(receivedAtMs / 1000));
+}
 
 export function createProviders(
   list: readonly ProviderSource[],
@@ -74,6 +84,8 @@ export function createProviders(
     if (previous !== undefined) releaseSecret(previous);
     heldTickets.set(suiteId, ticket);
   };
+  // The stored ticket each suite's token was last asked with, to set it aside if WeCom refuses it.
+  const handedOut = new Map<string, { id: number; ticket: string }>();
   // Syncs run one at a time, so a look taken before a cancellation never lands after it.
   let syncing: Promise<unknown> = Promise.resolve();
   const syncNow = async (clients: WecomClients) => {
@@ -110,16 +122,24 @@ export function createProviders(
     find: (sourceId) => list.find((p) => p.sourceId === sourceId),
     async suiteTicket(suiteId, pasted) {
       if (storeKey) {
-        const stored = await store.newestSuiteTicket(suiteId);
-        const alive = stored !== undefined && now() / 1000 - stored.wecomTime < TICKET_LIFETIME_SECONDS;
+        const stored = await store.suiteTicketInUse(suiteId);
+        const alive = stored !== undefined && now() / 1000 - believedTime(stored.wecomTime, stored.receivedAt) < TICKET_LIFETIME_SECONDS;
         if (stored && (alive || pasted === undefined)) {
           const ticket = unseal(storeKey, stored.ticketSealed, ticketContext(suiteId));
           holdTicket(suiteId, ticket);
+          handedOut.set(suiteId, { id: stored.id, ticket });
           return ticket;
         }
       }
       if (pasted !== undefined) return pasted;
       throw new Error(`no suite_ticket yet for suite ${suiteId}: WeCom pushes one to the callback URL every 10 minutes`);
+    },
+    async ticketRejected(suiteId, ticket) {
+      const given = handedOut.get(suiteId);
+      if (given?.ticket !== ticket) return;
+      handedOut.delete(suiteId);
+      await store.rejectSuiteTicket(suiteId, given.id);
+      log.warn(`WeCom refused the stored suite_ticket of suite ${suiteId} (40085): the next newest one is used`);
     },
     sync(clients) {
       const run = syncing.then(() => syncNow(clients));
@@ -131,6 +151,7 @@ export function createProviders(
         throw new CallbackRefusal(400, `the message is for suite ${event.suiteId}, not this source's suite ${provider.suiteId}`);
       }
       const at = now();
+      const eventTime = believedTime(event.timeStamp, at);
       switch (event.infoType) {
         case 'suite_ticket': {
           holdTicket(provider.suiteId, event.suiteTicket);
@@ -140,7 +161,7 @@ export function createProviders(
             event.timeStamp,
             at,
           );
-          return kept ? 'suite_ticket stored' : 'suite_ticket older than the stored one: ignored';
+          return kept ? 'suite_ticket stored; it is the one in use' : 'suite_ticket stored; a newer one stays in use';
         }
         case 'create_auth':
         case 'reset_permanent_code': {
@@ -152,7 +173,7 @@ export function createProviders(
               corpId: corp.corpId,
               corpName: corp.corpName ?? null,
               permanentCodeSealed: seal(key(), corp.permanentCode, codeContext(provider.sourceId, corp.corpId)),
-              wecomTime: event.timeStamp,
+              wecomTime: eventTime,
             },
             at,
           );
@@ -161,7 +182,7 @@ export function createProviders(
           return `${event.infoType}: corp ${corp.corpId}${corp.corpName ? ` (${corp.corpName})` : ''} authorized; it is collected from now on`;
         }
         case 'change_auth': {
-          const known = await store.markAuthorization(provider.sourceId, event.authCorpId, 'active', event.timeStamp, at);
+          const known = await store.markAuthorization(provider.sourceId, event.authCorpId, 'active', eventTime, at);
           if (!known) return `change_auth: corp ${event.authCorpId} is not an authorization this server received: nothing to refresh`;
           // Its accounts may have changed with the authorization: list them again on the next run.
           await store.forgetDiscovery(provider.sourceId, event.authCorpId);
@@ -169,7 +190,7 @@ export function createProviders(
           return `change_auth: corp ${event.authCorpId} refreshed; its accounts are listed again on the next run`;
         }
         case 'cancel_auth': {
-          const known = await store.markAuthorization(provider.sourceId, event.authCorpId, 'cancelled', event.timeStamp, at);
+          const known = await store.markAuthorization(provider.sourceId, event.authCorpId, 'cancelled', eventTime, at);
           await providers.sync(clients);
           if (!known)
             return `cancel_auth: corp ${event.authCorpId} is not an authorization this server received (a configured corp stays until removed from the config)`;

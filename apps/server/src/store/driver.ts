@@ -2,7 +2,7 @@
  * The two ways to reach PostgreSQL: PGlite (PostgreSQL in WASM over a directory, no server and no
  * native build) and a real server by URL (node-postgres). Both run the same SQL.
  */
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -14,7 +14,46 @@ export interface SqlDriver {
   transaction<T>(work: (query: SqlDriver['query']) => Promise<T>): Promise<T>;
   /** Several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /** Close and open again (an embedded store after a failed file operation); false where that is not how it recovers. */
+  reopen(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * The embedded store holds tokens, tickets and sealed codes: its files are the server user's
+ * alone. PGlite creates its files readable and writable by everyone (0666) whatever the umask, so
+ * the modes are set here: the directory 0700 (nobody else can even look inside), every folder in
+ * it 0700 and every file 0600, at open, every minute and at close. A store others can write and
+ * this process cannot fix (another user's) is refused.
+ */
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+const SECURE_EVERY_MS = 60_000;
+
+export function securePrivateTree(directory: string): void {
+  const visit = (path: string, isTop: boolean) => {
+    let stat;
+    try {
+      stat = lstatSync(path);
+    } catch {
+      return; // removed meanwhile (a WAL segment recycled)
+    }
+    if (stat.isSymbolicLink()) return;
+    const wanted = stat.isDirectory() ? PRIVATE_DIR : PRIVATE_FILE;
+    if ((stat.mode & 0o777) !== wanted) {
+      try {
+        chmodSync(path, wanted);
+      } catch (error) {
+        if (stat.mode & 0o022 || isTop) {
+          throw new Error(
+            `the embedded store ${directory} can be ${stat.mode & 0o022 ? 'written' : 'read'} by other users (${path} has mode ${(stat.mode & 0o777).toString(8)}) and this process cannot change that (${(error as { code?: string }).code ?? 'error'}): run the server as the user who owns it, or give it to that user (chown) with mode 700`,
+          );
+        }
+      }
+    }
+    if (stat.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name), false);
+  };
+  visit(directory, true);
 }
 
 /** The embedded store is one process's: two writers on one directory would corrupt it. */
@@ -33,7 +72,7 @@ function lockDirectory(directory: string): () => void {
   const file = join(directory, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
-      const fd = openSync(file, 'wx');
+      const fd = openSync(file, 'wx', PRIVATE_FILE);
       writeSync(fd, String(process.pid));
       closeSync(fd);
       return () => rmSync(file, { force: true });
@@ -56,15 +95,26 @@ function lockDirectory(directory: string): () => void {
 }
 
 export async function openEmbeddedDriver(directory: string): Promise<SqlDriver> {
-  mkdirSync(directory, { recursive: true });
+  mkdirSync(directory, { recursive: true, mode: PRIVATE_DIR });
+  securePrivateTree(directory);
   const unlock = lockDirectory(directory);
   let db: PGlite;
   try {
     db = await PGlite.create(directory);
+    securePrivateTree(directory);
   } catch (error) {
     unlock();
     throw error;
   }
+  let closed = false;
+  const secure = setInterval(() => {
+    try {
+      securePrivateTree(directory);
+    } catch {
+      // Reported at the next open; the directory's own mode still keeps others out.
+    }
+  }, SECURE_EVERY_MS);
+  secure.unref();
   return {
     kind: 'embedded',
     async query<R>(sql: string, params: unknown[] = []) {
@@ -76,9 +126,22 @@ export async function openEmbeddedDriver(directory: string): Promise<SqlDriver> 
     async exec(sql) {
       await db.exec(sql);
     },
+    async reopen() {
+      if (closed) return false;
+      await db.close().catch(() => {});
+      db = await PGlite.create(directory);
+      return true;
+    },
     async close() {
+      closed = true;
+      clearInterval(secure);
       if (!db.closed) {
         await db.close();
+        try {
+          securePrivateTree(directory);
+        } catch {
+          // As above.
+        }
         unlock();
       }
     },
@@ -116,6 +179,10 @@ export async function openPostgresDriver(url: string): Promise<SqlDriver> {
     },
     async exec(sql) {
       await pool.query(sql);
+    },
+    async reopen() {
+      // The pool replaces broken connections by itself.
+      return false;
     },
     async close() {
       await pool.end();

@@ -123,6 +123,36 @@ CREATE TABLE kf_authorizations (
 ALTER TABLE kf_series ADD COLUMN done_day date;
 `,
   },
+  {
+    version: 5,
+    name: 'archive figures kept as days are written; the health probe',
+    sql: `
+CREATE TABLE kf_source_stats (
+  source      text        PRIMARY KEY,
+  days        bigint      NOT NULL DEFAULT 0,
+  newest_day  date,
+  last_ok_at  timestamptz
+);
+INSERT INTO kf_source_stats (source, days, newest_day, last_ok_at)
+SELECT coalesce(d.source, r.source), coalesce(d.days, 0), d.newest, r.last_ok
+FROM (SELECT source, count(*) AS days, max(day) AS newest FROM kf_days GROUP BY source) d
+FULL JOIN (SELECT source, max(finished_at) AS last_ok FROM kf_runs WHERE ok GROUP BY source) r ON d.source = r.source;
+CREATE TABLE kf_heartbeats (
+  owner text        PRIMARY KEY,
+  at    timestamptz NOT NULL
+);
+`,
+  },
+  {
+    version: 6,
+    name: 'several suite tickets per suite, a rejected one gives way',
+    sql: `
+ALTER TABLE kf_suite_tickets DROP CONSTRAINT kf_suite_tickets_pkey;
+ALTER TABLE kf_suite_tickets ADD COLUMN id bigserial PRIMARY KEY;
+ALTER TABLE kf_suite_tickets ADD COLUMN rejected boolean NOT NULL DEFAULT false;
+CREATE INDEX kf_suite_tickets_suite ON kf_suite_tickets (suite_id);
+`,
+  },
 ];
 
 /** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */

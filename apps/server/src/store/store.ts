@@ -63,11 +63,34 @@ export interface AuthorizationRow {
   wecomTime: number;
 }
 
+export interface SuiteTicketRow {
+  id: number;
+  ticketSealed: string;
+  /** WeCom's TimeStamp (seconds). */
+  wecomTime: number;
+  /** When it arrived (epoch ms). */
+  receivedAt: number;
+}
+
+/** The callback's own timestamp window (routes.ts): a stamp further ahead is not believed. */
+export const TICKET_FUTURE_SLACK_SECONDS = 300;
+/** Tickets kept per suite: the one in use and a few to fall back on. */
+const TICKETS_KEPT = 5;
+const TICKET_ORDER = `rejected, (wecom_time <= extract(epoch FROM received_at) + ${TICKET_FUTURE_SLACK_SECONDS}) DESC,
+  least(wecom_time, extract(epoch FROM received_at)) DESC, id DESC`;
+
 export interface Store {
   readonly kind: 'embedded' | 'postgres';
-  /** Keep a suite's ticket if it is at least as new as the stored one (WeCom's TimeStamp); true if kept. */
+  /** Keep a suite's ticket; true when it is now the one in use (suiteTicketInUse). */
   offerSuiteTicket(suiteId: string, ticketSealed: string, wecomTime: number, receivedAt: number): Promise<boolean>;
-  newestSuiteTicket(suiteId: string): Promise<{ ticketSealed: string; wecomTime: number } | undefined>;
+  /**
+   * The ticket to use: of those WeCom has not rejected, the newest by WeCom's TimeStamp, where a
+   * stamp more than TICKET_FUTURE_SLACK_SECONDS ahead of its arrival counts only while no ticket
+   * with a believable stamp exists (one pushed with a far-future stamp cannot pin itself).
+   */
+  suiteTicketInUse(suiteId: string): Promise<SuiteTicketRow | undefined>;
+  /** WeCom refused this ticket (40085): the next one in line is used from now on. */
+  rejectSuiteTicket(suiteId: string, id: number): Promise<void>;
   /** Insert or renew an authorization (create_auth, reset_permanent_code): it becomes active. */
   saveAuthorization(row: Omit<AuthorizationRow, 'state'>, at: number): Promise<void>;
   /** change_auth / cancel_auth on a known corp; false when the corp is unknown or the event older than the row. */
@@ -117,12 +140,28 @@ export interface Store {
   /** Tokens shared by every process on this store. */
   readonly tokens: Pick<TokenStore, 'get' | 'set' | 'delete'> & { get(key: string): Promise<StoredToken | undefined> };
   recordRun(run: { source: string; finishedAt: number; ok: boolean; series: number; daysStored: number; failures: number }): Promise<void>;
+  /** Figures per source, kept as days are written and runs recorded: O(sources), not O(archive). */
   sourceStats(): Promise<SourceStoreStats[]>;
+  /** One small write: throws when the archive cannot be written. */
+  probe(owner: string): Promise<void>;
+  /** Close and open the store again (see SqlDriver.reopen); false where it recovers by itself. */
+  reopen(): Promise<boolean>;
   /** Plain SQL on the archive (operations, audits, tests). */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   /** Every table's rows as text (for backups and audits). */
   dump(): Promise<string>;
   close(): Promise<void>;
+}
+
+/**
+ * An error of the database itself (PostgreSQL's or PGlite's: a SQLSTATE and a severity), as
+ * opposed to a bug in a query's caller. Its text is for the log, never for an API answer.
+ */
+export function isStoreError(error: unknown): boolean {
+  const e = error as { severity?: unknown; code?: unknown } | null;
+  return (
+    typeof e === 'object' && e !== null && typeof e.severity === 'string' && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)
+  );
 }
 
 export interface StoreOptions {
@@ -137,6 +176,12 @@ export async function openStore(location: string, options: StoreOptions = {}): P
   const driver = isPostgresUrl(location) ? await openPostgresDriver(location) : await openEmbeddedDriver(location);
   try {
     await migrate(driver);
+    if (driver.kind === 'embedded') {
+      // The embedded store is this process's alone (its lock file says so): leases left by a
+      // process that died (kill -9) are void now, not when they expire.
+      await driver.query('UPDATE kf_series SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL');
+      await driver.query('DELETE FROM kf_leases');
+    }
   } catch (error) {
     await driver.close().catch(() => {});
     throw error;
@@ -239,26 +284,42 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
     },
   };
 
+  const ticketInUse: Store['suiteTicketInUse'] = async (suiteId) => {
+    const rows = await q<{ id: number; ticket_sealed: string; wecom_time: number; received_ms: number }>(
+      `SELECT id::float8 AS id, ticket_sealed, wecom_time::float8 AS wecom_time, (extract(epoch FROM received_at) * 1000)::float8 AS received_ms
+       FROM kf_suite_tickets WHERE suite_id = $1 AND NOT rejected ORDER BY ${TICKET_ORDER} LIMIT 1`,
+      [suiteId],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          id: Number(row.id),
+          ticketSealed: row.ticket_sealed,
+          wecomTime: Number(row.wecom_time),
+          receivedAt: Math.round(Number(row.received_ms)),
+        }
+      : undefined;
+  };
+
   return {
     kind: driver.kind,
     tokens,
     async offerSuiteTicket(suiteId, ticketSealed, wecomTime, receivedAt) {
-      const rows = await q(
+      const rows = await q<{ id: number }>(
         `INSERT INTO kf_suite_tickets (suite_id, ticket_sealed, wecom_time, received_at) VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000))
-         ON CONFLICT (suite_id) DO UPDATE SET ticket_sealed = EXCLUDED.ticket_sealed, wecom_time = EXCLUDED.wecom_time, received_at = EXCLUDED.received_at
-         WHERE kf_suite_tickets.wecom_time <= EXCLUDED.wecom_time
-         RETURNING suite_id`,
+         RETURNING id::float8 AS id`,
         [suiteId, ticketSealed, wecomTime, receivedAt],
       );
-      return rows.length === 1;
-    },
-    async newestSuiteTicket(suiteId) {
-      const rows = await q<{ ticket_sealed: string; wecom_time: number }>(
-        'SELECT ticket_sealed, wecom_time::float8 AS wecom_time FROM kf_suite_tickets WHERE suite_id = $1',
+      await q(
+        `DELETE FROM kf_suite_tickets WHERE suite_id = $1 AND id NOT IN (
+           SELECT id FROM kf_suite_tickets WHERE suite_id = $1 ORDER BY ${TICKET_ORDER} LIMIT ${TICKETS_KEPT})`,
         [suiteId],
       );
-      const row = rows[0];
-      return row ? { ticketSealed: row.ticket_sealed, wecomTime: Number(row.wecom_time) } : undefined;
+      return (await ticketInUse(suiteId))?.id === Number(rows[0]!.id);
+    },
+    suiteTicketInUse: ticketInUse,
+    async rejectSuiteTicket(suiteId, id) {
+      await q('UPDATE kf_suite_tickets SET rejected = true WHERE suite_id = $1 AND id = $2', [suiteId, id]);
     },
     async saveAuthorization(row, at) {
       await q(
@@ -319,12 +380,21 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
     },
     async writeDays(series, days, fetchedAt) {
       if (days.length === 0) return 0;
+      // The source's figures (days, newest day) move in the same statement, so /metrics and the
+      // health check read them in O(1) instead of counting the archive.
       await q(
-        `INSERT INTO kf_days (source, endpoint, corp_id, open_kfid, servicer_userid, day, stat_time, statistic, fetched_at)
-         SELECT $1, $2, $3, $4, $5, d.day::date, d.stat_time, d.statistic, to_timestamp($9::float8 / 1000)
-         FROM unnest($6::text[], $7::bigint[], $8::jsonb[]) AS d(day, stat_time, statistic)
-         ON CONFLICT (source, endpoint, corp_id, open_kfid, servicer_userid, day)
-         DO UPDATE SET stat_time = EXCLUDED.stat_time, statistic = EXCLUDED.statistic, fetched_at = EXCLUDED.fetched_at`,
+        `WITH written AS (
+           INSERT INTO kf_days (source, endpoint, corp_id, open_kfid, servicer_userid, day, stat_time, statistic, fetched_at)
+           SELECT $1, $2, $3, $4, $5, d.day::date, d.stat_time, d.statistic, to_timestamp($9::float8 / 1000)
+           FROM unnest($6::text[], $7::bigint[], $8::jsonb[]) AS d(day, stat_time, statistic)
+           ON CONFLICT (source, endpoint, corp_id, open_kfid, servicer_userid, day)
+           DO UPDATE SET stat_time = EXCLUDED.stat_time, statistic = EXCLUDED.statistic, fetched_at = EXCLUDED.fetched_at
+           RETURNING (xmax = 0) AS inserted, day
+         )
+         INSERT INTO kf_source_stats (source, days, newest_day)
+         SELECT $1, count(*) FILTER (WHERE inserted), max(day) FROM written
+         ON CONFLICT (source) DO UPDATE SET days = kf_source_stats.days + EXCLUDED.days,
+           newest_day = greatest(kf_source_stats.newest_day, EXCLUDED.newest_day)`,
         [
           ...seriesParams(series),
           days.map((d) => d.date),
@@ -473,16 +543,19 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
     },
     async recordRun(run) {
       await q(
-        'INSERT INTO kf_runs (source, finished_at, ok, series, days_stored, failures) VALUES ($1, to_timestamp($2::float8 / 1000), $3, $4, $5, $6)',
+        `WITH run AS (
+           INSERT INTO kf_runs (source, finished_at, ok, series, days_stored, failures)
+           VALUES ($1, to_timestamp($2::float8 / 1000), $3, $4, $5, $6) RETURNING source, finished_at, ok
+         )
+         INSERT INTO kf_source_stats (source, last_ok_at) SELECT source, CASE WHEN ok THEN finished_at END FROM run
+         ON CONFLICT (source) DO UPDATE SET last_ok_at = greatest(kf_source_stats.last_ok_at, EXCLUDED.last_ok_at)`,
         [run.source, run.finishedAt, run.ok, run.series, run.daysStored, run.failures],
       );
     },
     async sourceStats() {
       const rows = await q<{ source: string; days: number; newest: string | null; last_ok: number | null }>(
-        `WITH d AS (SELECT source, count(*)::float8 AS days, max(day)::text AS newest FROM kf_days GROUP BY source),
-              r AS (SELECT source, (extract(epoch FROM max(finished_at)) * 1000)::float8 AS last_ok FROM kf_runs WHERE ok GROUP BY source)
-         SELECT coalesce(d.source, r.source) AS source, coalesce(d.days, 0) AS days, d.newest, r.last_ok
-         FROM d FULL JOIN r ON d.source = r.source ORDER BY 1`,
+        `SELECT source, days::float8 AS days, newest_day::text AS newest, (extract(epoch FROM last_ok_at) * 1000)::float8 AS last_ok
+         FROM kf_source_stats ORDER BY source`,
       );
       return rows.map((r) => ({
         source: r.source,
@@ -490,6 +563,15 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         newestDay: r.newest,
         lastSuccessAt: r.last_ok === null ? null : Math.round(Number(r.last_ok)),
       }));
+    },
+    async probe(owner) {
+      // One small write and read: what the archive needs to work. Rows of processes gone for a
+      // day are cleared on the way.
+      await q(
+        `WITH gone AS (DELETE FROM kf_heartbeats WHERE at < now() - interval '1 day' AND owner <> $1)
+         INSERT INTO kf_heartbeats (owner, at) VALUES ($1, now()) ON CONFLICT (owner) DO UPDATE SET at = EXCLUDED.at`,
+        [owner],
+      );
     },
     async dump() {
       const tables = [
@@ -504,6 +586,8 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         'kf_runs',
         'kf_suite_tickets',
         'kf_authorizations',
+        'kf_source_stats',
+        'kf_heartbeats',
       ];
       const parts: string[] = [];
       for (const table of tables) {
@@ -512,6 +596,7 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
       }
       return parts.join('\n');
     },
+    reopen: () => driver.reopen(),
     close: () => driver.close(),
   };
 }
