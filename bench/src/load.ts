@@ -13,6 +13,11 @@ export interface LoadOptions {
   concurrency: number;
   /** Requests before the measured ones (connections, JIT, caches). */
   warmup?: number;
+  /** @default 'GET' */
+  method?: 'GET' | 'POST';
+  body?: string;
+  /** Keep sending until this long has passed instead of stopping after `requests` (a flood). */
+  durationMs?: number;
 }
 
 export interface LoadResult {
@@ -37,11 +42,17 @@ async function fire(options: LoadOptions, count: number): Promise<LoadResult> {
   let bytes = 0;
   let next = 0;
   const started = performance.now();
+  const until = options.durationMs === undefined ? Infinity : started + options.durationMs;
   const loop = async () => {
-    while (next < count) {
+    while (options.durationMs === undefined ? next < count : performance.now() < until) {
       next += 1;
       const t = performance.now();
-      const response = await pool.request({ method: 'GET', path, headers: options.headers ?? {} });
+      const response = await pool.request({
+        method: options.method ?? 'GET',
+        path,
+        headers: options.headers ?? {},
+        ...(options.body === undefined ? {} : { body: options.body }),
+      });
       const body = await response.body.text();
       latencies.push(performance.now() - t);
       bytes += body.length;

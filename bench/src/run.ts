@@ -41,7 +41,9 @@ const table = new Table({
 });
 const benchStarted = performance.now();
 try {
-  for (const [name, run] of suites) {
+  // `pnpm bench [word]`: only the suites whose name holds the word.
+  const only = process.argv[2];
+  for (const [name, run] of suites.filter(([n]) => only === undefined || n.includes(only))) {
     process.stderr.write(`running: ${name}…\n`);
     const started = performance.now();
     const figures = await run();

@@ -5,6 +5,7 @@
  * check, validation, archive read, catalog shaping); the load comes from a worker thread over
  * keep-alive connections.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApi, collect, openStore, type Store } from '@wecom-kf-stats/server';
@@ -44,7 +45,8 @@ async function measureStore(
   store: Store,
   location: string,
   now: () => number,
-): Promise<{ body: string; result: Measured; liveCalls: number }> {
+  flood = false,
+): Promise<{ body: string; result: Measured; liveCalls: number; flooded?: Measured & { floodRequests: number } }> {
   const { selfBuilt } = sim.fixtures;
   const json = {
     store: location,
@@ -82,8 +84,29 @@ async function measureStore(
     const days = (JSON.parse(body) as { days?: unknown[] }).days?.length;
     if (answer.status !== 200 || days !== 180) throw new Error(`unexpected answer ${answer.status}: ${body.slice(0, 200)}`);
     sim.resetCalls();
+    const started = performance.now();
     const result = measured(await load(`${address}${QUERY}`));
-    return { body, result, liveCalls: sim.calls.length };
+    if (!flood) return { body, result, liveCalls: sim.calls.length };
+    // The same load while two more threads flood what needs no key: /healthz, and callbacks with
+    // 300 KB bodies and a forged signature.
+    const floodMs = 3 * (performance.now() - started) + 2000;
+    const junk = randomBytes(225 * 1024).toString('base64');
+    const floods = [
+      runLoad({ url: `${address}/healthz`, requests: 0, concurrency: 10, durationMs: floodMs }),
+      runLoad({
+        url: `${address}/callback/acme?msg_signature=${'a'.repeat(40)}&timestamp=${Math.floor(now() / 1000)}&nonce=1`,
+        method: 'POST',
+        body: `<xml><Encrypt><![CDATA[${junk}]]></Encrypt></xml>`,
+        headers: { 'content-type': 'text/xml' },
+        requests: 0,
+        concurrency: 10,
+        durationMs: floodMs,
+      }),
+    ];
+    await new Promise((r) => setTimeout(r, 300));
+    const flooded = measured(await load(`${address}${QUERY}`));
+    const floodRequests = (await Promise.all(floods)).reduce((n, r) => n + r.latencies.length, 0);
+    return { body, result, liveCalls: sim.calls.length, flooded: { ...flooded, floodRequests } };
   } finally {
     await app.close();
     await runtime.close();
@@ -117,7 +140,7 @@ export async function benchServerApi(): Promise<Figure[]> {
     const embeddedStore = await openStore(dir.dir);
     let embedded;
     try {
-      embedded = await measureStore(sim, embeddedStore, dir.dir, now);
+      embedded = await measureStore(sim, embeddedStore, dir.dir, now, true);
     } finally {
       await embeddedStore.close();
     }
@@ -152,6 +175,16 @@ export async function benchServerApi(): Promise<Figure[]> {
         { name: `${name}: requests/s / baseline`, value: r.perSecond / baseline.perSecond, unit: 'ratio' },
       );
     }
+    const flooded = embedded.flooded!;
+    figures.push(
+      {
+        name: 'embedded store under a flood of /healthz and forged callbacks: p50',
+        value: flooded.p50,
+        unit: 'ms',
+        note: `${flooded.floodRequests} unauthenticated requests from 20 connections meanwhile; ${flooded.errors} errors`,
+      },
+      { name: 'flooded p50 / unflooded p50 (target <= 1.5)', value: flooded.p50 / embedded.result.p50, unit: 'ratio' },
+    );
     return figures;
   } finally {
     await sim.close();

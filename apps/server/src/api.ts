@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { fetchAndStore, isSettled, type FetchAndStoreResult } from './collector.js';
@@ -169,6 +170,10 @@ export function checkParameterValue(name: string, value: string): string {
   if (value.length > MAX_PARAMETER_LENGTH)
     throw new ParameterError(name, `${value.length} characters; at most ${MAX_PARAMETER_LENGTH} (WeCom's ids are at most 64)`);
   if (NOT_TEXT.test(value)) throw new ParameterError(name, 'contains a control character or bytes that are not UTF-8 text');
+  // The query parser keeps a percent-escape it cannot decode as it was; no id, date or number
+  // the API takes has a "%" in it.
+  if (value.includes('%'))
+    throw new ParameterError(name, 'contains "%": a percent-escape that is not UTF-8 text, or a character no parameter takes');
   return value;
 }
 
@@ -418,6 +423,7 @@ async function statisticsFor(
           now,
           signal: options.signal,
           onWriteFailure: (error) => live.health.writeFailed(error),
+          onStored: () => live.health.writeSucceeded(),
         });
         live.inflight.set(key, pending);
         pending
@@ -507,12 +513,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // requestTimeoutMs, its headers within headersTimeoutMs (checked every second), a kept-alive
     // connection closed after idleTimeoutMs without a request.
     requestTimeout: limits.requestTimeoutMs,
-    connectionTimeout: limits.requestTimeoutMs + config.api.liveFetchDeadlineMs,
     keepAliveTimeout: limits.idleTimeoutMs,
     http: {
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    // Long values reach the handlers, which name the parameter (find-my-way's default cuts at 100
+    // characters with a bare 414); Node's header size still bounds the URL.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    // A path that is not valid percent-encoded UTF-8 never reaches a route: say which part is wrong.
+    frameworkErrors(error, request, reply) {
+      const parameter = /^\/(api\/v1\/sources|callback)\//.test(request.url) ? 'source' : 'path';
+      return sendError(reply, 400, 'INVALID_PARAMETER', `${parameter}: not valid percent-encoded UTF-8 text (${error.code ?? 'bad URL'})`);
     },
     clientErrorHandler(error, socket) {
       if ((error as { code?: string }).code === 'ECONNRESET' || socket.destroyed) return;
@@ -530,10 +543,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
   });
   app.server.maxConnections = limits.maxConnections;
+  // A connection that sends nothing is not a request yet, so no request timeout covers it: it
+  // gets headersTimeoutMs to start one.
+  app.server.on('connection', (socket: Socket) => {
+    socket.setTimeout(limits.headersTimeoutMs);
+    socket.once('timeout', () => socket.destroy());
+  });
   const health = options.health ?? createStoreHealth({ store, owner: options.owner ?? `api:${randomUUID()}`, logger: options.logger });
   if (!options.health) app.addHook('onClose', async () => health.stop());
 
   app.addHook('onRequest', async (request, reply) => {
+    // A request began: from here the request and keep-alive timeouts apply.
+    // (A request injected in process has a socket without timers.)
+    (request.raw.socket as Partial<Socket> | undefined)?.setTimeout?.(0);
     const path = pathOf(request.url);
     if (path === '/healthz') return;
     // WeCom's callbacks are authenticated by their signature (callback/routes.ts).

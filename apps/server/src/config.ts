@@ -245,6 +245,14 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `"${source.id}" is already the id of sources[${first}]` });
       else ids.set(source.id, i);
     });
+    if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
+      // Node refuses a request timeout shorter than the headers timeout (the headers are part of the request).
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'headersTimeoutMs'],
+        message: `${config.http.headersTimeoutMs} is longer than http.requestTimeoutMs (${config.http.requestTimeoutMs}); at most that`,
+      });
+    }
     const withCallback = config.sources.findIndex((s) => s.auth.type === 'serviceProvider' && s.auth.callback);
     if (withCallback !== -1 && !config.storeKeyEnv) {
       ctx.addIssue({

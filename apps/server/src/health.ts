@@ -22,6 +22,8 @@ export interface StoreHealth {
   current(): Promise<StoreHealthState>;
   /** A write to the archive failed (the error stays in the log, never in an answer). */
   writeFailed(error: unknown): void;
+  /** A write to the archive succeeded. */
+  writeSucceeded(): void;
   /** Probe now (tests; and after a failure, to learn of a recovery sooner). */
   probe(): Promise<StoreHealthState>;
   stop(): void;
@@ -41,11 +43,15 @@ export function createStoreHealth(options: StoreHealthOptions): StoreHealth {
   const set = (ok: boolean) => {
     if (ok !== state.ok) state = { ok, since: Date.now() };
   };
+  // An archive write failed and none has succeeded since: the small probe may still pass (it
+  // rewrites a row in place), so the probe then writes into the archive itself.
+  let archiveFailing = false;
   let running: Promise<StoreHealthState> | undefined;
   const probe = (): Promise<StoreHealthState> => {
     running ??= (async () => {
       try {
-        await store.probe(owner);
+        await store.probe(owner, { archive: archiveFailing });
+        archiveFailing = false;
         if (!state.ok) logger.info('the store can be written again');
         set(true);
       } catch (error) {
@@ -54,7 +60,8 @@ export function createStoreHealth(options: StoreHealthOptions): StoreHealth {
         // Some failures stay in an open embedded store until it is reopened.
         if (await store.reopen().catch(() => false)) {
           try {
-            await store.probe(owner);
+            await store.probe(owner, { archive: archiveFailing });
+            archiveFailing = false;
             logger.info('the store was reopened and can be written again');
             set(true);
           } catch {
@@ -76,7 +83,12 @@ export function createStoreHealth(options: StoreHealthOptions): StoreHealth {
     },
     writeFailed(error) {
       if (state.ok) logger.error({ err: error }, 'a write to the store failed');
+      archiveFailing = true;
       set(false);
+    },
+    writeSucceeded() {
+      if (!archiveFailing) return;
+      archiveFailing = false;
       void probe();
     },
     probe,

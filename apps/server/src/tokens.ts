@@ -17,13 +17,24 @@ export function createSharedTokenStore(
   now: () => number,
   sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
 ): TokenStore {
-  const leaseKey = (key: string) => `token:${key}`;
+  const leaseKey = (key: string) => `token:${store.tokens.rowKey(key)}`;
   // Within its validity WeCom answers gettoken with the same token (page 91039), so a token read
   // once serves this process until it is due, without a database round trip per call.
   const known = new Map<string, StoredToken>();
   // Keys this process is refreshing now, with when it began: the lease is the process's, so the
   // other clients of this process must wait for the refresh too, not take the lease again.
   const refreshing = new Map<string, number>();
+  /**
+   * Take the refresh lease; when the store cannot be written, refresh in this process alone
+   * (core keeps one refresh in flight per key) rather than fail every call.
+   */
+  const leaseOrAlone = async (key: string): Promise<boolean> => {
+    try {
+      return await store.tryLease(leaseKey(key), owner, REFRESH_LEASE_MS);
+    } catch {
+      return true;
+    }
+  };
   return {
     async get(key): Promise<StoredToken | undefined> {
       const memo = known.get(key);
@@ -38,7 +49,7 @@ export function createSharedTokenStore(
         // Missing or due: the lease holder refreshes (core calls set, which releases it).
         const began = refreshing.get(key);
         const ownRefreshRunning = began !== undefined && Date.now() - began < REFRESH_LEASE_MS;
-        if (!ownRefreshRunning && (await store.tryLease(leaseKey(key), owner, REFRESH_LEASE_MS))) {
+        if (!ownRefreshRunning && (await leaseOrAlone(key))) {
           refreshing.set(key, Date.now());
           return undefined;
         }
@@ -49,8 +60,13 @@ export function createSharedTokenStore(
     async set(key, token) {
       refreshing.delete(key);
       known.set(key, token);
-      await store.tokens.set(key, token);
-      await store.releaseLease(leaseKey(key), owner);
+      try {
+        await store.tokens.set(key, token);
+        await store.releaseLease(leaseKey(key), owner);
+      } catch {
+        // The store cannot be written (a full disk): this process keeps the token in memory and
+        // goes on; the health check reports the store.
+      }
     },
     async delete(key) {
       known.delete(key);

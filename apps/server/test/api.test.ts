@@ -10,7 +10,7 @@ import { buildApi } from '../src/api.js';
 import { createStoreHealth } from '../src/health.js';
 import { collect } from '../src/collector.js';
 import { openStore, type Store } from '../src/store/store.js';
-import { apiOptions, createRuntime, silentLog, simulatorConfigJson, simulatorEnv, tempDir, type Json, type Runtime } from './helpers.js';
+import { apiOptions, createRuntime, fetchAnswer, silentLog, simulatorConfigJson, simulatorEnv, tempDir, type Runtime } from './helpers.js';
 
 const kf = useSimulator();
 const KEY = 'test-key-0123456789abcdef';
@@ -43,16 +43,8 @@ function shown(endpoint: StatisticsEndpoint, statistic: Record<string, unknown> 
   return { ...Object.fromEntries(metricKeysFor(endpoint).map((k) => [k, null])), ...statistic };
 }
 
-async function get(path: string, key: string | null = KEY): Promise<{ status: number; body: Json; text: string; headers: Headers }> {
-  const response = await fetch(`${base}${path}`, { headers: key === null ? {} : { authorization: `Bearer ${key}` } });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body, text, headers: response.headers };
+function get(path: string, key: string | null = KEY) {
+  return fetchAnswer(`${base}${path}`, { headers: key === null ? {} : { authorization: `Bearer ${key}` } });
 }
 
 describe('authentication', () => {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../src/api.js';
 import { collect } from '../src/collector.js';
 import { openStore, type Store } from '../src/store/store.js';
-import { apiOptions, createRuntime, silentLog, tempDir, type Json, type Runtime } from './helpers.js';
+import { apiOptions, createRuntime, fetchAnswer, silentLog, tempDir, type Json, type Runtime } from './helpers.js';
 
 const now = chinaClock({ hour: 10 });
 const KEY = 'read-key-0123456789abcdef';
@@ -59,16 +59,8 @@ const envFor = (simulator: Simulator) => ({
   CB_AES_KEY: AES_KEY,
 });
 
-async function get(path: string, key = KEY): Promise<{ status: number; body: Json; text: string }> {
-  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
-  const text = await response.text();
-  let body: Json;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body, text };
+function get(path: string, key = KEY) {
+  return fetchAnswer(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
 }
 
 const authorized: { corpId: string; permanentCode: string; authCode: string }[] = [];
@@ -597,5 +589,90 @@ describe('events the statistics server does not use', () => {
     expect(JSON.stringify((await store.listAuthorizations()).map((r) => [r.corpId, r.state]))).toBe(
       JSON.stringify(JSON.parse(before).map((r: Json) => [r.corpId, r.state])),
     );
+  });
+});
+
+describe('replays, ordering and size of signed callbacks', () => {
+  const suiteId = () => sim.fixtures.suite.suiteId;
+  const seconds = () => Math.floor(now() / 1000);
+  const FUTURE = 4102444800; // 2100-01-01: a stamp no real push has
+  const signed = (encrypted: string, token = CALLBACK_TOKEN) => {
+    const timestamp = String(seconds());
+    return new URLSearchParams({ msg_signature: wecom.getSignature(token, timestamp, '9', encrypted), timestamp, nonce: '9' });
+  };
+  const postRaw = async (query: URLSearchParams, body: string) => {
+    const response = await fetch(`${base}/callback/isv?${query}`, { method: 'POST', body, headers: { 'content-type': 'text/xml' } });
+    return { status: response.status, text: await response.text() };
+  };
+  const post = (message: string) => {
+    const encrypted = wecom.encrypt(AES_KEY, message, suiteId());
+    return postRaw(signed(encrypted), `<xml><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`);
+  };
+  const ticketMessage = (ticket: string, stamp: number) =>
+    `<xml><SuiteId>${suiteId()}</SuiteId><InfoType>suite_ticket</InfoType><TimeStamp>${stamp}</TimeStamp><SuiteTicket>${ticket}</SuiteTicket></xml>`;
+  const authMessage = (infoType: string, corpId: string, stamp: number, extra = '') =>
+    `<xml><SuiteId>${suiteId()}</SuiteId><InfoType>${infoType}</InfoType><TimeStamp>${stamp}</TimeStamp><AuthCorpId>${corpId}</AuthCorpId>${extra}</xml>`;
+
+  it('refuses a forged message before reading its XML: a broken or entity-laden body with a bad signature is a 403', async () => {
+    const junk = randomBytes(3000).toString('base64');
+    const forged = signed(junk, 'NotTheToken');
+    expect(await postRaw(forged, `<xml><Encrypt>${junk}</Encrypt><Unclosed>`)).toMatchObject({ status: 403 });
+    const laughs = `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><X>&b;</X><Encrypt>${junk}</Encrypt></xml>`;
+    expect(await postRaw(forged, laughs)).toMatchObject({ status: 403 });
+  });
+
+  it('takes an authorization event of real size: ExtraInfo listing 5,000 authorized accounts', async () => {
+    const corp = authorized[5]!.corpId;
+    const accounts = Array.from(
+      { length: 5000 },
+      (_, i) => `<OpenKfId><![CDATA[wkAuthorizedAccount${String(i).padStart(8, '0')}xx]]></OpenKfId>`,
+    ).join('');
+    const message = authMessage('change_auth', corp, seconds(), `<ExtraInfo><AuthOpenKfIdList>${accounts}</AuthOpenKfIdList></ExtraInfo>`);
+    const encrypted = wecom.encrypt(AES_KEY, message, suiteId());
+    expect(encrypted.length).toBeGreaterThan(300 * 1024);
+    expect(await post(message)).toEqual({ status: 200, text: 'success' });
+  });
+
+  it('uses a suite_ticket stamped in the future only while no ticket with a believable stamp exists', async () => {
+    const inUse = await rt.providers.suiteTicket(suiteId(), undefined);
+    expect(await post(ticketMessage('ticket-from-the-future-0001', FUTURE))).toEqual({ status: 200, text: 'success' });
+    // The real ticket stays in use, and the age is that of the ticket in use.
+    expect(await rt.providers.suiteTicket(suiteId(), undefined)).toBe(inUse);
+    const age = Number(/kf_suite_ticket_age_seconds\{source="isv"\} (-?\d+)/.exec((await get('/metrics')).text)?.[1]);
+    expect(age).toBeGreaterThan(0);
+    // Every real push after it wins.
+    const push = await sim.provider.pushTicket();
+    expect(await rt.providers.suiteTicket(suiteId(), undefined)).toBe(push.ticket);
+  });
+
+  it('sets a stored ticket WeCom refuses (40085) aside: the next newest is used', async () => {
+    const corp = authorized[0]!.corpId;
+    const real = await rt.providers.suiteTicket(suiteId(), undefined);
+    // Newer than the real one and signed, but a ticket WeCom never issued.
+    expect(await post(ticketMessage('ticket-wecom-never-issued-01', seconds() + 1))).toEqual({ status: 200, text: 'success' });
+    expect(await rt.providers.suiteTicket(suiteId(), undefined)).toBe('ticket-wecom-never-issued-01');
+    const token = (await get(`/api/v1/sources/isv/token?corpid=${corp}`, TOKEN_KEY)).body.access_token as string;
+    const { fingerprint } = await import('@wecom-kf-stats/core/internal');
+    // WeCom drops every token: the corp token and then the suite token must be fetched again.
+    sim.invalidateTokens();
+    const rejected = await fetch(`${base}/api/v1/sources/isv/token?corpid=${corp}`, {
+      headers: { authorization: `Bearer ${TOKEN_KEY}`, 'x-kf-rejected-token': fingerprint(token) },
+    });
+    expect(rejected.status).toBe(502);
+    expect(rt.logs.text()).toContain(`WeCom refused the stored suite_ticket of suite ${suiteId()} (40085)`);
+    expect(await rt.providers.suiteTicket(suiteId(), undefined)).toBe(real);
+    const again = await get(`/api/v1/sources/isv/token?corpid=${corp}`, TOKEN_KEY);
+    expect(again.status).toBe(200);
+    expect(again.body.access_token).not.toBe(token);
+  });
+
+  it('applies a cancel_auth after a change_auth stamped in the future: a future stamp pins nothing', async () => {
+    const corp = authorized[6]!.corpId;
+    expect(await post(authMessage('change_auth', corp, FUTURE))).toEqual({ status: 200, text: 'success' });
+    expect(await post(authMessage('cancel_auth', corp, seconds()))).toEqual({ status: 200, text: 'success' });
+    expect((await store.listAuthorizations('isv')).find((r) => r.corpId === corp)?.state).toBe('cancelled');
+    // A replay of the old change_auth changes nothing now.
+    expect(await post(authMessage('change_auth', corp, seconds() - 60))).toEqual({ status: 200, text: 'success' });
+    expect((await store.listAuthorizations('isv')).find((r) => r.corpId === corp)?.state).toBe('cancelled');
   });
 });

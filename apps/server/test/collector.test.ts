@@ -224,4 +224,47 @@ describe('a collection run', () => {
     await collect({ config: rt.config, store: counting, clients: rt.clients, now: tomorrow, owner: 'other', log: silentLog, pollMs: 20 });
     expect(claims.length).toBe(n);
   });
+
+  it("stores the rest of the window when WeCom's clock and this server's disagree about the China day", async () => {
+    await freshStore();
+    // 9 s before China midnight here, 9 s after it at WeCom: WeCom no longer answers the day
+    // this server still counts as 180 days ago.
+    const today = chinaToday(kf.now());
+    const midnight = chinaMidnightEpochSeconds(addDays(today, 1)) * 1000;
+    const serverNow = () => midnight - 9_000;
+    const skewedSim = await startSimulator({ port: 0, now: () => midnight + 9_000 });
+    try {
+      const config = {
+        ...simulatorConfigJson(skewedSim, 'unused'),
+        sources: [
+          {
+            ...(simulatorConfigJson(skewedSim, 'unused').sources as object[])[0],
+            collect: ['corp'],
+            accounts: [skewedSim.fixtures.accounts[0]!.open_kfid],
+          },
+        ],
+      };
+      const rt = createRuntime(config, simulatorEnv(skewedSim), store, serverNow);
+      runtimes.push(rt);
+      const warnings: string[] = [];
+      const log = { ...silentLog, warn: (m: string) => warnings.push(m) };
+      const summary = await collect({ config: rt.config, store, clients: rt.clients, now: serverNow, owner: 'o', log });
+      expect(summary).toMatchObject({ failures: 0, daysStored: 179 });
+      const oldest = statisticsWindow(serverNow()).oldest;
+      expect(warnings.join('\n')).toContain(`WeCom refused ${oldest} as outside its window`);
+    } finally {
+      await skewedSim.close();
+    }
+  });
+
+  it('waits without leaving a listener on the signal behind', async () => {
+    const { sleep } = await import('../src/collector.js');
+    const { EventEmitter } = await import('node:events');
+    const controller = new AbortController();
+    for (let i = 0; i < 20; i += 1) await sleep(1, controller.signal);
+    expect(EventEmitter.getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    const waiting = sleep(60_000, controller.signal);
+    controller.abort();
+    await waiting;
+  });
 });

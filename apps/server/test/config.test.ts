@@ -62,6 +62,8 @@ describe('a valid config', () => {
         blockSeconds: 60,
         marginMs: 1000,
       },
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 5_000, maxConnections: 1024 },
+      api: { liveFetchDeadlineMs: 5_000 },
     });
   });
   it('accepts the documented example', () => {
@@ -78,6 +80,22 @@ describe('a valid config', () => {
 
 describe('a bad config names the path and what is allowed', () => {
   const cases: [string, (c: Config) => void, string][] = [
+    [
+      'a request timeout of 0',
+      (c) => ((c as Json).http = { requestTimeoutMs: 0 }),
+      'http.requestTimeoutMs: milliseconds from 1000 to 600000',
+    ],
+    [
+      'headers allowed longer than the request',
+      (c) => ((c as Json).http = { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 }),
+      'http.headersTimeoutMs: 20000 is longer than http.requestTimeoutMs (10000); at most that',
+    ],
+    ['no connection at all', (c) => ((c as Json).http = { maxConnections: 0 }), 'http.maxConnections: a whole number from 1 to 100000'],
+    [
+      'a live fetch deadline in text',
+      (c) => ((c as Json).api = { liveFetchDeadlineMs: '5s' }),
+      'api.liveFetchDeadlineMs: milliseconds from 0 to 120000',
+    ],
     ['no sources', (c) => delete (c as Partial<Config>).sources, 'sources: required: a list of sources'],
     ['empty sources', (c) => (c.sources = []), 'sources: at least one source'],
     ['sources not a list', (c) => ((c as Json).sources = {}), 'sources: a list of sources'],

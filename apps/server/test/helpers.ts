@@ -111,3 +111,19 @@ export function simulatorSeriesCount(sim: Simulator): number {
   const servicers = Object.values(sim.fixtures.servicers).reduce((n, list) => n + list.length, 0);
   return 1 + accounts + accounts + servicers;
 }
+
+/** An HTTP answer under test: its status, its body as text and, when it is JSON, parsed. */
+export async function fetchAnswer(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: Json; text: string; headers: Headers }> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: Json;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text, headers: response.headers };
+}

@@ -141,7 +141,10 @@ describe.each(kinds)('%s', (_name, location) => {
     expect(await sealed.tokens.get('corp-a')).toMatchObject({ token: 'plain-token-value-123' });
     expect(await sealed.dump()).not.toContain('plain-token-value-123');
     // A row copied under another key does not open.
-    await sealed.query(`INSERT INTO kf_tokens SELECT 'corp-b', token, expires_at, renew_at FROM kf_tokens WHERE key = 'corp-a'`);
+    await sealed.query(`INSERT INTO kf_tokens SELECT $1, token, expires_at, renew_at FROM kf_tokens WHERE key = $2`, [
+      sealed.tokens.rowKey('corp-b'),
+      sealed.tokens.rowKey('corp-a'),
+    ]);
     expect(await sealed.tokens.get('corp-b')).toBeUndefined();
     await sealed.close();
     const unkeyed = await openStore(where2);
@@ -151,6 +154,46 @@ describe.each(kinds)('%s', (_name, location) => {
     const rekeyed = await openStore(where2, { sealKey });
     expect(await rekeyed.tokens.get('corp-c')).toBeUndefined();
     await rekeyed.close();
+  });
+
+  it("keeps each source's figures as days are written, and reads them without scanning the archive", async () => {
+    const other = { ...series, source: 'figures', openKfid: 'wkF' };
+    const day = (date: string) => ({ date, stat_time: 0, statistic: { session_cnt: 1 } });
+    await store.writeDays(other, [day('2026-02-01'), day('2026-02-02')], Date.now());
+    // A day written again (a late correction, a live fetch of an unsettled day) is one day.
+    await store.writeDays(other, [day('2026-02-02'), day('2026-02-03')], Date.now());
+    await store.writeDays({ ...other, openKfid: 'wkG' }, [day('2026-01-15')], Date.now());
+    await store.recordRun({ source: 'figures', finishedAt: 1_800_000_000_000, ok: true, series: 2, daysStored: 4, failures: 0 });
+    await store.recordRun({ source: 'figures', finishedAt: 1_800_000_100_000, ok: false, series: 2, daysStored: 0, failures: 1 });
+    const [counted] = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM kf_days WHERE source = 'figures'`);
+    const scans = async () => {
+      await store.query('SELECT pg_stat_force_next_flush()');
+      await store.query('SELECT pg_stat_clear_snapshot()');
+      const [row] = await store.query<{ n: number }>(
+        `SELECT (coalesce(seq_scan, 0) + coalesce(idx_scan, 0))::int AS n FROM pg_stat_user_tables WHERE relname = 'kf_days'`,
+      );
+      return row!.n;
+    };
+    const before = await scans();
+    const stats = (await store.sourceStats()).find((s) => s.source === 'figures');
+    expect(await scans()).toBe(before);
+    expect(stats).toEqual({ source: 'figures', days: counted!.n, newestDay: '2026-02-03', lastSuccessAt: 1_800_000_000_000 });
+    expect(counted!.n).toBe(4);
+  });
+
+  it('names token rows by a keyed hash: no trace of the secret that core keys them by', async () => {
+    const coreKey = 'selfBuilt:wwcorp:1a2b3c4d';
+    const expiry = { expiresAt: Date.now() + 7_200_000, renewAt: Date.now() + 6_900_000 };
+    await store.tokens.set(coreKey, { token: 'tok-for-row-key', ...expiry });
+    const rows = await store.query<{ key: string }>(`SELECT key FROM kf_tokens`);
+    expect(rows.map((r) => r.key)).toContain(store.tokens.rowKey(coreKey));
+    expect(JSON.stringify(rows)).not.toContain('1a2b3c4d');
+    expect(JSON.stringify(rows)).not.toContain('wwcorp');
+    // Another store key names the same row otherwise: the hash is keyed.
+    const elsewhere = await openStore(await location(), { sealKey: Buffer.alloc(32, 3) });
+    expect(elsewhere.tokens.rowKey(coreKey)).not.toBe(store.tokens.rowKey(coreKey));
+    await elsewhere.close();
+    await store.tokens.delete(coreKey);
   });
 
   it('keeps the grants on the metrics view when a new catalog recreates it', async () => {

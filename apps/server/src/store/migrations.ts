@@ -153,6 +153,18 @@ ALTER TABLE kf_suite_tickets ADD COLUMN rejected boolean NOT NULL DEFAULT false;
 CREATE INDEX kf_suite_tickets_suite ON kf_suite_tickets (suite_id);
 `,
   },
+  {
+    version: 7,
+    name: 'token rows keyed by a keyed hash, not by a fingerprint of the secret',
+    sql: `
+CREATE TABLE kf_settings (
+  name  text PRIMARY KEY,
+  value text NOT NULL
+);
+DELETE FROM kf_tokens;
+DELETE FROM kf_leases WHERE key LIKE 'token:%';
+`,
+  },
 ];
 
 /** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */

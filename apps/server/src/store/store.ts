@@ -3,6 +3,7 @@
  * One row per (source, endpoint, corp, account, servicer, day) holding the day's statistic as WeCom
  * sent it (null for no data) and when it was fetched. Days never leave it.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { isPostgresUrl } from '../config.js';
 import type { ChinaDay } from '../china-days.js';
 import type { StatisticsEndpoint, StoredToken, TokenStore } from '../kf-core.js';
@@ -138,12 +139,23 @@ export interface Store {
   tryLease(key: string, owner: string, leaseMs: number): Promise<boolean>;
   releaseLease(key: string, owner: string): Promise<void>;
   /** Tokens shared by every process on this store. */
-  readonly tokens: Pick<TokenStore, 'get' | 'set' | 'delete'> & { get(key: string): Promise<StoredToken | undefined> };
+  readonly tokens: Pick<TokenStore, 'get' | 'set' | 'delete'> & {
+    get(key: string): Promise<StoredToken | undefined>;
+    /**
+     * The name a token's row and refresh lease have in the store: a keyed hash of core's key
+     * (which holds a short fingerprint of the secret), so the store shows no trace of a secret.
+     */
+    rowKey(key: string): string;
+  };
   recordRun(run: { source: string; finishedAt: number; ok: boolean; series: number; daysStored: number; failures: number }): Promise<void>;
   /** Figures per source, kept as days are written and runs recorded: O(sources), not O(archive). */
   sourceStats(): Promise<SourceStoreStats[]>;
-  /** One small write: throws when the archive cannot be written. */
-  probe(owner: string): Promise<void>;
+  /**
+   * One small write: throws when the store cannot be written. With `archive`, a day row is also
+   * written to the archive's table and removed again (after an archive write failed, the small
+   * write alone may pass where a new day cannot).
+   */
+  probe(owner: string, options?: { archive?: boolean }): Promise<void>;
   /** Close and open the store again (see SqlDriver.reopen); false where it recovers by itself. */
   reopen(): Promise<boolean>;
   /** Plain SQL on the archive (operations, audits, tests). */
@@ -170,12 +182,29 @@ export interface StoreOptions {
    * tickets. Without it they are kept as WeCom sent them.
    */
   sealKey?: Buffer | undefined;
+  /** The key of the token rows' keyed hash (openStore derives it). */
+  tokenRowKey?: Buffer;
+}
+
+/**
+ * The key of the token rows' keyed hash: derived from the store key when there is one; else a
+ * random key made once and kept in the store (every replica then names rows alike).
+ */
+async function tokenRowKey(driver: SqlDriver, sealKey: Buffer | undefined): Promise<Buffer> {
+  if (sealKey) return createHmac('sha256', sealKey).update('kf_tokens row keys').digest();
+  await driver.query(`INSERT INTO kf_settings (name, value) VALUES ('token_row_key', $1) ON CONFLICT (name) DO NOTHING`, [
+    randomBytes(32).toString('base64'),
+  ]);
+  const [row] = await driver.query<{ value: string }>(`SELECT value FROM kf_settings WHERE name = 'token_row_key'`);
+  return Buffer.from(row!.value, 'base64');
 }
 
 export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
   const driver = isPostgresUrl(location) ? await openPostgresDriver(location) : await openEmbeddedDriver(location);
+  let rowKey: Buffer;
   try {
     await migrate(driver);
+    rowKey = await tokenRowKey(driver, options.sealKey);
     if (driver.kind === 'embedded') {
       // The embedded store is this process's alone (its lock file says so): leases left by a
       // process that died (kill -9) are void now, not when they expire.
@@ -186,7 +215,7 @@ export async function openStore(location: string, options: StoreOptions = {}): P
     await driver.close().catch(() => {});
     throw error;
   }
-  return createSqlStore(driver, options);
+  return createSqlStore(driver, { ...options, tokenRowKey: rowKey });
 }
 
 /** Apply pending migrations and the catalog view, under an advisory lock so replicas take turns. */
@@ -257,8 +286,12 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
       return undefined;
     }
   };
+  const hashKey = options.tokenRowKey ?? randomBytes(32);
+  const rowKey = (key: string) => `k1.${createHmac('sha256', hashKey).update(key).digest('base64url')}`;
   const tokens: Store['tokens'] = {
-    async get(key) {
+    rowKey,
+    async get(coreKey) {
+      const key = rowKey(coreKey);
       const rows = await q<{ token: string; expires_at: number; renew_at: number }>(
         'SELECT token, expires_at::float8 AS expires_at, renew_at::float8 AS renew_at FROM kf_tokens WHERE key = $1',
         [key],
@@ -267,7 +300,8 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
       const token = row ? openToken(key, row.token) : undefined;
       return row && token !== undefined ? { token, expiresAt: Number(row.expires_at), renewAt: Number(row.renew_at) } : undefined;
     },
-    async set(key, token) {
+    async set(coreKey, token) {
+      const key = rowKey(coreKey);
       await q(
         `INSERT INTO kf_tokens (key, token, expires_at, renew_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (key) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, renew_at = EXCLUDED.renew_at`,
@@ -279,8 +313,8 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         ],
       );
     },
-    async delete(key) {
-      await q('DELETE FROM kf_tokens WHERE key = $1', [key]);
+    async delete(coreKey) {
+      await q('DELETE FROM kf_tokens WHERE key = $1', [rowKey(coreKey)]);
     },
   };
 
@@ -564,7 +598,17 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         lastSuccessAt: r.last_ok === null ? null : Math.round(Number(r.last_ok)),
       }));
     },
-    async probe(owner) {
+    async probe(owner, { archive = false } = {}) {
+      if (archive) {
+        // A series no source can have (source ids are never empty), written and removed at once.
+        await q(
+          `INSERT INTO kf_days (source, endpoint, corp_id, open_kfid, servicer_userid, day, stat_time, statistic, fetched_at)
+           VALUES ('', 'corp', $1, '', '', '2000-01-01', 0, $2::jsonb, now())
+           ON CONFLICT (source, endpoint, corp_id, open_kfid, servicer_userid, day) DO UPDATE SET statistic = EXCLUDED.statistic`,
+          [owner, JSON.stringify({ probe: randomBytes(512).toString('base64') })],
+        );
+        await q(`DELETE FROM kf_days WHERE source = '' AND corp_id = $1`, [owner]);
+      }
       // One small write and read: what the archive needs to work. Rows of processes gone for a
       // day are cleared on the way.
       await q(
@@ -588,6 +632,7 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         'kf_authorizations',
         'kf_source_stats',
         'kf_heartbeats',
+        'kf_settings',
       ];
       const parts: string[] = [];
       for (const table of tables) {
