@@ -7,11 +7,13 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { fetchAndStore, isSettled, type FetchAndStoreResult } from './collector.js';
 import { createStoreHealth, type StoreHealth } from './health.js';
 import { NOT_TEXT } from './input-text.js';
+import { PUBLIC_ROUTE_LIMIT } from './public-limit.js';
 import type { ServerConfig, SourceConfig } from './config.js';
 import { readFileSync } from 'node:fs';
 import {
@@ -543,6 +545,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
   });
   app.server.maxConnections = limits.maxConnections;
+  // What needs no key is limited per address (routes opt in with PUBLIC_ROUTE_LIMIT): over the
+  // limit, a 429 in the request hook, before any body is read, and the connection is closed.
+  await app.register(rateLimit, {
+    global: false,
+    max: limits.publicPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`too many requests from this address: at most ${context.max} a minute; try again in ${context.after}`), {
+        statusCode: 429,
+      }),
+  });
   // A connection that sends nothing is not a request yet, so no request timeout covers it: it
   // gets headersTimeoutMs to start one.
   app.server.on('connection', (socket: Socket) => {
@@ -584,6 +597,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status === 413) return sendError(reply, 413, 'BODY_TOO_LARGE', 'the request body is too large');
+    if (status === 429) {
+      // Not worth reading the rest of: the connection goes with the answer.
+      reply.header('connection', 'close');
+      return sendError(reply, 429, 'TOO_MANY_REQUESTS', (error as Error).message);
+    }
     if (status && status >= 400 && status < 500) return sendError(reply, status, 'BAD_REQUEST', (error as Error).message);
     if (isStoreError(error)) {
       // The database failed: say so without its internals (they are in the log).
@@ -618,7 +636,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   // Without a key: the state the background probe last saw, so a flood costs a map read each.
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', { config: PUBLIC_ROUTE_LIMIT }, async (_request, reply) => {
     const state = await health.current();
     if (!state.ok) return reply.code(503).send({ status: 'unavailable', store: store.kind, problem: 'the archive cannot be written' });
     return { status: 'ok', store: store.kind };

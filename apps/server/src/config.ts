@@ -216,8 +216,14 @@ export const configSchema = z
         idleTimeoutMs: intIn(1000, 600_000, 'milliseconds from 1000 to 600000').default(5_000),
         /** Open connections at most; more are refused at once. */
         maxConnections: intIn(1, 100_000, 'a whole number from 1 to 100000').default(1024),
+        /**
+         * Requests a minute from one address to what needs no key (/healthz, /callback/…): a load
+         * balancer probes a few times a minute and WeCom calls back a few times an hour a suite.
+         * More get 429 and a closed connection, before any body is read.
+         */
+        publicPerMinute: intIn(1, 1_000_000, 'a whole number from 1 to 1000000').default(300),
       })
-      .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 5_000, maxConnections: 1024 }),
+      .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 5_000, maxConnections: 1024, publicPerMinute: 300 }),
     api: z
       .strictObject({
         /**

@@ -181,6 +181,35 @@ describe('HTTP edges', () => {
     expect(await body.json()).toEqual({ error: { code: 'BODY_TOO_LARGE', message: 'the request body is too large' } });
   });
 
+  it('answers an address over http.publicPerMinute on what needs no key with 429, and closes the connection', async () => {
+    const limitedRt = createRuntime(
+      simulatorConfigJson(sim, 'unused', { http: { publicPerMinute: 5 } }),
+      simulatorEnv(sim),
+      store,
+      kf.now,
+      'limited',
+    );
+    const limited = await buildApi(apiOptions(limitedRt, store, kf.now, { apiKeys: [KEY] }));
+    const url = await limited.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      // Each route counts on its own: five callbacks are read (and refused), then no more.
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i += 1)
+        statuses.push((await fetch(`${url}/callback/isv`, { method: 'POST', body: 'x'.repeat(300_000) })).status);
+      expect(statuses).toEqual([400, 400, 400, 400, 400, 429, 429]);
+      for (let i = 0; i < 5; i += 1) expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const over = await fetch(`${url}/healthz`);
+      expect(over.status).toBe(429);
+      expect(over.headers.get('connection')).toBe('close');
+      expect(((await over.json()) as Json).error.code).toBe('TOO_MANY_REQUESTS');
+      // The API itself is not limited this way.
+      expect((await fetch(`${url}/api/v1/sources`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
+    } finally {
+      await limited.close();
+      await limitedRt.close();
+    }
+  });
+
   it('logs request paths without their query: a key misplaced in the URL stays out of the log', async () => {
     const canary = 'misplaced-key-canary-5c1e9a';
     expect((await get(`/api/v1/sources?api_key=${canary}`, {})).status).toBe(401);

@@ -12,6 +12,7 @@ import type { WecomClients } from '../wecom.js';
 import { CallbackRefusal, decrypt, signature, signatureMatches } from './crypto.js';
 import { envelopeCiphertext, parseEvent } from './messages.js';
 import type { ServerMetrics } from '../metrics.js';
+import { PUBLIC_ROUTE_LIMIT } from '../public-limit.js';
 import type { Providers } from './provider.js';
 
 /**
@@ -103,7 +104,7 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackOp
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: CALLBACK_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
-    scope.get<{ Params: { source: string } }>('/callback/:source', async (request, reply) => {
+    scope.get<{ Params: { source: string } }>('/callback/:source', { config: PUBLIC_ROUTE_LIMIT }, async (request, reply) => {
       const sourceId = request.params.source;
       try {
         const signed = signedQuery(request.query as Record<string, unknown>, ['echostr']);
@@ -125,7 +126,7 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackOp
       }
     });
 
-    scope.post<{ Params: { source: string } }>('/callback/:source', async (request, reply) => {
+    scope.post<{ Params: { source: string } }>('/callback/:source', { config: PUBLIC_ROUTE_LIMIT }, async (request, reply) => {
       const sourceId = request.params.source;
       let eventName = 'unknown';
       let provider: ProviderSource;
