@@ -68,6 +68,11 @@ export function createSharedTokenStore(
         // goes on; the health check reports the store.
       }
     },
+    async release(key) {
+      // This process's refresh failed: the next caller (here or in another process) tries at once.
+      refreshing.delete(key);
+      await store.releaseLease(leaseKey(key), owner).catch(() => {});
+    },
     async delete(key) {
       known.delete(key);
       await store.tokens.delete(key);

@@ -121,6 +121,22 @@ describe.each(kinds)('%s', (_name, location) => {
     expect(await store.tokens.get('corp-key')).toBeUndefined();
   });
 
+  it('lets the next caller refresh at once when the refresh that held the lease failed', async () => {
+    const now = () => Date.now();
+    const a = createSharedTokenStore(store, 'proc-a', now, (ms) => new Promise((r) => setTimeout(r, ms)));
+    const b = createSharedTokenStore(store, 'proc-b', now, (ms) => new Promise((r) => setTimeout(r, ms)));
+    expect(await a.get('failing-key')).toBeUndefined();
+    // proc-a's fetch failed (WeCom refused the ticket, say): core releases what get reserved, and
+    // proc-b takes the refresh over at once instead of waiting for the lease to expire.
+    await a.release!('failing-key');
+    expect(await b.get('failing-key')).toBeUndefined();
+    const [lease] = await store.query<{ owner: string }>('SELECT owner FROM kf_leases WHERE key = $1', [
+      `token:${store.tokens.rowKey('failing-key')}`,
+    ]);
+    expect(lease!.owner).toBe('proc-b');
+    await b.release!('failing-key');
+  });
+
   it('hands a refresh to one client of a process while the others in it wait too', async () => {
     const now = () => Date.now();
     const shared = createSharedTokenStore(store, 'proc-c', now, (ms) => new Promise((r) => setTimeout(r, ms)));

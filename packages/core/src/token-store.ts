@@ -20,6 +20,12 @@ export interface TokenStore {
   get(key: string): StoredToken | undefined | Promise<StoredToken | undefined>;
   set(key: string, token: StoredToken): void | Promise<void>;
   delete(key: string): void | Promise<void>;
+  /**
+   * A refresh begun because `get` found no usable token failed: a store that reserved the refresh
+   * for this caller (a lease shared by processes) gives the reservation up, so the next caller
+   * tries at once instead of waiting for it to expire.
+   */
+  release?(key: string): void | Promise<void>;
 }
 
 export function createMemoryTokenStore(): TokenStore {
@@ -97,7 +103,14 @@ export function createTokenCache(store: TokenStore, now: () => number, renewBefo
       const running = pending.get(key);
       if (running) return running;
       const refresh = (async () => {
-        const { token, expiresInSeconds } = await fetchToken();
+        let fetched: { token: string; expiresInSeconds: number };
+        try {
+          fetched = await fetchToken();
+        } catch (error) {
+          await Promise.resolve(store.release?.(key)).catch(() => {});
+          throw error;
+        }
+        const { token, expiresInSeconds } = fetched;
         const lifetimeMs = expiresInSeconds * 1000;
         const fetchedAt = now();
         hold(key, token, fetchedAt + lifetimeMs);

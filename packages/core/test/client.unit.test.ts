@@ -219,6 +219,18 @@ describe('tokens', () => {
     expect(a.count('/cgi-bin/gettoken') + b.count('/cgi-bin/gettoken')).toBe(1);
   });
 
+  it('tells the token store when a refresh it was asked for failed, so a shared store can release its reservation', async () => {
+    const memory = createMemoryTokenStore();
+    const released: string[] = [];
+    const tokenStore = { ...memory, release: (key: string) => void released.push(key) };
+    const fake = makeClient(standardHandler({ '/cgi-bin/gettoken': () => ({ errcode: 40001, errmsg: 'invalid credential' }) }), {
+      tokenStore,
+    });
+    await expect(fake.client.checkAuth()).rejects.toBeInstanceOf(WecomApiError);
+    expect(released).toHaveLength(1);
+    expect(released[0]).toMatch(/^selfBuilt:/);
+  });
+
   it('runs the service-provider flow and renews the suite token on 42009', async () => {
     let suite = 0;
     let rejectOnce = true;
