@@ -89,14 +89,27 @@ describe('slow, silent and too many clients', () => {
   }, 30_000);
 
   it('refuses connections over maxConnections at once and still answers once they are gone', async () => {
-    const { proc, port } = await serve({ http: { idleTimeoutMs: 1000, headersTimeoutMs: 1000, maxConnections: 20 } });
+    // Timeouts far longer than the test: only the cap can close a connection here.
+    const { proc, port } = await serve({
+      http: { headersTimeoutMs: 60_000, requestTimeoutMs: 60_000, idleTimeoutMs: 60_000, maxConnections: 20 },
+    });
     try {
       const sockets = await Promise.all(Array.from({ length: 30 }, () => open(port)));
-      const lifetimes = await Promise.all(sockets.map((s) => closedWithin(s, 8000)));
-      // Over the cap: dropped at once, long before the 1 s timeouts close the others.
-      expect(lifetimes.filter((ms) => ms < 500).length).toBeGreaterThanOrEqual(10);
-      expect(lifetimes.filter((ms) => ms === Infinity)).toEqual([]);
-      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      for (const socket of sockets) socket.on('error', () => {});
+      const closed = () => sockets.filter((s) => s.closed).length;
+      for (let i = 0; i < 200 && closed() < 10; i += 1) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(closed()).toBe(10);
+      sockets.forEach((s) => s.destroy());
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i += 1) {
+        status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(status).toBe(200);
     } finally {
       await stop(proc);
     }
