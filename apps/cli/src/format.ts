@@ -58,7 +58,12 @@ function csvCell(value: unknown): string | number {
   return JSON.stringify(value);
 }
 
-export function renderStatistics(output: StatisticsOutput, format: Format, summaryOnly = false): string {
+/** The CSV row of a summary: in the day rows' columns, its range where a day has its date. */
+function summaryCsvRow(summary: StatisticsSummary, columns: readonly string[]): (string | number)[] {
+  return [`summary ${summary.from ?? ''}..${summary.to ?? ''}`, '', ...columns.map((c) => csvCell(summary.metrics[c]))];
+}
+
+export function renderStatistics(output: StatisticsOutput, format: Format): string {
   const { result, days, columns, warnings, summary } = output;
   switch (format) {
     case 'json':
@@ -78,28 +83,21 @@ export function renderStatistics(output: StatisticsOutput, format: Format, summa
         2,
       )}\n`;
     case 'ndjson': {
-      const lines = summaryOnly ? [] : days.map((d) => JSON.stringify({ date: d.date, stat_time: d.stat_time, statistic: d.statistic }));
+      const lines = days.map((d) => JSON.stringify({ date: d.date, stat_time: d.stat_time, statistic: d.statistic }));
       if (summary) lines.push(JSON.stringify({ summary }));
       return lines.length ? `${lines.join('\n')}\n` : '';
     }
     case 'csv':
-      if (summary && summaryOnly) {
-        return stringify([
-          ['from', 'to', 'days', 'days_with_data', ...Object.keys(summary.metrics)],
-          [summary.from ?? '', summary.to ?? '', summary.dayCount, summary.daysWithData, ...Object.values(summary.metrics).map(csvCell)],
-        ]);
-      }
+      // The days, then the summary as one more row in the same columns.
       return stringify([
         ['date', 'stat_time', ...columns],
         ...days.map((d) => [d.date, d.stat_time, ...columns.map((c) => csvCell(d.statistic?.[c]))]),
+        ...(summary ? [summaryCsvRow(summary, columns)] : []),
       ]);
     case 'table': {
-      const parts: string[] = [];
-      if (!summaryOnly) {
-        const table = new Table({ head: ['Date', ...columns.map((c) => metricLabel(c))], ...COMPACT });
-        for (const d of days) table.push([d.date, ...columns.map((c) => (d.statistic === null ? 'no data' : cellText(c, d.statistic[c])))]);
-        parts.push(table.toString());
-      }
+      const table = new Table({ head: ['Date', ...columns.map((c) => metricLabel(c))], ...COMPACT });
+      for (const d of days) table.push([d.date, ...columns.map((c) => (d.statistic === null ? 'no data' : cellText(c, d.statistic[c])))]);
+      const parts = [table.toString()];
       if (summary) parts.push(renderSummaryTable(summary, columns));
       return `${parts.join('\n')}\n`;
     }
@@ -112,7 +110,7 @@ export function renderSummaryTable(summary: StatisticsSummary, columns?: readonl
     if (columns && !columns.includes(key)) continue;
     table.push([metricLabel(key), metricLabel(key, 'zh'), cellText(key, value)]);
   }
-  const footer = [`${summary.daysWithData} of ${summary.dayCount} days had data.`, ...summary.notes].join('\n');
+  const footer = [`${summary.daysWithData} of ${summary.dayCount} days had data.`, ...summary.notes.map((note) => note.message)].join('\n');
   return `${table.toString()}\n${footer}`;
 }
 

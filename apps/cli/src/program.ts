@@ -188,7 +188,7 @@ async function runFetch(flags: FetchFlags, io: CliIO): Promise<void> {
   };
   writeWarnings(io, result.warnings);
   // Whatever arrived is written, even when some chunks failed.
-  io.stdout.write(renderStatistics(output, format, flags.summary === true && format === 'csv'));
+  io.stdout.write(renderStatistics(output, format));
   if (incomplete) throw incomplete;
 }
 

@@ -147,14 +147,17 @@ describe('fetch', () => {
     expect(out.summary.metrics.session_cnt).toBe(total);
   });
 
-  it('writes only the summary row as CSV with --summary', async () => {
+  it('keeps the day rows in CSV with --summary, and adds the summary as the last row', async () => {
     const run = await runCli(
       ['fetch', '--endpoint', 'corp', '--open-kfid', openKfid, '--last', '7', '--summary', '--format', 'csv'],
       selfBuiltEnv,
     );
     const rows = parse(run.stdout, { columns: true }) as Record<string, string>[];
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.days).toBe('7');
+    expect(rows).toHaveLength(8);
+    expect(rows.slice(0, 7).every((r) => /^\d{4}-\d{2}-\d{2}$/.test(r.date!))).toBe(true);
+    expect(rows[7]!.date).toMatch(/^summary \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}$/);
+    const total = rows.slice(0, 7).reduce((n, r) => n + Number(r.session_cnt || 0), 0);
+    expect(Number(rows[7]!.session_cnt)).toBe(total);
   });
 
   it('prints a table with labels, and a summary table', async () => {
@@ -179,6 +182,9 @@ describe('fetch', () => {
     expect(run.stdout).toContain(metricLabel('session_cnt'));
     expect(run.stdout).toContain(metricLabel('ai_transfer_rate', 'zh'));
     expect(run.stdout).toMatch(/of 3 days had data/);
+    // The summary's notes are sentences, not objects.
+    expect(run.stdout).not.toContain('[object Object]');
+    expect(run.stdout).toMatch(/\n3 of 3 days had data\.\nai_knowledge_hit_rate: weighted by ai_session_reply_cnt/);
   });
 
   it('clamps with a warning on stderr and in JSON, or refuses with --strict', async () => {
