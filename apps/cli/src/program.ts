@@ -8,6 +8,7 @@ import {
   AbortedError,
   IncompleteFetchError,
   DEFAULTS,
+  defaultEndpointFor,
   LIMITS,
   getMetric,
   STATISTICS_ENDPOINTS,
@@ -60,7 +61,7 @@ interface FetchFlags extends ConnectionFlags {
   to?: string;
   last?: string;
   yesterday?: boolean;
-  endpoint: StatisticsEndpoint;
+  endpoint?: StatisticsEndpoint;
   openKfid?: string;
   servicer?: string;
   format?: Format;
@@ -145,11 +146,28 @@ function rangeOf(flags: FetchFlags): Pick<StatisticsQuery, 'from' | 'to' | 'last
   return range;
 }
 
+/** The statistics to fetch: --endpoint, else what the credentials fetch (core's defaultEndpointFor). */
+function endpointOf(flags: FetchFlags, io: CliIO): StatisticsEndpoint {
+  if (flags.endpoint !== undefined) return flags.endpoint;
+  const endpoint = defaultEndpointFor(authFromEnv(loadEnv(io.env, flags.dotenv)));
+  if (endpoint === undefined)
+    throw new UsageError(
+      "Invalid --endpoint: missing. Allowed: component, corp or servicer; a token service may hand out a service provider's or a corp's token, so the credentials do not say which.",
+    );
+  return endpoint;
+}
+
 async function runFetch(flags: FetchFlags, io: CliIO): Promise<void> {
   const format = pickFormat(flags.format, io);
+  const range = rangeOf(flags);
+  const endpoint = endpointOf(flags, io);
+  if (endpoint !== 'component' && flags.openKfid === undefined)
+    throw new UsageError(
+      `Invalid --open-kfid: missing. Allowed: an open_kfid ("wk...") for ${endpoint} statistics (\`${CLI_NAME} accounts\` lists them); a service provider's component statistics need --endpoint component and no --open-kfid.`,
+    );
   const picked = flags.metrics !== undefined;
-  const metrics = parseMetricSelection(flags.endpoint, flags.metrics, 'metrics', { emptyMeansAll: !picked });
-  const query: StatisticsQuery = { endpoint: flags.endpoint, ...rangeOf(flags), windowPolicy: flags.strict ? 'strict' : 'clamp' };
+  const metrics = parseMetricSelection(endpoint, flags.metrics, 'metrics', { emptyMeansAll: !picked });
+  const query: StatisticsQuery = { endpoint, ...range, windowPolicy: flags.strict ? 'strict' : 'clamp' };
   if (flags.openKfid !== undefined) query.openKfid = flags.openKfid;
   if (flags.servicer !== undefined) query.servicerUserid = flags.servicer;
   const progress = createProgress(io.stderr, flags.progress);
@@ -225,7 +243,11 @@ export function buildProgram(io: CliIO, run: { demo: (flags: Record<string, unkn
         `the last N full days, ending yesterday (1-${LIMITS.maxLastDays}; WeCom keeps ${LIMITS.windowDays}: longer is clamped, or refused with --strict)`,
       )
       .option('--yesterday', "yesterday's statistics (the same as --last 1)")
-      .addOption(new Option('--endpoint <name>', 'which statistics').choices(STATISTICS_ENDPOINTS).default(DEFAULTS.endpoint))
+      .addOption(
+        new Option('--endpoint <name>', 'which statistics (default: component for service-provider credentials, corp otherwise)').choices(
+          STATISTICS_ENDPOINTS,
+        ),
+      )
       .option('--open-kfid <id>', 'customer-service account (corp and servicer statistics)')
       .option('--servicer <userid>', 'one servicer (servicer statistics)')
       .addOption(formatOption())

@@ -68,6 +68,25 @@ describe('fetch', () => {
     expect(JSON.parse(run.stdout).days).toHaveLength(1);
   });
 
+  it("picks the statistics the credentials fetch when --endpoint is not given: a suite's component statistics, a corp's account statistics", async () => {
+    const provider = await runCli(['fetch', '--yesterday', '--format', 'json'], providerEnv);
+    expect(provider.code).toBe(0);
+    expect(JSON.parse(provider.stdout).endpoint).toBe('component');
+    const corp = await runCli(['fetch', '--yesterday', '--format', 'json'], selfBuiltEnv);
+    expect(corp.code).toBe(2);
+    expect(corp.stderr).toMatch(
+      /^wecom-kf-stats: Invalid --open-kfid: missing\. Allowed: an open_kfid \("wk\.\.\."\) for corp statistics \(`wecom-kf-stats accounts` lists them\); a service provider's component statistics need --endpoint component/,
+    );
+    const withAccount = await runCli(['fetch', '--open-kfid', openKfid, '--yesterday', '--format', 'json'], selfBuiltEnv);
+    expect(JSON.parse(withAccount.stdout).endpoint).toBe('corp');
+    const tokenService = await runCli(['fetch', '--yesterday'], {
+      WECOM_BASE_URL: kf.sim.url,
+      WECOM_TOKEN_SERVICE_URL: `${kf.sim.url}/nowhere`,
+    });
+    expect(tokenService.code).toBe(2);
+    expect(tokenService.stderr).toMatch(/^wecom-kf-stats: Invalid --endpoint: missing\. Allowed: component, corp or servicer/);
+  });
+
   it('fetches component statistics with service-provider credentials in 6 calls for 180 days', async () => {
     const run = await runCli(
       ['fetch', '--endpoint', 'component', '--last', '180', '--format', 'ndjson', '--concurrency', '6'],

@@ -60,6 +60,24 @@ export const authOptionsSchema = z.discriminatedUnion(
 export type AuthOptions = z.input<typeof authOptionsSchema>;
 
 /**
+ * The statistics a set of credentials fetches when none is named. A service provider's suite
+ * fetches component statistics (kf/get_statistic answers only a provider's corp token, page
+ * 99367); a corp's own app, or a token it holds, fetches a KF account's corp statistics (pages
+ * 95492, 96433). A token service may hand out either kind of token: undefined, the caller must say.
+ */
+export function defaultEndpointFor(auth: Pick<AuthOptions, 'type'>): 'component' | 'corp' | undefined {
+  switch (auth.type) {
+    case 'serviceProvider':
+      return 'component';
+    case 'selfBuilt':
+    case 'token':
+      return 'corp';
+    default:
+      return undefined;
+  }
+}
+
+/**
  * The header a `tokenService` ask carries after WeCom rejected the token the service gave: the
  * rejected token's `fingerprint`. A wecom-kf-stats server then renews the token.
  */

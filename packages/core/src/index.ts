@@ -9,6 +9,7 @@ export type { KfStatsClient, KfStatsClientOptions, StatisticsQuery, AuthOptions 
 export { createFetchTransport, classifyTransportFailure } from './transport.js';
 export type { Transport, TransportRequest, TransportResponse, Sleep } from './transport.js';
 export { createMemoryTokenStore } from './token-store.js';
+export { defaultEndpointFor } from './auth.js';
 export type { TokenStore, StoredToken } from './token-store.js';
 export { createMemoryDayCache } from './day-cache.js';
 export type { DayCacheStore, CachedDay } from './day-cache.js';

@@ -8,7 +8,10 @@
 export const DEFAULTS = {
   /** WeCom's API origin. */
   baseUrl: 'https://qyapi.weixin.qq.com',
-  /** The statistics asked for when none is named: a self-built app's per-account statistics. */
+  /**
+   * The statistics asked for when none is named and the credentials do not say (see
+   * `defaultEndpointFor`): a self-built app's per-account statistics.
+   */
   endpoint: 'corp',
   /** Statistics calls of one range in flight at once. */
   concurrency: 3,
