@@ -411,7 +411,7 @@ async function statisticsFor(
     const refused = live.refusals.get(seriesKey, now());
     let outcome: Awaited<ReturnType<typeof settleWithin<FetchAndStoreResult>>>;
     if (refused) {
-      outcome = { value: { days: [], stored: 0, failures: [{ days: wanted, error: refused }], outsideWindow: [] } };
+      outcome = { value: { days: [], stored: 0, revised: [], failures: [{ days: wanted, error: refused }], outsideWindow: [] } };
     } else {
       // Identical requests arriving together share one fetch.
       const key = JSON.stringify([series, wanted[0], wanted.at(-1), wanted.length]);

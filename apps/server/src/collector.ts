@@ -49,6 +49,17 @@ export async function missingDays(store: Store, series: SeriesKey, from: ChinaDa
   return listDays(from, to).filter((day) => !settled.has(day));
 }
 
+/**
+ * The days a run asks WeCom for once more although the archive holds them: the `count` days
+ * before yesterday (inside WeCom's window), since WeCom sometimes corrects a day after it first
+ * answered it (docs/wecom-api.md).
+ */
+export function daysToRecheck(window: { oldest: ChinaDay; newest: ChinaDay }, count: number): ChinaDay[] {
+  if (count === 0) return [];
+  const from = addDays(window.newest, -count);
+  return listDays(daysBetween(window.oldest, from) >= 0 ? from : window.oldest, addDays(window.newest, -1));
+}
+
 /** WeCom refused a parameter: for statistics, a day outside its window (page 99367). */
 const ERRCODE_INVALID_PARAMETER = 40058;
 
@@ -66,13 +77,17 @@ export interface FetchAndStoreOptions {
    * shows them) and the next chunks are fetched; without it, the write error ends the fetch.
    */
   onWriteFailure?: (error: unknown) => void;
+  /** Days of `days` the archive holds already, asked again for late corrections: counted as stored only when they changed. */
+  recheck?: ReadonlySet<ChinaDay>;
 }
 
 export interface FetchAndStoreResult {
   /** Every day fetched, in order, whether or not the archive kept it. */
   days: StatisticsDay[];
-  /** How many of them the archive kept. */
+  /** How many of them the archive kept, new or changed (a day asked again that did not change is not counted). */
   stored: number;
+  /** Days the archive held that WeCom now answered differently (late corrections). */
+  revised: ChinaDay[];
   /** Chunks that failed, with their days; the other chunks were fetched all the same. */
   failures: { days: ChinaDay[]; error: unknown }[];
   /**
@@ -89,7 +104,7 @@ export interface FetchAndStoreResult {
  */
 export async function fetchAndStore(options: FetchAndStoreOptions): Promise<FetchAndStoreResult> {
   const { store, corp, series, days, now, signal } = options;
-  const result: FetchAndStoreResult = { days: [], stored: 0, failures: [], outsideWindow: [] };
+  const result: FetchAndStoreResult = { days: [], stored: 0, revised: [], failures: [], outsideWindow: [] };
   const wanted = new Set(days);
   const window = statisticsWindow(now());
   for (const chunk of planChunks(days)) {
@@ -120,15 +135,19 @@ export async function fetchAndStore(options: FetchAndStoreOptions): Promise<Fetc
     // keep only the days asked for.
     const fresh = fetched.filter((d) => wanted.has(d.date));
     result.days.push(...fresh);
+    let revised: ChinaDay[];
     try {
-      await store.writeDays(series, fresh, now());
+      ({ revised } = await store.writeDays(series, fresh, now()));
     } catch (error) {
       if (!options.onWriteFailure) throw error;
       options.onWriteFailure(error);
       continue;
     }
-    result.stored += fresh.length;
-    options.onStored?.(fresh.length);
+    result.revised.push(...revised);
+    const rechecked = options.recheck ? fresh.filter((d) => options.recheck!.has(d.date)).length : 0;
+    const stored = fresh.length - rechecked + revised.filter((d) => options.recheck?.has(d)).length;
+    result.stored += stored;
+    options.onStored?.(stored);
   }
   return result;
 }
@@ -157,6 +176,8 @@ export interface CollectOptions {
   signal?: AbortSignal;
   /** Wait between looks for series that other processes hold. @default 500 */
   pollMs?: number;
+  /** Stored days WeCom answered differently on a second look (kf_day_revisions_total). */
+  onRevised?: (event: { source: string; days: number }) => void;
 }
 
 export interface CollectSummary {
@@ -351,7 +372,9 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
       );
       let doneFor: ChinaDay | undefined;
       try {
-        const days = await missingDays(store, leased, window.oldest, window.newest);
+        const missing = await missingDays(store, leased, window.oldest, window.newest);
+        const recheck = new Set(daysToRecheck(window, config.schedule.refetchDays).filter((d) => !missing.includes(d)));
+        const days = [...missing, ...recheck].sort();
         let outsideWindow: ChinaDay[] = [];
         if (days.length > 0) {
           const fetched = await fetchAndStore({
@@ -361,8 +384,15 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
             days,
             now,
             signal,
+            recheck,
             onStored: (n) => storedBySource.set(leased.source, (storedBySource.get(leased.source) ?? 0) + n),
           });
+          if (fetched.revised.length > 0) {
+            log.info(
+              `${seriesName(leased)}: WeCom corrected ${describeDays(fetched.revised)} since it was stored; the new figures are kept`,
+            );
+            options.onRevised?.({ source: leased.source, days: fetched.revised.length });
+          }
           outsideWindow = fetched.outsideWindow;
           if (outsideWindow.length > 0)
             log.warn(

@@ -179,8 +179,13 @@ export const configSchema = z
         dailyAt: hhmm.default('06:30'),
         /** Collect once when `serve` starts. */
         runOnStart: z.boolean({ error: 'true or false' }).default(true),
+        /**
+         * The days before yesterday each run fetches once more: WeCom sometimes answers a day
+         * with zeros or nothing first and the right figures later (late corrections).
+         */
+        refetchDays: intIn(0, 30, 'a whole number of days from 0 to 30').default(2),
       })
-      .default({ dailyAt: '06:30', runOnStart: true }),
+      .default({ dailyAt: '06:30', runOnStart: true, refetchDays: 2 }),
     /** Call limits (page 90454 defaults). */
     pacing: z
       .strictObject({

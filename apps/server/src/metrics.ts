@@ -12,6 +12,8 @@ export interface ServerMetrics {
   registry: Registry;
   onCall(event: CallEvent): void;
   onPause(event: { source: string; scope: 'corp' | 'ip' }): void;
+  /** Stored days that WeCom answered differently on a later look (late corrections). */
+  onRevised(event: { source: string; days: number }): void;
   /**
    * A command callback: accepted (answered success), ignored (signed, answered success, but not
    * usable), refused (4xx) or failed (5xx, WeCom sends it again).
@@ -75,6 +77,12 @@ export function createMetrics(
     labelNames: ['source', 'scope'],
     registers: [registry],
   });
+  const revisions = new Counter({
+    name: 'kf_day_revisions_total',
+    help: 'Stored days WeCom answered differently when they were fetched again (late corrections), by source',
+    labelNames: ['source'],
+    registers: [registry],
+  });
   const read = async () => {
     const stats = await store.sourceStats();
     return sources.map((source) => stats.find((s) => s.source === source) ?? { source, days: 0, newestDay: null, lastSuccessAt: null });
@@ -116,6 +124,9 @@ export function createMetrics(
     },
     onPause(event) {
       pauses.inc(event);
+    },
+    onRevised({ source, days }) {
+      revisions.inc({ source }, days);
     },
     onCallback({ source, outcome, event }) {
       // Labels stay bounded whatever a caller sends: only configured sources and known events.

@@ -176,6 +176,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
       owner: runtime.owner,
       log: logAdapter(logger),
       signal: stop.signal,
+      onRevised: runtime.metrics.onRevised,
     });
 
   if (args.command === 'collect') {

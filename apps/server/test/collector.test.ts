@@ -267,4 +267,56 @@ describe('a collection run', () => {
     controller.abort();
     await waiting;
   });
+
+  it('fetches the days before yesterday once more each run, and stores, logs and counts what WeCom corrected', async () => {
+    await freshStore();
+    const oneAccount = (refetchDays: number) => ({
+      sources: [{ ...(simulatorConfigJson(sim, 'unused').sources as object[])[0], collect: ['corp'], accounts: [corpSeries().openKfid] }],
+      schedule: { refetchDays },
+    });
+    const rt = runtime(oneAccount(2));
+    const revised: { source: string; days: number }[] = [];
+    const logs: string[] = [];
+    const log = { ...silentLog, info: (m: string) => logs.push(m) };
+    const runOnce = () =>
+      collect({
+        config: rt.config,
+        store,
+        clients: rt.clients,
+        now: kf.now,
+        owner: rt.owner,
+        log,
+        pollMs: 20,
+        onRevised: (e) => revised.push(e),
+      });
+    expect(await runOnce()).toMatchObject({ daysStored: 180, statisticsCalls: 6 });
+    expect(revised).toEqual([]);
+    // WeCom now answers those days with one more field; the next day's run looks at them again.
+    sim.setExtraFields({ late_correction_field: 7 });
+    await store.query('UPDATE kf_series SET done_day = NULL');
+    const window = statisticsWindow(kf.now());
+    const rechecked = [addDays(window.newest, -2), addDays(window.newest, -1)];
+    const withData = rechecked.filter((date) =>
+      sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid: corpSeries().openKfid, date }),
+    );
+    sim.resetCalls();
+    const second = await runOnce();
+    expect(second).toMatchObject({ statisticsCalls: 1, daysStored: withData.length, failures: 0 });
+    expect(revised).toEqual(withData.length ? [{ source: 'acme', days: withData.length }] : []);
+    const stored = await store.readDays(corpSeries(), rechecked[0]!, rechecked[1]!);
+    for (const day of stored) if (withData.includes(day.date)) expect(day.statistic).toMatchObject({ late_correction_field: 7 });
+    if (withData.length) expect(logs.join('\n')).toMatch(/acme\/corp\/\S+\/\S+: WeCom corrected .* since it was stored/);
+    // refetchDays 0: a settled archive is not asked again.
+    await store.query('UPDATE kf_series SET done_day = NULL');
+    sim.resetCalls();
+    const none = await collect({
+      config: runtime(oneAccount(0)).config,
+      store,
+      clients: rt.clients,
+      now: kf.now,
+      owner: rt.owner,
+      log: silentLog,
+    });
+    expect(none.statisticsCalls).toBe(0);
+  });
 });

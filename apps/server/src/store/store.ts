@@ -100,8 +100,15 @@ export interface Store {
   /** Forget a corp's discovered series so the next run lists its accounts again. */
   forgetDiscovery(source: string, corpId: string): Promise<void>;
   readDays(series: SeriesKey, from: ChinaDay, to: ChinaDay): Promise<ArchivedDay[]>;
-  /** Insert or replace days; returns how many rows were written. */
-  writeDays(series: SeriesKey, days: readonly Omit<ArchivedDay, 'fetchedAt'>[], fetchedAt: number): Promise<number>;
+  /**
+   * Insert or replace days; returns how many rows were written and which stored days changed
+   * (WeCom answered them differently than before: a late correction).
+   */
+  writeDays(
+    series: SeriesKey,
+    days: readonly Omit<ArchivedDay, 'fetchedAt'>[],
+    fetchedAt: number,
+  ): Promise<{ written: number; revised: ChinaDay[] }>;
   saveAccounts(
     source: string,
     corpId: string,
@@ -413,22 +420,30 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
       }));
     },
     async writeDays(series, days, fetchedAt) {
-      if (days.length === 0) return 0;
+      if (days.length === 0) return { written: 0, revised: [] };
       // The source's figures (days, newest day) move in the same statement, so /metrics and the
-      // health check read them in O(1) instead of counting the archive.
-      await q(
-        `WITH written AS (
+      // health check read them in O(1) instead of counting the archive. The statement's snapshot
+      // still holds the rows as they were: a day whose statistic changed is a revision.
+      const rows = await q<{ day: string }>(
+        `WITH before AS (
+           SELECT day, statistic FROM kf_days WHERE ${SERIES_WHERE} AND day = ANY($6::date[])
+         ),
+         written AS (
            INSERT INTO kf_days (source, endpoint, corp_id, open_kfid, servicer_userid, day, stat_time, statistic, fetched_at)
            SELECT $1, $2, $3, $4, $5, d.day::date, d.stat_time, d.statistic, to_timestamp($9::float8 / 1000)
            FROM unnest($6::text[], $7::bigint[], $8::jsonb[]) AS d(day, stat_time, statistic)
            ON CONFLICT (source, endpoint, corp_id, open_kfid, servicer_userid, day)
            DO UPDATE SET stat_time = EXCLUDED.stat_time, statistic = EXCLUDED.statistic, fetched_at = EXCLUDED.fetched_at
-           RETURNING (xmax = 0) AS inserted, day
+           RETURNING (xmax = 0) AS inserted, day, statistic
+         ),
+         figures AS (
+           INSERT INTO kf_source_stats (source, days, newest_day)
+           SELECT $1, count(*) FILTER (WHERE inserted), max(day) FROM written
+           ON CONFLICT (source) DO UPDATE SET days = kf_source_stats.days + EXCLUDED.days,
+             newest_day = greatest(kf_source_stats.newest_day, EXCLUDED.newest_day)
          )
-         INSERT INTO kf_source_stats (source, days, newest_day)
-         SELECT $1, count(*) FILTER (WHERE inserted), max(day) FROM written
-         ON CONFLICT (source) DO UPDATE SET days = kf_source_stats.days + EXCLUDED.days,
-           newest_day = greatest(kf_source_stats.newest_day, EXCLUDED.newest_day)`,
+         SELECT written.day::text AS day FROM written JOIN before USING (day)
+         WHERE before.statistic IS DISTINCT FROM written.statistic ORDER BY 1`,
         [
           ...seriesParams(series),
           days.map((d) => d.date),
@@ -437,7 +452,7 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
           fetchedAt,
         ],
       );
-      return days.length;
+      return { written: days.length, revised: rows.map((r) => r.day) };
     },
     async saveAccounts(source, corpId, accounts, seenAt) {
       if (accounts.length === 0) return;
