@@ -316,8 +316,8 @@ export function parseConfig(input: unknown): ServerConfig {
   return parsed.data;
 }
 
-/** Read, parse and validate a config file; a relative embedded store path is relative to the file. */
-export function loadConfigFile(file: string): ServerConfig {
+/** Read and parse a config file as JSON (not yet validated). */
+export function readConfigJson(file: string): unknown {
   let textContent: string;
   try {
     textContent = readFileSync(file, 'utf8');
@@ -327,15 +327,48 @@ export function loadConfigFile(file: string): ServerConfig {
       { path: '', message: `cannot read config file ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}` },
     ]);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(textContent);
+    return JSON.parse(textContent);
   } catch (error) {
     throw new ConfigError([{ path: '', message: `config file ${file} is not valid JSON: ${(error as Error).message}` }]);
   }
-  const config = parseConfig(json);
+}
+
+/** Read, parse and validate a config file; a relative embedded store path is relative to the file. */
+export function loadConfigFile(file: string): ServerConfig {
+  return resolveStorePath(parseConfig(readConfigJson(file)), file);
+}
+
+/** A relative embedded store path is relative to the config file. */
+export function resolveStorePath(config: ServerConfig, file: string): ServerConfig {
   if (!isPostgresUrl(config.store) && !isAbsolute(config.store)) config.store = resolve(dirname(resolve(file)), config.store);
   return config;
+}
+
+/**
+ * The variables a config names (every `…Env` field, and each header of `headersEnv`) that are
+ * unset or empty, each by its path: what can still be said of a file the schema refused, so that
+ * one look reports every problem.
+ */
+export function unsetVariables(json: unknown, env: NodeJS.ProcessEnv): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const check = (path: readonly PropertyKey[], name: unknown) => {
+    if (typeof name !== 'string' || !ENV_NAME.test(name) || env[name]?.trim()) return;
+    problems.push({ path: formatPath(path), message: `environment variable ${name} is ${env[name] === undefined ? 'not set' : 'empty'}` });
+  };
+  const visit = (value: unknown, path: PropertyKey[]) => {
+    if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...path, i]));
+    else if (typeof value === 'object' && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        if (key === 'headersEnv' && typeof child === 'object' && child !== null)
+          for (const [header, name] of Object.entries(child)) check([...path, key, header], name);
+        else if (key.endsWith('Env')) check([...path, key], child);
+        else visit(child, [...path, key]);
+      }
+    }
+  };
+  visit(json, []);
+  return problems;
 }
 
 export function isPostgresUrl(store: string): boolean {

@@ -10,7 +10,10 @@ import { collect, formatSummary, type Log } from './collector.js';
 import {
   ConfigError,
   isPostgresUrl,
-  loadConfigFile,
+  parseConfig,
+  readConfigJson,
+  resolveStorePath,
+  unsetVariables,
   resolveApiKeys,
   resolveCredentials,
   resolveProviders,
@@ -22,8 +25,9 @@ import {
 import { createLogger } from './logger.js';
 import { scheduleDaily } from './schedule.js';
 import { openStore, type Store } from './store/store.js';
-import type { WecomClients } from './wecom.js';
 import { wireServer, type Wiring } from './wiring.js';
+import { authOptions, type WecomClients } from './wecom.js';
+import { createNodeClient, redactText } from './kf-core.js';
 
 export const NAME = 'wecom-kf-stats-server';
 
@@ -46,17 +50,23 @@ Commands:
 
 Options:
   --config FILE  the JSON config (default: ./kf-stats.config.json)
+  --probe        with check-config: ask WeCom for one token per source, to prove each credential
   --help         this text
 `;
 
 class UsageError extends Error {}
 
-function parseArgs(argv: readonly string[]): { command: string; configFile: string } | 'help' {
+function parseArgs(argv: readonly string[]): { command: string; configFile: string; probe: boolean } | 'help' {
   let command: string | undefined;
   let configFile = 'kf-stats.config.json';
+  let probe = false;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return 'help';
+    if (arg === '--probe') {
+      probe = true;
+      continue;
+    }
     if (arg === '--config' || arg.startsWith('--config=')) {
       const value = arg === '--config' ? argv[++i] : arg.slice('--config='.length);
       if (!value) throw new UsageError('--config needs a file path');
@@ -72,7 +82,8 @@ function parseArgs(argv: readonly string[]): { command: string; configFile: stri
   if (command === undefined) throw new UsageError('a command is required: serve, collect or check-config');
   if (!['serve', 'collect', 'check-config'].includes(command))
     throw new UsageError(`unknown command "${command}"; commands: serve, collect, check-config`);
-  return { command, configFile };
+  if (probe && command !== 'check-config') throw new UsageError('--probe goes with check-config only');
+  return { command, configFile, probe };
 }
 
 function logAdapter(logger: Logger): Log {
@@ -115,6 +126,36 @@ async function startRuntime(
   };
 }
 
+/**
+ * One token per source, asked of WeCom (or of the token service) with the first corp the config
+ * names: a wrong secret, ticket or permanent code shows here, before `serve`. A line per source;
+ * true when every source that could be probed answered.
+ */
+async function probeCredentials(config: ServerConfig, credentials: readonly CorpCredentials[], io: ProgramIO): Promise<boolean> {
+  let ok = true;
+  for (const [i, source] of config.sources.entries()) {
+    const what = `probe: sources[${i}] "${source.id}"`;
+    const corp = credentials.find((c) => c.sourceId === source.id);
+    if (!corp) {
+      io.stdout.write(
+        `${what}: not probed: its corps authorize the suite through the callback, and their tokens need the suite_ticket WeCom pushes there\n`,
+      );
+      continue;
+    }
+    const client = createNodeClient({ baseUrl: config.baseUrl, auth: authOptions(corp.auth, {}), cache: false, timeoutMs: 15_000 });
+    try {
+      await client.checkAuth({ signal: AbortSignal.timeout(30_000) });
+      io.stdout.write(`${what}: WeCom gave a token for corp ${corp.corpId}\n`);
+    } catch (error) {
+      ok = false;
+      io.stdout.write(`${what}: no token for corp ${corp.corpId}: ${redactText((error as Error).message)}\n`);
+    } finally {
+      await client.close();
+    }
+  }
+  return ok;
+}
+
 export async function main(argv: readonly string[], io: ProgramIO): Promise<number> {
   let args: ReturnType<typeof parseArgs>;
   try {
@@ -127,33 +168,51 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     io.stdout.write(USAGE);
     return 0;
   }
-  let config: ServerConfig;
-  let credentials: CorpCredentials[];
-  let secrets: ProviderSecrets;
+  const now = () => Date.now();
+  // Every problem of the file and of the variables it names, in one pass: the schema's, each
+  // unset variable, each unusable secret.
+  const problems: ConfigError['problems'] = [];
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const json = attempt(() => readConfigJson(args.configFile));
+  const parsed = json === undefined ? undefined : attempt(() => resolveStorePath(parseConfig(json), args.configFile));
+  let credentials: CorpCredentials[] | undefined;
+  let secrets: ProviderSecrets | undefined;
   let apiKeys: string[] = [];
   let tokenApiKeys: string[] = [];
-  const now = () => Date.now();
-  try {
-    config = loadConfigFile(args.configFile);
-    credentials = resolveCredentials(config, io.env);
+  if (parsed) {
+    credentials = attempt(() => resolveCredentials(parsed, io.env));
     // `collect` answers no callback: it needs the suites and the store key, not the callbacks' secrets.
-    secrets = resolveProviders(config, io.env, { callbackSecrets: args.command !== 'collect' });
-    if (args.command === 'serve' || (args.command === 'check-config' && config.apiKeysEnv)) apiKeys = resolveApiKeys(config, io.env);
-    if (args.command !== 'collect') tokenApiKeys = resolveTokenApiKeys(config, io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      for (const line of error.message.split('\n')) io.stderr.write(`${NAME}: config: ${line}\n`);
-      return 2;
-    }
-    throw error;
+    secrets = attempt(() => resolveProviders(parsed, io.env, { callbackSecrets: args.command !== 'collect' }));
+    if (args.command === 'serve' || (args.command === 'check-config' && parsed.apiKeysEnv))
+      apiKeys = attempt(() => resolveApiKeys(parsed, io.env)) ?? [];
+    if (args.command !== 'collect') tokenApiKeys = attempt(() => resolveTokenApiKeys(parsed, io.env)) ?? [];
+  } else if (json !== undefined) {
+    // The schema refused the file: still name the variables it points at that are not set.
+    const named = new Set(problems.map((p) => p.path));
+    problems.push(...unsetVariables(json, io.env).filter((p) => !named.has(p.path)));
   }
+  const seen = new Set<string>();
+  const lines = problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).filter((line) => !seen.has(line) && seen.add(line));
+  if (lines.length > 0 || !parsed || !credentials || !secrets) {
+    for (const line of lines) io.stderr.write(`${NAME}: config: ${line}\n`);
+    return 2;
+  }
+  const config: ServerConfig = parsed;
   if (args.command === 'check-config') {
     const storeKind = isPostgresUrl(config.store) ? 'PostgreSQL' : `embedded (${config.store})`;
     const callbacks = secrets.providers.filter((p) => p.callbackAuthorizations).length;
     io.stdout.write(
       `config OK: ${config.sources.length} sources, ${credentials.length} corps${callbacks ? `, ${callbacks} provider callbacks` : ''}, store ${storeKind}${apiKeys.length ? `, ${apiKeys.length} API keys` : ''}${tokenApiKeys.length ? `, ${tokenApiKeys.length} token keys` : ''}\n`,
     );
-    return 0;
+    return args.probe ? ((await probeCredentials(config, credentials, io)) ? 0 : 1) : 0;
   }
 
   const logger = createLogger(config.logLevel, io.logDestination ?? 2);

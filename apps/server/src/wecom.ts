@@ -70,7 +70,11 @@ export interface WecomClientsOptions {
 }
 
 /** A ticket getter for core: the newest one each time the suite token is renewed. */
-function ticketGetter(options: WecomClientsOptions, suiteId: string, pasted: string | undefined): string | (() => Promise<string>) {
+function ticketGetter(
+  options: Pick<WecomClientsOptions, 'suiteTicket'>,
+  suiteId: string,
+  pasted: string | undefined,
+): string | (() => Promise<string>) {
   if (options.suiteTicket) return () => options.suiteTicket!(suiteId, pasted);
   if (pasted === undefined) throw new Error(`no suite_ticket for suite ${suiteId}: configure its callback or suiteTicketEnv`);
   return pasted;
@@ -87,7 +91,8 @@ const ERRCODE_FREQUENCY_LIMIT = 45009;
 const ERRCODE_TICKET_REFUSED = 40085;
 const SUITE_TOKEN_PATH = '/cgi-bin/service/get_suite_token';
 
-function authOptions(auth: CorpCredentials['auth'], options: WecomClientsOptions): AuthOptions {
+/** Core's auth options for a corp's credentials (a provider's ticket: the stored one when `suiteTicket` is given). */
+export function authOptions(auth: CorpCredentials['auth'], options: Pick<WecomClientsOptions, 'suiteTicket'>): AuthOptions {
   switch (auth.type) {
     case 'selfBuilt':
       return { type: 'selfBuilt', corpId: auth.corpId, corpSecret: auth.corpSecret };

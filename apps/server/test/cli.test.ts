@@ -64,6 +64,42 @@ describe('usage and config errors exit 2 with one line naming the problem', () =
       stderr: 'wecom-kf-stats-server: config: sources[0].auth.corpSecretEnv: environment variable ACME_CORP_SECRET is not set\n',
     });
   });
+  it('check-config reports every problem in one pass: the schema, the unset variables, the short keys', async () => {
+    const json = simulatorConfigJson(sim, './data');
+    (json.sources as Json[])[1].auth.corpSecretEnv = 'X';
+    json.concurrency = 0;
+    const { ACME_CORP_SECRET: _secret, ...rest } = env;
+    const refused = await runServer(['check-config', '--config', writeConfig(tempDir(), json)], rest);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.split('\n').filter(Boolean).sort()).toEqual(
+      [
+        'wecom-kf-stats-server: config: concurrency: series collected at once: a whole number of 1 or more',
+        'wecom-kf-stats-server: config: sources[1].auth.corpSecretEnv: unknown field; check the spelling',
+        'wecom-kf-stats-server: config: sources[0].auth.corpSecretEnv: environment variable ACME_CORP_SECRET is not set',
+      ].sort(),
+    );
+    const valid = simulatorConfigJson(sim, './data');
+    const both = await runServer(['check-config', '--config', writeConfig(tempDir(), valid)], { ...rest, KF_STATS_API_KEYS: 'short' });
+    expect(both.stderr).toBe(
+      'wecom-kf-stats-server: config: sources[0].auth.corpSecretEnv: environment variable ACME_CORP_SECRET is not set\n' +
+        'wecom-kf-stats-server: config: apiKeysEnv: key 1 in KF_STATS_API_KEYS is shorter than 16 characters\n',
+    );
+  });
+
+  it('check-config --probe asks WeCom for a token per source, and names the source whose credential is wrong', async () => {
+    const config = writeConfig(tempDir(), simulatorConfigJson(sim, './data'));
+    const good = await runServer(['check-config', '--probe', '--config', config], env);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain(`probe: sources[0] "acme": WeCom gave a token for corp ${sim.fixtures.selfBuilt.corpId}\n`);
+    expect(good.stdout).toContain(`probe: sources[1] "isv": WeCom gave a token for corp ${sim.fixtures.suite.authCorpId}\n`);
+    const wrong = await runServer(['check-config', '--probe', '--config', config], { ...env, ACME_CORP_SECRET: CANARY_SECRET });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toMatch(/probe: sources\[0\] "acme": no token for corp \S+: .*errcode 40001/);
+    expect(wrong.stdout).toContain('probe: sources[1] "isv": WeCom gave a token');
+    expect(wrong.stdout + wrong.stderr).not.toContain(CANARY_SECRET);
+    expect((await runServer(['collect', '--probe', '--config', config], env)).stderr).toMatch(/--probe goes with check-config only/);
+  });
+
   it('check-config says what it found', async () => {
     const run = await runServer(['check-config', '--config', writeConfig(tempDir(), simulatorConfigJson(sim, './data'))], env);
     expect(run.code).toBe(0);
