@@ -45,7 +45,8 @@ export interface ServerSource {
 export interface ServerWarning {
   code: string;
   message: string;
-  days?: string[];
+  /** The days it is about, as runs of consecutive China days. */
+  ranges?: { from: string; to: string }[];
 }
 
 interface StatisticsAnswer {

@@ -194,13 +194,17 @@ function readQuery(request: FastifyRequest, allowed: readonly ParameterName[]): 
   return query;
 }
 
+/**
+ * A well-formed source, corp or account the server has never seen (404): what exists is listed by
+ * /api/v1/sources and /api/v1/accounts, never in an error, so no answer names another's ids.
+ */
+export class NotFoundError extends Error {}
+
 function findSource(config: ServerConfig, query: Query): SourceConfig {
   const id = query.source;
-  if (id === undefined || id === '') {
-    throw new ParameterError('source', `required: one of ${config.sources.map((s) => s.id).join(', ')}`);
-  }
+  if (id === undefined || id === '') throw new ParameterError('source', 'required: a source id (GET /api/v1/sources lists them)');
   const source = config.sources.find((s) => s.id === id);
-  if (!source) throw new ParameterError('source', `unknown source "${id}"; configured: ${config.sources.map((s) => s.id).join(', ')}`);
+  if (!source) throw new NotFoundError(`source "${id}" is not served here`);
   return source;
 }
 
@@ -221,16 +225,15 @@ function corpsOfSource(providers: Providers, source: SourceConfig): Promise<Corp
 
 /** The corp a request is for: the one it names, or the source's only one. */
 function pickCorp(corps: readonly CorpState[], source: SourceConfig, query: Query): CorpState {
-  const ids = corps.map((c) => c.corpId);
   const asked = query.corpid;
   if (asked === undefined || asked === '') {
-    if (corps.length === 0) throw new ParameterError('corpid', `source "${source.id}" has no corp yet: no corp has authorized its suite`);
+    if (corps.length === 0) throw new NotFoundError(`source "${source.id}" has no corp yet: no corp has authorized its suite`);
     if (corps.length > 1)
-      throw new ParameterError('corpid', `required: source "${source.id}" serves ${corps.length} corps (${ids.join(', ')})`);
+      throw new ParameterError('corpid', `required: source "${source.id}" serves ${corps.length} corps (GET /api/v1/sources lists them)`);
     return corps[0]!;
   }
   const corp = corps.find((c) => c.corpId === asked);
-  if (!corp) throw new ParameterError('corpid', `"${asked}" is not a corp of source "${source.id}"; its corps: ${ids.join(', ')}`);
+  if (!corp) throw new NotFoundError(`corp "${asked}" is not a corp of source "${source.id}"`);
   return corp;
 }
 
@@ -240,7 +243,7 @@ interface SeriesRequest {
   collected: boolean;
   from: ChinaDay;
   to: ChinaDay;
-  warnings: { code: string; message: string; days?: string[] }[];
+  warnings: { code: string; message: string; ranges?: { from: ChinaDay; to: ChinaDay }[] }[];
 }
 
 async function parseSeriesRequest(config: ServerConfig, providers: Providers, query: Query, nowMs: number): Promise<SeriesRequest> {
@@ -314,6 +317,17 @@ async function corpClient(options: Pick<ApiOptions, 'clients' | 'providers'>, so
   if (known) return known;
   await options.providers.sync(options.clients);
   return options.clients.find(sourceId, corpId)[0];
+}
+
+/** Days as the runs of consecutive days they make: what a warning names (400 days are one range, not 400 dates). */
+export function rangesOf(days: readonly ChinaDay[]): { from: ChinaDay; to: ChinaDay }[] {
+  const ranges: { from: ChinaDay; to: ChinaDay }[] = [];
+  for (const day of [...days].sort()) {
+    const last = ranges.at(-1);
+    if (last && daysBetween(last.to, day) === 1) last.to = day;
+    else if (!last || day !== last.to) ranges.push({ from: day, to: day });
+  }
+  return ranges;
 }
 
 /** The outcome of `promise` if it settles within `ms`, else undefined (the promise goes on). */
@@ -392,7 +406,7 @@ async function statisticsFor(
   // Days a warning names already, kept out of the NOT_ARCHIVED one.
   const named = new Set<ChinaDay>();
   const warn = (warning: Warning, days: readonly ChinaDay[]) => {
-    warnings.push({ ...warning, days: [...days] });
+    warnings.push({ ...warning, ranges: rangesOf(days) });
     for (const day of days) named.add(day);
   };
   const corp = wanted.length > 0 && request.collected ? await corpClient(options, series.source, series.corpId) : undefined;
@@ -466,6 +480,14 @@ async function statisticsFor(
     } else {
       const result = outcome.value;
       for (const day of result.days) byDate.set(day.date, day);
+      const refusal = result.failures[0]?.error;
+      if (byDate.size === 0 && isWecomStatsError(refusal) && (refusal as { category?: string }).category === 'account') {
+        // An account (or servicer) WeCom does not know, of which the archive holds nothing: 404,
+        // like any id the server has never seen.
+        throw new NotFoundError(
+          `${series.servicerUserid ? 'servicer_userid' : 'open_kfid'} "${series.servicerUserid || series.openKfid}" is not an account of corp ${series.corpId}: ${redactText((refusal as Error).message)}`,
+        );
+      }
       const failed = result.failures.flatMap((f) => f.days);
       if (failed.length > 0) {
         const reason = redactText((result.failures[0]!.error as Error).message);
@@ -494,7 +516,7 @@ async function statisticsFor(
     warnings.push({
       code: 'NOT_ARCHIVED',
       message: `${describeDays(unavailable)}: not in the archive and outside WeCom's window (${window.oldest}..${window.newest}), so no source has these days.`,
-      days: unavailable,
+      ranges: rangesOf(unavailable),
     });
   }
   return { days: all.flatMap((d) => (byDate.has(d) ? [byDate.get(d)!] : [])), warnings };
@@ -590,6 +612,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ParameterError) return sendError(reply, 400, 'INVALID_PARAMETER', error.message);
+    if (error instanceof NotFoundError) return sendError(reply, 404, 'NOT_FOUND', error.message);
+    if (isWecomStatsError(error) && (error as { category?: string }).category === 'account') {
+      // WeCom says the account (or servicer) does not exist: the same answer as any unknown id.
+      return sendError(reply, 404, 'NOT_FOUND', redactText(error.message));
+    }
     if (isWecomStatsError(error)) {
       // WeCom (or the way to it) failed: say how, in core's words (secrets already redacted).
       request.log.warn(`WeCom call failed: ${error.message}`);

@@ -67,7 +67,15 @@ const day = {
 const warning = {
   type: 'object',
   required: ['code', 'message'],
-  properties: { code: { type: 'string' }, message: { type: 'string' }, days: { type: 'array', items: { type: 'string' } } },
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    ranges: {
+      type: 'array',
+      description: 'The days the warning is about, as runs of consecutive China days',
+      items: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } },
+    },
+  },
 };
 const seriesHead = {
   source: { type: 'string' },

@@ -15,7 +15,17 @@ import { fingerprint } from '@wecom-kf-stats/core/internal';
 import { buildApi, MAX_PARAMETER_LENGTH, TOKEN_RENEWAL_MIN_INTERVAL_MS } from '../src/api.js';
 import { createStoreHealth } from '../src/health.js';
 import { openStore, type Store } from '../src/store/store.js';
-import { apiOptions, createRuntime, fetchAnswer, simulatorConfigJson, simulatorEnv, tempDir, type Json, type Runtime } from './helpers.js';
+import {
+  apiOptions,
+  createRuntime,
+  daysIn,
+  fetchAnswer,
+  simulatorConfigJson,
+  simulatorEnv,
+  tempDir,
+  type Json,
+  type Runtime,
+} from './helpers.js';
 
 const kf = useSimulator();
 const KEY = 'test-key-0123456789abcdef';
@@ -219,21 +229,42 @@ describe('HTTP edges', () => {
 });
 
 describe('what a reader can make WeCom do', () => {
-  it('asks WeCom about an unknown account once, then answers from what it said', async () => {
+  it('asks WeCom about an unknown account once, then answers 404 from what it said', async () => {
     const unknown = 'wkNoSuchAccount000';
     const first = await get(`/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${unknown}&last=7`);
-    expect(first.body.warnings.map((w: Json) => w.code)).toEqual(['LIVE_FETCH_FAILED']);
+    expect(first.status).toBe(404);
+    expect(first.body.error.code).toBe('NOT_FOUND');
+    expect(first.body.error.message).toMatch(/^open_kfid "wkNoSuchAccount000" is not an account of corp \S+: .*95004/);
     const calls = sim.callCount('/cgi-bin/kf/get_corp_statistic');
     expect(calls).toBeGreaterThan(0);
     for (let i = 0; i < 5; i += 1) {
       const again = await get(`/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${unknown}&last=7`);
-      expect(again.body.warnings[0].code).toBe('LIVE_FETCH_FAILED');
-      expect(again.body.warnings[0].message).toMatch(/95004/);
+      expect(again.status).toBe(404);
     }
     expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(calls);
-    expect((await get(`/api/v1/servicers?source=acme&open_kfid=${unknown}`)).status).toBe(502);
-    expect((await get(`/api/v1/servicers?source=acme&open_kfid=${unknown}`)).status).toBe(502);
+    expect((await get(`/api/v1/servicers?source=acme&open_kfid=${unknown}`)).status).toBe(404);
+    expect((await get(`/api/v1/servicers?source=acme&open_kfid=${unknown}`)).status).toBe(404);
     expect(sim.callCount('/cgi-bin/kf/servicer/list')).toBe(1);
+  });
+
+  it('answers 400 for a malformed value and 404 for a well-formed id it has never seen, naming no other id', async () => {
+    const answers = await Promise.all([
+      get('/api/v1/statistics?source=nope&endpoint=corp&open_kfid=wk1&last=3'),
+      get(`/api/v1/statistics?source=acme&corpid=wwother&endpoint=corp&open_kfid=${openKfid}&last=3`),
+      get('/api/v1/accounts?source=ghost'),
+      get('/api/v1/servicers?source=ghost&open_kfid=wk1'),
+      get('/api/v1/sources/ghost/token', { authorization: `Bearer ${TOKEN_KEY}` }),
+    ]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(404);
+      expect(answer.body.error.code).toBe('NOT_FOUND');
+      // Only what the caller named: never another source's or corp's id.
+      expect(answer.text).not.toContain('isv');
+      expect(answer.text).not.toContain(sim.fixtures.selfBuilt.corpId);
+      expect(answer.text).not.toContain(sim.fixtures.suite.authCorpId);
+    }
+    const malformed = await get('/api/v1/statistics?source=no%00pe&endpoint=corp&open_kfid=wk1&last=3');
+    expect(malformed.status).toBe(400);
   });
 
   it('renews a token at most once for a flood of callers that say WeCom rejected it', async () => {
@@ -274,7 +305,7 @@ describe('live fetches', () => {
     expect(answer.status).toBe(200);
     const pending = answer.body.warnings.find((w: Json) => w.code === 'LIVE_FETCH_PENDING');
     expect(pending.message).toMatch(/still being fetched from WeCom/);
-    expect(answer.body.days.length + pending.days.length).toBe(60);
+    expect(answer.body.days.length + daysIn(pending.ranges)).toBe(60);
     const series = corpSeries(account);
     let stored = 0;
     for (let i = 0; i < 200 && stored < 60; i += 1) {
@@ -295,9 +326,21 @@ describe('live fetches', () => {
     sim.clearFaults();
     expect(answer.status).toBe(200);
     const failed = answer.body.warnings.find((w: Json) => w.code === 'LIVE_FETCH_FAILED');
-    expect(failed.days).toHaveLength(31);
+    expect(failed.ranges).toHaveLength(1);
+    expect(daysIn(failed.ranges)).toBe(31);
     expect(answer.body.days).toHaveLength(180 - 31);
     expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe('warnings', () => {
+  it('name the days they are about as ranges: 220 days before the window are one range', async () => {
+    const answer = await get(`/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${openKfid}&last=400`);
+    expect(answer.status).toBe(200);
+    const notArchived = answer.body.warnings.find((w: Json) => w.code === 'NOT_ARCHIVED');
+    expect(notArchived.ranges).toEqual([{ from: daysAgo(400), to: daysAgo(181) }]);
+    expect(notArchived.days).toBeUndefined();
+    expect(answer.body.days).toHaveLength(180);
   });
 });
 

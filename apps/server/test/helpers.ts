@@ -127,3 +127,8 @@ export async function fetchAnswer(
   }
   return { status: response.status, body, text, headers: response.headers };
 }
+
+/** How many days the ranges of a warning name. */
+export function daysIn(ranges: readonly { from: string; to: string }[]): number {
+  return ranges.reduce((n, r) => n + (Date.parse(r.to) - Date.parse(r.from)) / 86_400_000 + 1, 0);
+}
