@@ -239,6 +239,11 @@ const DISCOVERY_LEASE_MS = 120_000;
  * The corp's series for today: listed through WeCom by one process, and read from the store by
  * every other replica (accounts and servicers change rarely; once a China day is enough).
  */
+/** What a corp's discovered series depend on: the China day and the source's settings. */
+function discoveryBasis(source: ServerConfig['sources'][number], nowMs: number): string {
+  return JSON.stringify({ day: chinaToday(nowMs), collect: source.collect, accounts: source.accounts ?? null });
+}
+
 async function discoverSeries(
   config: ServerConfig,
   store: Store,
@@ -249,7 +254,7 @@ async function discoverSeries(
   signal?: AbortSignal,
 ): Promise<SeriesKey[]> {
   const source = config.sources.find((s) => s.id === corp.sourceId)!;
-  const basis = JSON.stringify({ day: chinaToday(now()), collect: source.collect, accounts: source.accounts ?? null });
+  const basis = discoveryBasis(source, now());
   const key = `discover:${corp.sourceId}:${corp.corpId}`;
   for (;;) {
     const known = await store.readDiscovery(corp.sourceId, corp.corpId, basis);
@@ -327,6 +332,10 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
   // The run works on the corps of its start: an authorization that arrives or ends meanwhile is
   // taken in by the next run.
   const corps = [...clients.corps];
+  // What replicas (or an earlier run) discovered today, one round trip per source; only the corps
+  // it lacks are discovered one by one.
+  const known = new Map<string, Map<string, SeriesKey[]>>();
+  for (const source of config.sources) known.set(source.id, await store.readDiscoveries(source.id, discoveryBasis(source, now())));
   const found: SeriesKey[][] = corps.map(() => []);
   let nextCorp = 0;
   const discoverer = async () => {
@@ -334,7 +343,9 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
       const index = nextCorp++;
       const corp = corps[index]!;
       try {
-        found[index] = await discoverSeries(config, store, corp, now, owner, options.pollMs ?? 500, signal);
+        found[index] =
+          known.get(corp.sourceId)?.get(corp.corpId) ??
+          (await discoverSeries(config, store, corp, now, owner, options.pollMs ?? 500, signal));
         seriesBySource.set(corp.sourceId, (seriesBySource.get(corp.sourceId) ?? 0) + found[index]!.length);
       } catch (error) {
         if (signal?.aborted) break;

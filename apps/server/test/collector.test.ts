@@ -319,4 +319,33 @@ describe('a collection run', () => {
     });
     expect(none.statisticsCalls).toBe(0);
   });
+
+  it('reads what replicas discovered today in one round trip per source, not a look per corp', async () => {
+    await freshStore();
+    await run(runtime());
+    const calls: string[] = [];
+    const counting = new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name === 'readDiscovery' || name === 'readDiscoveries' || name === 'tryLease')
+          return (...args: unknown[]) => {
+            calls.push(String(name));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        return value;
+      },
+    });
+    const rt = runtime();
+    const again = await collect({
+      config: rt.config,
+      store: counting,
+      clients: rt.clients,
+      now: kf.now,
+      owner: 'replica',
+      log: silentLog,
+      pollMs: 20,
+    });
+    expect(again.failures).toBe(0);
+    expect(calls).toEqual(rt.config.sources.map(() => 'readDiscoveries'));
+  });
 });

@@ -130,6 +130,8 @@ export interface Store {
    */
   saveDiscovery(source: string, corpId: string, basis: string, series: readonly SeriesKey[], at: number): Promise<void>;
   readDiscovery(source: string, corpId: string, basis: string): Promise<SeriesKey[] | undefined>;
+  /** Every corp of a source discovered for `basis`, in one round trip (a run of many corps). */
+  readDiscoveries(source: string, basis: string): Promise<Map<string, SeriesKey[]>>;
   /** Make sure the series exist; returns their ids. */
   registerSeries(series: readonly SeriesKey[]): Promise<number[]>;
   /**
@@ -501,6 +503,13 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         basis,
       ]);
       return rows[0]?.series;
+    },
+    async readDiscoveries(source, basis) {
+      const rows = await q<{ corp_id: string; series: SeriesKey[] }>(
+        'SELECT corp_id, series FROM kf_discoveries WHERE source = $1 AND basis = $2',
+        [source, basis],
+      );
+      return new Map(rows.map((r) => [r.corp_id, r.series]));
     },
     async registerSeries(series) {
       if (series.length === 0) return [];
