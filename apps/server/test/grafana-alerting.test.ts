@@ -408,7 +408,9 @@ const acmeCorp = () => sim.fixtures.selfBuilt.corpId;
 /** One collection run as `collect` does it, `shiftDays` from today 10:00 China time. */
 async function collectAt(shiftDays: number, sources?: Json[], where: { store: Store; url: string } = { store, url }) {
   shiftMs = shiftDays * DAY_MS;
-  const json = simulatorConfigJson(sim, where.url, sources ? { sources } : {});
+  // The days each run shapes stay as shaped: no second look at the days before yesterday, which
+  // would take the shaped answer for them too (the simulator shapes every day it answers).
+  const json = simulatorConfigJson(sim, where.url, { schedule: { refetchDays: 0 }, ...(sources ? { sources } : {}) });
   const rt = createRuntime(json, simulatorEnv(sim), where.store, clock);
   try {
     const summary = await collect({
