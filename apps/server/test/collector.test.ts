@@ -30,8 +30,9 @@ function runtime(overrides: Record<string, unknown> = {}, now = kf.now) {
   return rt;
 }
 
-function run(rt: ReturnType<typeof runtime>, now = kf.now) {
-  return collect({ config: rt.config, store, clients: rt.clients, now, owner: rt.owner, log: silentLog, pollMs: 20 });
+/** One run of `rt` on the test's store (or a view of it standing for another replica's). */
+function run(rt: ReturnType<typeof runtime>, now = kf.now, on: Store = store, owner = rt.owner) {
+  return collect({ config: rt.config, store: on, clients: rt.clients, now, owner, log: silentLog, pollMs: 20 });
 }
 
 const corpSeries = (): SeriesKey => ({
@@ -40,6 +41,18 @@ const corpSeries = (): SeriesKey => ({
   corpId: sim.fixtures.selfBuilt.corpId,
   openKfid: sim.fixtures.accounts[0]!.open_kfid,
   servicerUserid: '',
+});
+
+/** A config collecting the corp statistics of one account of `simulator`'s self-built corp. */
+const oneAccountConfig = (simulator: Simulator, overrides: Record<string, unknown> = {}) => ({
+  ...simulatorConfigJson(simulator, 'unused', overrides),
+  sources: [
+    {
+      ...(simulatorConfigJson(simulator, 'unused').sources as object[])[0],
+      collect: ['corp'],
+      accounts: [simulator.fixtures.accounts[0]!.open_kfid],
+    },
+  ],
 });
 
 describe('a collection run', () => {
@@ -114,16 +127,7 @@ describe('a collection run', () => {
     const early = chinaClock({ hour: 3 });
     const earlySim = await startSimulator({ port: 0, now: early });
     try {
-      const config = {
-        ...simulatorConfigJson(earlySim, 'unused'),
-        sources: [
-          {
-            ...(simulatorConfigJson(earlySim, 'unused').sources as object[])[0],
-            collect: ['corp'],
-            accounts: [earlySim.fixtures.accounts[0]!.open_kfid],
-          },
-        ],
-      };
+      const config = oneAccountConfig(earlySim);
       const rt = createRuntime(config, simulatorEnv(earlySim), store, early);
       runtimes.push(rt);
       const first = await collect({ config: rt.config, store, clients: rt.clients, now: early, owner: 'o', log: silentLog });
@@ -208,15 +212,7 @@ describe('a collection run', () => {
       },
     });
     const rt = runtime();
-    const again = await collect({
-      config: rt.config,
-      store: counting,
-      clients: rt.clients,
-      now: kf.now,
-      owner: 'other',
-      log: silentLog,
-      pollMs: 20,
-    });
+    const again = await run(rt, kf.now, counting, 'other');
     expect(again).toMatchObject({ series: n, statisticsCalls: 0, failures: 0 });
     expect(claims).toEqual([]);
     // The next China day the series are claimed again (a new day to fetch).
@@ -234,16 +230,7 @@ describe('a collection run', () => {
     const serverNow = () => midnight - 9_000;
     const skewedSim = await startSimulator({ port: 0, now: () => midnight + 9_000 });
     try {
-      const config = {
-        ...simulatorConfigJson(skewedSim, 'unused'),
-        sources: [
-          {
-            ...(simulatorConfigJson(skewedSim, 'unused').sources as object[])[0],
-            collect: ['corp'],
-            accounts: [skewedSim.fixtures.accounts[0]!.open_kfid],
-          },
-        ],
-      };
+      const config = oneAccountConfig(skewedSim);
       const rt = createRuntime(config, simulatorEnv(skewedSim), store, serverNow);
       runtimes.push(rt);
       const warnings: string[] = [];
@@ -270,10 +257,7 @@ describe('a collection run', () => {
 
   it('fetches the days before yesterday once more each run, and stores, logs and counts what WeCom corrected', async () => {
     await freshStore();
-    const oneAccount = (refetchDays: number) => ({
-      sources: [{ ...(simulatorConfigJson(sim, 'unused').sources as object[])[0], collect: ['corp'], accounts: [corpSeries().openKfid] }],
-      schedule: { refetchDays },
-    });
+    const oneAccount = (refetchDays: number) => ({ sources: oneAccountConfig(sim).sources, schedule: { refetchDays } });
     const rt = runtime(oneAccount(2));
     const revised: { source: string; days: number }[] = [];
     const logs: string[] = [];
@@ -336,15 +320,7 @@ describe('a collection run', () => {
       },
     });
     const rt = runtime();
-    const again = await collect({
-      config: rt.config,
-      store: counting,
-      clients: rt.clients,
-      now: kf.now,
-      owner: 'replica',
-      log: silentLog,
-      pollMs: 20,
-    });
+    const again = await run(rt, kf.now, counting, 'replica');
     expect(again.failures).toBe(0);
     expect(calls).toEqual(rt.config.sources.map(() => 'readDiscoveries'));
   });
