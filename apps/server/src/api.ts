@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import {
   addDays,
   chinaToday,
+  dayRuns,
   daysBetween,
   describeDays,
   listDays,
@@ -321,13 +322,7 @@ async function corpClient(options: Pick<ApiOptions, 'clients' | 'providers'>, so
 
 /** Days as the runs of consecutive days they make: what a warning names (400 days are one range, not 400 dates). */
 export function rangesOf(days: readonly ChinaDay[]): { from: ChinaDay; to: ChinaDay }[] {
-  const ranges: { from: ChinaDay; to: ChinaDay }[] = [];
-  for (const day of [...days].sort()) {
-    const last = ranges.at(-1);
-    if (last && daysBetween(last.to, day) === 1) last.to = day;
-    else if (!last || day !== last.to) ranges.push({ from: day, to: day });
-  }
-  return ranges;
+  return dayRuns([...new Set(days)].sort());
 }
 
 /** The outcome of `promise` if it settles within `ms`, else undefined (the promise goes on). */

@@ -11,6 +11,7 @@ export {
   chinaDayOfEpochSeconds,
   chinaMidnightEpochSeconds,
   chinaToday,
+  dayRuns,
   daysBetween,
   describeDays,
   isChinaDay,

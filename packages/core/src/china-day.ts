@@ -108,17 +108,18 @@ export function chinaMinuteOfDay(nowMs: number): number {
 /** Compact day list for messages: runs of consecutive days as `a..b`. */
 export function describeDays(days: readonly string[]): string {
   if (days.length === 0) return 'none';
-  const runs: string[] = [];
-  let start = days[0]!;
-  let prev = start;
-  const flush = (end: string) => runs.push(start === end ? start : `${start}..${end}`);
-  for (const day of days.slice(1)) {
-    if (daysBetween(prev, day) !== 1) {
-      flush(prev);
-      start = day;
-    }
-    prev = day;
+  return dayRuns(days)
+    .map((run) => (run.from === run.to ? run.from : `${run.from}..${run.to}`))
+    .join(', ');
+}
+
+/** Days, in the order given, as runs of consecutive days: `[{from, to}]`. */
+export function dayRuns(days: readonly string[]): { from: string; to: string }[] {
+  const runs: { from: string; to: string }[] = [];
+  for (const day of days) {
+    const last = runs.at(-1);
+    if (last && daysBetween(last.to, day) === 1) last.to = day;
+    else runs.push({ from: day, to: day });
   }
-  flush(prev);
-  return runs.join(', ');
+  return runs;
 }

@@ -14,6 +14,7 @@ export {
   chinaMinuteOfDay,
   chinaToday,
   daysBetween,
+  dayRuns,
   describeDays,
   floorToChinaMidnight,
   isChinaDay,
