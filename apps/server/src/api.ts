@@ -342,6 +342,11 @@ async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<{ value
   }
 }
 
+/** WeCom said the account or servicer does not exist (errcode category `account`: 95000, 95004, 60111). */
+function isUnknownAccount(error: unknown): error is Error {
+  return isWecomStatsError(error) && (error as { category?: string }).category === 'account';
+}
+
 /**
  * Accounts and servicers WeCom said do not exist (errcode category `account`: 95000, 95004,
  * 60111), remembered for a while so that a reader cannot spend a corp's call quota by asking for
@@ -357,7 +362,7 @@ export function createRefusalCache(ttlMs = 10 * 60_000, capacity = 10_000) {
       return undefined;
     },
     note(key: string, error: unknown, nowMs: number): void {
-      if (!isWecomStatsError(error) || (error as { category?: string }).category !== 'account') return;
+      if (!isUnknownAccount(error)) return;
       refused.delete(key);
       refused.set(key, { until: nowMs + ttlMs, error });
       if (refused.size > capacity) refused.delete(refused.keys().next().value!);
@@ -464,19 +469,14 @@ async function statisticsFor(
     } else if ('error' in outcome) {
       // Whatever arrived before the failure is stored: answer it, and name the rest.
       takeArchived(await store.readDays(series, from, to));
+      const lost = wanted.filter((d) => !settled.has(d));
       const reason = redactText((outcome.error as Error).message);
-      warn(
-        {
-          code: 'LIVE_FETCH_FAILED',
-          message: `Fetching ${describeDays(wanted.filter((d) => !settled.has(d)))} from WeCom failed: ${reason}`,
-        },
-        wanted.filter((d) => !settled.has(d)),
-      );
+      warn({ code: 'LIVE_FETCH_FAILED', message: `Fetching ${describeDays(lost)} from WeCom failed: ${reason}` }, lost);
     } else {
       const result = outcome.value;
       for (const day of result.days) byDate.set(day.date, day);
       const refusal = result.failures[0]?.error;
-      if (byDate.size === 0 && isWecomStatsError(refusal) && (refusal as { category?: string }).category === 'account') {
+      if (byDate.size === 0 && isUnknownAccount(refusal)) {
         // An account (or servicer) WeCom does not know, of which the archive holds nothing: 404,
         // like any id the server has never seen.
         throw new NotFoundError(
@@ -608,7 +608,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ParameterError) return sendError(reply, 400, 'INVALID_PARAMETER', error.message);
     if (error instanceof NotFoundError) return sendError(reply, 404, 'NOT_FOUND', error.message);
-    if (isWecomStatsError(error) && (error as { category?: string }).category === 'account') {
+    if (isUnknownAccount(error)) {
       // WeCom says the account (or servicer) does not exist: the same answer as any unknown id.
       return sendError(reply, 404, 'NOT_FOUND', redactText(error.message));
     }
