@@ -9,6 +9,9 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEq
 
 const BLOCK = 32;
 
+/** A callback signed further than this from the server's clock is refused (a replay or a wrong clock). */
+export const CALLBACK_MAX_SKEW_SECONDS = 300;
+
 /** Why a callback was refused; `status` is the HTTP answer. Messages hold no secret. */
 export class CallbackRefusal extends Error {
   readonly status: number;

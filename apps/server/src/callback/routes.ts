@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ProviderSource } from '../config.js';
 import { redactText } from '../kf-core.js';
 import type { WecomClients } from '../wecom.js';
-import { CallbackRefusal, decrypt, signature, signatureMatches } from './crypto.js';
+import { CALLBACK_MAX_SKEW_SECONDS, CallbackRefusal, decrypt, signature, signatureMatches } from './crypto.js';
 import { envelopeCiphertext, parseEvent } from './messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import { PUBLIC_ROUTE_LIMIT } from '../public-limit.js';
@@ -22,8 +22,6 @@ import type { Providers } from './provider.js';
  * Nothing costly happens before the signature is checked, so the cap can fit them.
  */
 export const CALLBACK_BODY_LIMIT = 512 * 1024;
-/** A callback signed further than this from the server's clock is refused (a replay or a wrong clock). */
-export const CALLBACK_MAX_SKEW_SECONDS = 300;
 
 export interface CallbackOptions {
   providers: Providers;

@@ -10,6 +10,7 @@ import type { StatisticsEndpoint, StoredToken, TokenStore } from '../kf-core.js'
 import { openEmbeddedDriver, openPostgresDriver, type SqlDriver } from './driver.js';
 import { metricsViewSql, MIGRATIONS } from './migrations.js';
 import { isSealed, seal, unseal } from '../callback/sealed.js';
+import { CALLBACK_MAX_SKEW_SECONDS } from '../callback/crypto.js';
 
 export interface SeriesKey {
   source: string;
@@ -73,11 +74,9 @@ export interface SuiteTicketRow {
   receivedAt: number;
 }
 
-/** The callback's own timestamp window (routes.ts): a stamp further ahead is not believed. */
-export const TICKET_FUTURE_SLACK_SECONDS = 300;
 /** Tickets kept per suite: the one in use and a few to fall back on. */
 const TICKETS_KEPT = 5;
-const TICKET_ORDER = `rejected, (wecom_time <= extract(epoch FROM received_at) + ${TICKET_FUTURE_SLACK_SECONDS}) DESC,
+const TICKET_ORDER = `rejected, (wecom_time <= extract(epoch FROM received_at) + ${CALLBACK_MAX_SKEW_SECONDS}) DESC,
   least(wecom_time, extract(epoch FROM received_at)) DESC, id DESC`;
 
 export interface Store {
@@ -86,7 +85,7 @@ export interface Store {
   offerSuiteTicket(suiteId: string, ticketSealed: string, wecomTime: number, receivedAt: number): Promise<boolean>;
   /**
    * The ticket to use: of those WeCom has not rejected, the newest by WeCom's TimeStamp, where a
-   * stamp more than TICKET_FUTURE_SLACK_SECONDS ahead of its arrival counts only while no ticket
+   * stamp more than the callback's timestamp window (CALLBACK_MAX_SKEW_SECONDS) ahead of its arrival counts only while no ticket
    * with a believable stamp exists (one pushed with a far-future stamp cannot pin itself).
    */
   suiteTicketInUse(suiteId: string): Promise<SuiteTicketRow | undefined>;
