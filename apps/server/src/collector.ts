@@ -232,6 +232,11 @@ async function listSeries(
   return series;
 }
 
+/** What a corp's discovered series depend on: the China day and the source's settings. */
+function discoveryBasis(source: ServerConfig['sources'][number], nowMs: number): string {
+  return JSON.stringify({ day: chinaToday(nowMs), collect: source.collect, accounts: source.accounts ?? null });
+}
+
 /** How long one process may hold a corp's discovery before another takes over. */
 const DISCOVERY_LEASE_MS = 120_000;
 
@@ -239,11 +244,6 @@ const DISCOVERY_LEASE_MS = 120_000;
  * The corp's series for today: listed through WeCom by one process, and read from the store by
  * every other replica (accounts and servicers change rarely; once a China day is enough).
  */
-/** What a corp's discovered series depend on: the China day and the source's settings. */
-function discoveryBasis(source: ServerConfig['sources'][number], nowMs: number): string {
-  return JSON.stringify({ day: chinaToday(nowMs), collect: source.collect, accounts: source.accounts ?? null });
-}
-
 async function discoverSeries(
   config: ServerConfig,
   store: Store,

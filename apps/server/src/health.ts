@@ -1,8 +1,8 @@
 /**
  * The store's health as `/healthz` reports it: known in advance, never computed per request. A
- * probe (one small write) runs in the background every few seconds, and every write the collector
- * or the API makes reports its outcome, so a flood of health checks costs one map read each and
- * a write failure shows at once. An embedded store that fails its probe is reopened (PGlite keeps
+ * probe (one small write) runs in the background every few seconds, and the API's live-fetch
+ * writes report their outcome (the collector's failures show at the next probe), so a flood of
+ * health checks costs one map read each and a failed API write shows at once. An embedded store that fails its probe is reopened (PGlite keeps
  * a failed file operation's state until it is reopened); PostgreSQL recovers by itself.
  */
 import type { Logger } from 'pino';
@@ -48,27 +48,27 @@ export function createStoreHealth(options: StoreHealthOptions): StoreHealth {
   let archiveFailing = false;
   let running: Promise<StoreHealthState> | undefined;
   const probe = (): Promise<StoreHealthState> => {
+    const write = async () => {
+      await store.probe(owner, { archive: archiveFailing });
+      archiveFailing = false;
+    };
     running ??= (async () => {
       try {
-        await store.probe(owner, { archive: archiveFailing });
-        archiveFailing = false;
-        if (!state.ok) logger.info('the store can be written again');
-        set(true);
+        await write();
       } catch (error) {
         if (state.ok) logger.error({ err: error }, 'the store cannot be written');
         set(false);
-        // Some failures stay in an open embedded store until it is reopened.
-        if (await store.reopen().catch(() => false)) {
-          try {
-            await store.probe(owner, { archive: archiveFailing });
-            archiveFailing = false;
-            logger.info('the store was reopened and can be written again');
-            set(true);
-          } catch {
-            // Still failing: the next probe tries again.
-          }
+        // Some failures stay in an open embedded store until it is reopened; else the next
+        // probe tries again.
+        if (!(await store.reopen().catch(() => false))) return state;
+        try {
+          await write();
+        } catch {
+          return state;
         }
       }
+      if (!state.ok) logger.info('the store can be written again');
+      set(true);
       return state;
     })().finally(() => (running = undefined));
     return running;
