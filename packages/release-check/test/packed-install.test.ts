@@ -66,28 +66,57 @@ const simulatorUserEnv = () => ({
 });
 const installed = (name: string) => installedAt.get(name) ?? join(folder, 'node_modules', name);
 
+/**
+ * npm waits up to 5 minutes on a registry request that stalls, by default; a short timeout with
+ * more retries turns one stalled download into a retry instead of a hook timeout.
+ */
+const registryPatience = ['--fetch-timeout=30000', '--fetch-retries=6', '--fetch-retry-mintimeout=2000', '--fetch-retry-maxtimeout=20000'];
+
 async function npmInstall(cwd: string, tarballs: string[], extra: string[] = []): Promise<void> {
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...extra, ...tarballs], {
-    cwd,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...registryPatience, ...extra, ...tarballs],
+    {
+      cwd,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+}
+
+/** The pnpm that runs this test (pnpm sets npm_execpath for its scripts), else the pinned one through npx. */
+const pnpmCommand = (): [string, string[]] => {
+  const execPath = process.env.npm_execpath;
+  return execPath && /pnpm/.test(execPath) ? [process.execPath, [execPath]] : ['npx', ['--yes', 'pnpm@10.34.9']];
+};
+
+/** Each preparation step's duration, printed, so a slow registry shows where the time went. */
+async function step<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  console.log(`release-check: ${what} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return result;
 }
 
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'kf-stats-install-'));
   const tarballs = join(folder, 'tarballs');
   await mkdir(tarballs);
+  const [pnpm, pnpmArgs] = pnpmCommand();
   for (const { dir, manifest } of await publishable()) {
-    const { stdout } = await run('npx', ['--yes', 'pnpm@10.34.9', 'pack', '--pack-destination', tarballs], { cwd: dir });
+    const { stdout } = await step(`packing ${manifest.name}`, () =>
+      run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', tarballs], { cwd: dir }),
+    );
     const tarball = stdout.trim().split('\n').at(-1)!.trim();
     packed.push({ dir, manifest, tarball: tarball.startsWith('/') ? tarball : join(tarballs, tarball) });
   }
   packed = packed.sort((a, b) => a.manifest.name.localeCompare(b.manifest.name));
   await writeFile(join(folder, 'package.json'), JSON.stringify({ name: 'kf-stats-user', private: true, type: 'module' }));
   // The libraries and commands in one install: those that depend on each other resolve to these copies.
-  await npmInstall(
-    folder,
-    packed.filter((p) => !isHostPlugin(p.manifest)).map((p) => p.tarball),
+  await step('installing the libraries and commands', () =>
+    npmInstall(
+      folder,
+      packed.filter((p) => !isHostPlugin(p.manifest)).map((p) => p.tarball),
+    ),
   );
   // n8n installs a community package under ~/.n8n/nodes without its peers (n8n itself provides
   // n8n-workflow); Node-RED installs into its userDir.
@@ -95,13 +124,13 @@ beforeAll(async () => {
   const n8nNodes = join(folder, 'n8n-nodes');
   await mkdir(n8nNodes);
   await writeFile(join(n8nNodes, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }));
-  await npmInstall(n8nNodes, [n8n.tarball], ['--legacy-peer-deps']);
+  await step('installing the n8n package', () => npmInstall(n8nNodes, [n8n.tarball], ['--legacy-peer-deps']));
   installedAt.set(n8n.manifest.name, join(n8nNodes, 'node_modules', n8n.manifest.name));
   const nodeRed = byName(/node-red/);
   const userDir = join(folder, 'node-red-user');
   await mkdir(userDir);
   await writeFile(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
-  await npmInstall(userDir, [nodeRed.tarball]);
+  await step('installing the Node-RED package', () => npmInstall(userDir, [nodeRed.tarball]));
   installedAt.set(nodeRed.manifest.name, join(userDir, 'node_modules', nodeRed.manifest.name));
 });
 
