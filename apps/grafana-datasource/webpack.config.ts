@@ -27,6 +27,7 @@ const config = async (env: Env): Promise<Configuration> => {
       // (packages/core/src/…) and carries their exact text, as Grafana's plugin validator requires.
       alias: {
         '@wecom-kf-stats/core/internal$': path.join(CORE_SRC, 'internal.ts'),
+        '@wecom-kf-stats/core/server-api$': path.join(CORE_SRC, 'server-api.ts'),
         '@wecom-kf-stats/core$': path.join(CORE_SRC, 'index.ts'),
       },
       // Core's sources import each other with the ".js" specifiers of its compiled files.

@@ -11,10 +11,17 @@ import {
   type ChinaDay,
   type KfAccount,
   type Servicer,
-  type StatisticsDay,
   type StatisticsEndpoint,
   type StatisticsResult,
 } from '@wecom-kf-stats/core';
+import {
+  answers,
+  parseAnswer,
+  type AnswerOf,
+  type AnswerSchema,
+  type SourceAnswer,
+  type ServerWarning,
+} from '@wecom-kf-stats/core/server-api';
 import { bodyText, isFetchError } from './proxy-transport';
 import type { KfStatsOptions } from './types';
 
@@ -34,28 +41,10 @@ export class ServerApiError extends Error {
   }
 }
 
-export interface ServerSource {
-  id: string;
-  type: string;
-  collect: string[];
-  corps: string[];
-}
+export type ServerSource = SourceAnswer;
 
-/** A warning of the server's statistics answer (RANGE_CLAMPED, NOT_ARCHIVED, LIVE_FETCH_FAILED…). */
-export interface ServerWarning {
-  code: string;
-  message: string;
-  /** The days it is about, as runs of consecutive China days. */
-  ranges?: { from: string; to: string }[];
-}
-
-interface StatisticsAnswer {
-  endpoint: StatisticsEndpoint;
-  from: ChinaDay;
-  to: ChinaDay;
-  days: StatisticsDay[];
-  warnings?: ServerWarning[];
-}
+/** A warning of the server's statistics answer (RANGE_CLAMPED, NOT_ARCHIVED, LIVE_FETCH_FAILED…), as the API's contract has it. */
+export type { ServerWarning };
 
 function parseJson(text: string): unknown {
   try {
@@ -102,7 +91,12 @@ export function createServerClient(proxyUrl: string, jsonData: KfStatsOptions): 
     ...(jsonData.serverCorpId ? { corpid: jsonData.serverCorpId } : {}),
   });
 
-  async function get<T>(path: string, params: Record<string, string | undefined> = {}): Promise<T> {
+  /** GET a route and parse its answer with the route's schema from the API's contract (core's `server-api`). */
+  async function get<S extends AnswerSchema>(
+    path: string,
+    schema: S,
+    params: Record<string, string | undefined> = {},
+  ): Promise<AnswerOf<S>> {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') query.set(key, value);
     const search = query.toString();
@@ -140,26 +134,35 @@ export function createServerClient(proxyUrl: string, jsonData: KfStatsOptions): 
     const json = parseJson(bodyText(response.data));
     if (json === undefined)
       throw new ServerApiError(path, response.status, undefined, `The server API (/api/v1/${path}) did not answer JSON.`);
-    return json as T;
+    const parsed = parseAnswer(schema, json);
+    if ('problem' in parsed) {
+      throw new ServerApiError(
+        path,
+        response.status,
+        undefined,
+        `The server API (/api/v1/${path}) answered in a shape this plugin does not know (${parsed.problem}): upgrade the plugin or the server so that both speak the same API.`,
+      );
+    }
+    return parsed.value;
   }
 
   return {
     async listSources() {
-      return (await get<{ sources: ServerSource[] }>('sources')).sources;
+      return (await get('sources', answers.sources)).sources;
     },
     async listAccounts() {
-      const answer = await get<{ accounts: Array<{ open_kfid: string; name: string | null }> }>('accounts', scope());
+      const answer = await get('accounts', answers.accounts, scope());
       return answer.accounts.map((a) => ({ open_kfid: a.open_kfid, name: a.name ?? '' }) as KfAccount);
     },
     async listServicers(openKfid) {
-      const answer = await get<{ servicers: Array<{ servicer_userid: string; status: number | null }> }>('servicers', {
+      const answer = await get('servicers', answers.servicers, {
         ...scope(),
         open_kfid: openKfid,
       });
       return answer.servicers.map((s) => ({ userid: s.servicer_userid, ...(s.status === null ? {} : { status: s.status }) }) as Servicer);
     },
     async getStatistics(query) {
-      const answer = await get<StatisticsAnswer>('statistics', {
+      const answer = await get('statistics', answers.statistics, {
         ...scope(),
         endpoint: query.endpoint,
         open_kfid: query.openKfid,
@@ -178,7 +181,7 @@ export function createServerClient(proxyUrl: string, jsonData: KfStatsOptions): 
         warnings: [],
         stats: { chunks: 0, cachedDays: 0, fetchedDays: answer.days.length, sharedDays: 0 },
       };
-      return { result, warnings: answer.warnings ?? [] };
+      return { result, warnings: answer.warnings };
     },
   };
 }

@@ -8,29 +8,29 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { MAX_PARAMETER_LENGTH, type queries } from '@wecom-kf-stats/core/server-api';
 import type { Logger } from 'pino';
 import { fetchAndStore, isSettled, type FetchAndStoreResult } from './collector.js';
 import { createStoreHealth, type StoreHealth } from './health.js';
 import { NOT_TEXT } from './input-text.js';
+import { openApiOptions, ROUTE_SCHEMAS } from './openapi.js';
 import { PUBLIC_ROUTE_LIMIT } from './public-limit.js';
 import type { ServerConfig, SourceConfig } from './config.js';
 import { readFileSync } from 'node:fs';
-import {
-  addDays,
-  chinaToday,
-  dayRuns,
-  daysBetween,
-  describeDays,
-  listDays,
-  MAX_RANGE_DAYS,
-  parseDay as parseChinaDay,
-  statisticsWindow,
-  type ChinaDay,
-} from './china-days.js';
+import { dayRuns, daysBetween, describeDays, listDays, resolveArchiveRange, statisticsWindow, type ChinaDay } from './china-days.js';
 import {
   fingerprint,
   isWecomStatsError,
+  ValidationError,
   metricsFor,
   redactText,
   REJECTED_TOKEN_HEADER,
@@ -40,7 +40,6 @@ import {
   type TokenStore,
 } from './kf-core.js';
 import type { ServerMetrics } from './metrics.js';
-import { openApiDocument, ROUTES, type ParameterName } from './openapi.js';
 import { isStoreError, type ArchivedDay, type SeriesKey, type Store } from './store/store.js';
 import type { WecomClients } from './wecom.js';
 import type { Providers } from './callback/provider.js';
@@ -133,13 +132,9 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
   return reply.code(status).type('application/json; charset=utf-8').send({ error: { code, message } });
 }
 
-type Query = Record<string, string>;
+type Query = Partial<Record<string, string>>;
 
-/**
- * The longest value any parameter can have: WeCom's ids are at most 64 characters (a servicer's
- * userid; corp ids, open_kfid and source ids are shorter), dates and counts shorter still.
- */
-export const MAX_PARAMETER_LENGTH = 128;
+export { MAX_PARAMETER_LENGTH };
 /**
  * Renewals of tokens a caller says WeCom rejected: only when the fingerprint is the token held
  * now, one at a time per key, and at most one per key every TOKEN_RENEWAL_MIN_INTERVAL_MS.
@@ -168,31 +163,29 @@ function createTokenRenewals(options: { store: Store; tokens: TokenStore; now: (
   };
 }
 
-/** A value that no parameter can ever take: refused before it reaches the store or WeCom. */
-export function checkParameterValue(name: string, value: string): string {
-  if (value.length > MAX_PARAMETER_LENGTH)
-    throw new ParameterError(name, `${value.length} characters; at most ${MAX_PARAMETER_LENGTH} (WeCom's ids are at most 64)`);
-  if (NOT_TEXT.test(value)) throw new ParameterError(name, 'contains a control character or bytes that are not UTF-8 text');
-  // The query parser keeps a percent-escape it cannot decode as it was; no id, date or number
-  // the API takes has a "%" in it.
-  if (value.includes('%'))
-    throw new ParameterError(name, 'contains "%": a percent-escape that is not UTF-8 text, or a character no parameter takes');
-  return value;
-}
-
 /** A parameter name as a message may show it (a name made of odd bytes is cut and escaped). */
 const shownName = (name: string) => (NOT_TEXT.test(name) || name.length > 40 ? JSON.stringify(name.slice(0, 40)) : name);
 
-function readQuery(request: FastifyRequest, allowed: readonly ParameterName[]): Query {
-  const raw = (request.query ?? {}) as Record<string, unknown>;
-  const query: Query = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (!(allowed as readonly string[]).includes(name))
-      throw new ParameterError(shownName(name), `unknown parameter; allowed: ${allowed.join(', ')}`);
-    if (Array.isArray(value)) throw new ParameterError(name, 'given more than once');
-    query[name] = checkParameterValue(name, String(value));
-  }
-  return query;
+/**
+ * The one message of a request the route's zod schema refused: the first problem, named by its
+ * parameter (an unknown parameter names the allowed ones).
+ */
+function parameterErrorOf(
+  error: { validation: { keyword?: string; instancePath?: string; message?: string; params?: unknown }[] },
+  allowed: readonly string[],
+): ParameterError {
+  // An unknown parameter first: it is usually a misspelt one, whose absence the other problems are.
+  const first = error.validation.find((v) => v.keyword === 'unrecognized_keys') ?? error.validation[0]!;
+  const keys = (first.params as { keys?: string[] } | undefined)?.keys;
+  if (first.keyword === 'unrecognized_keys' && keys?.length)
+    return new ParameterError(shownName(keys[0]!), `unknown parameter; allowed: ${allowed.join(', ')}`);
+  const name = (first.instancePath ?? '').split('/')[1] || 'request';
+  return new ParameterError(shownName(name), first.message ?? 'not valid');
+}
+
+/** Core refused a range or a day: the same error, named as the API's parameter. */
+function parameterErrorOfValidation(error: ValidationError): ParameterError {
+  return new ParameterError(error.field, `${error.shownValue}${error.detail ? ` (${error.detail})` : ''}; allowed: ${error.allowed}`);
 }
 
 /**
@@ -238,6 +231,8 @@ function pickCorp(corps: readonly CorpState[], source: SourceConfig, query: Quer
   return corp;
 }
 
+type SeriesQuery = z.output<typeof queries.series>;
+
 interface SeriesRequest {
   series: SeriesKey;
   /** The corp still authorizes the source: days the archive lacks may be fetched. */
@@ -247,15 +242,11 @@ interface SeriesRequest {
   warnings: { code: string; message: string; ranges?: { from: ChinaDay; to: ChinaDay }[] }[];
 }
 
-async function parseSeriesRequest(config: ServerConfig, providers: Providers, query: Query, nowMs: number): Promise<SeriesRequest> {
+async function parseSeriesRequest(config: ServerConfig, providers: Providers, query: SeriesQuery, nowMs: number): Promise<SeriesRequest> {
   const source = findSource(config, query);
   const corp = pickCorp(await corpsOfSource(providers, source), source, query);
   const corpId = corp.corpId;
-  const endpoint = query.endpoint;
-  if (endpoint === undefined || endpoint === '') throw new ParameterError('endpoint', 'required: "component", "corp" or "servicer"');
-  if (endpoint !== 'component' && endpoint !== 'corp' && endpoint !== 'servicer') {
-    throw new ParameterError('endpoint', `"${endpoint}" is not one of "component", "corp", "servicer"`);
-  }
+  const { endpoint } = query;
   if (endpoint === 'component' && source.auth.type !== 'serviceProvider') {
     throw new ParameterError('endpoint', `"component" statistics need a serviceProvider source; "${source.id}" is ${source.auth.type}`);
   }
@@ -265,48 +256,29 @@ async function parseSeriesRequest(config: ServerConfig, providers: Providers, qu
   if (endpoint !== 'component' && !openKfid)
     throw new ParameterError('open_kfid', `required for ${endpoint} statistics: a customer-service account id ("wk...")`);
   if (endpoint !== 'servicer' && servicerUserid) throw new ParameterError('servicer_userid', 'only with endpoint=servicer');
-
-  const today = chinaToday(nowMs);
-  const yesterday = addDays(today, -1);
-  const warnings: SeriesRequest['warnings'] = [];
-  let from: ChinaDay;
-  let to: ChinaDay;
-  if (query.last !== undefined) {
-    if (query.from !== undefined || query.to !== undefined) throw new ParameterError('last', 'give either last or from/to, not both');
-    if (!/^\d{1,4}$/.test(query.last) || Number(query.last) < 1 || Number(query.last) > MAX_RANGE_DAYS) {
-      throw new ParameterError('last', `a whole number of days from 1 to ${MAX_RANGE_DAYS}, got "${query.last}"`);
-    }
-    to = yesterday;
-    from = addDays(yesterday, -(Number(query.last) - 1));
-  } else {
-    if (query.from === undefined) throw new ParameterError('from', 'required (a China date YYYY-MM-DD), or give last=N');
-    if (query.to === undefined) throw new ParameterError('to', 'required (a China date YYYY-MM-DD), or give last=N');
-    from = parseDay(query.from, 'from', nowMs);
-    to = parseDay(query.to, 'to', nowMs);
-    if (daysBetween(from, to) < 0) throw new ParameterError('to', `${to} is before from (${from})`);
-    if (daysBetween(from, yesterday) < 0)
-      throw new ParameterError('from', `${from} is after yesterday (${yesterday}): no day has statistics yet`);
-    if (daysBetween(to, yesterday) < 0) {
-      warnings.push({ code: 'RANGE_CLAMPED', message: `The range ends at yesterday (${yesterday}): later days have no statistics yet.` });
-      to = yesterday;
-    }
-    if (daysBetween(from, to) + 1 > MAX_RANGE_DAYS)
-      throw new ParameterError('from', `the range spans ${daysBetween(from, to) + 1} days; at most ${MAX_RANGE_DAYS}`);
+  let range;
+  try {
+    // Core's rule for an archive: from/to or last as the CLI takes them, to defaulting to
+    // yesterday, no 180-day floor, later days cut off with a warning.
+    range = resolveArchiveRange(
+      {
+        ...(query.last !== undefined && query.last !== '' ? { last: query.last } : {}),
+        ...(query.from !== undefined && query.from !== '' ? { from: query.from } : {}),
+        ...(query.to !== undefined && query.to !== '' ? { to: query.to } : {}),
+      },
+      nowMs,
+    );
+  } catch (error) {
+    if (error instanceof ValidationError) throw parameterErrorOfValidation(error);
+    throw error;
   }
   return {
     series: { source: source.id, endpoint, corpId, openKfid, servicerUserid },
     collected: corp.state === 'active',
-    from,
-    to,
-    warnings,
+    from: range.from,
+    to: range.to,
+    warnings: range.warnings.map((w) => ({ code: w.code, message: w.message })),
   };
-}
-
-function parseDay(value: string, field: 'from' | 'to', nowMs: number): ChinaDay {
-  const day = parseChinaDay(value, nowMs);
-  if (day === undefined)
-    throw new ParameterError(field, `"${value}" is not a day; allowed: a China date YYYY-MM-DD, "yesterday" or "N days ago"`);
-  return day;
 }
 
 /**
@@ -395,7 +367,7 @@ async function statisticsFor(
   const takeArchived = (days: readonly ArchivedDay[]) => {
     for (const day of days) {
       byDate.set(day.date, { date: day.date, stat_time: day.stat_time, statistic: day.statistic });
-      if (isSettled(day.date, day.fetchedAt)) settled.add(day.date);
+      if (isSettled(day.date, day.fetchedAt, day.statistic !== null)) settled.add(day.date);
     }
   };
   takeArchived(await store.readDays(series, from, to));
@@ -582,14 +554,20 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const health = options.health ?? createStoreHealth({ store, owner: options.owner ?? `api:${randomUUID()}`, logger: options.logger });
   if (!options.health) app.addHook('onClose', async () => health.stop());
 
-  app.addHook('onRequest', async (request, reply) => {
-    // A request began: from here the request and keep-alive timeouts apply.
-    // (A request injected in process has a socket without timers.)
+  // A request began: from here the request and keep-alive timeouts apply.
+  // (A request injected in process has a socket without timers.)
+  app.addHook('onRequest', async (request) => {
     (request.raw.socket as Partial<Socket> | undefined)?.setTimeout?.(0);
-    const path = pathOf(request.url);
-    if (path === '/healthz') return;
-    // WeCom's callbacks are authenticated by their signature (callback/routes.ts).
-    if (path.startsWith('/callback/')) return;
+  });
+  // Requests are checked and answers written by the routes' zod schemas (the API's contract in
+  // core); @fastify/swagger makes the OpenAPI document from the same schemas.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  await app.register(swagger, openApiOptions(version));
+
+  /** The key a request presents, checked: every route of the authenticated scope runs this first. */
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const tokenKey = match !== null && tokenKeys.length > 0 && keyMatches(match[1]!, tokenKeys);
@@ -603,9 +581,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         match ? 'the API key is not valid' : 'send the header "Authorization: Bearer <API key>"',
       );
     }
-  });
+  };
 
   app.setErrorHandler((error, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const context = (error as { validationContext?: string }).validationContext ?? 'querystring';
+      const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[context];
+      const allowed = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+      return sendError(reply, 400, 'INVALID_PARAMETER', parameterErrorOf(error, allowed).message);
+    }
     if (error instanceof ParameterError) return sendError(reply, 400, 'INVALID_PARAMETER', error.message);
     if (error instanceof NotFoundError) return sendError(reply, 404, 'NOT_FOUND', error.message);
     if (isUnknownAccount(error)) {
@@ -635,19 +619,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return sendError(reply, 500, 'INTERNAL', 'the server failed to answer; see its log');
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${pathOf(request.url)}`));
-  for (const url of GET_ONLY_ROUTES) {
-    app.route({
-      method: [...OTHER_METHODS],
-      url,
-      handler: (_request, reply) => {
-        reply.header('allow', 'GET, HEAD');
-        return sendError(reply, 405, 'METHOD_NOT_ALLOWED', 'this route answers GET (and HEAD) only');
-      },
-    });
-  }
 
   const live: LiveFetches = { inflight: new Map(), refusals: createRefusalCache(), health };
   const renewals = createTokenRenewals({ store, tokens: options.tokens ?? store.tokens, now });
+
+  // Without a key: WeCom's callbacks (authenticated by their signature) and the health check.
   registerCallbackRoutes(app, {
     providers,
     clients,
@@ -656,26 +632,28 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     logger: options.logger,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-
-  // Without a key: the state the background probe last saw, so a flood costs a map read each.
-  app.get('/healthz', { config: PUBLIC_ROUTE_LIMIT }, async (_request, reply) => {
+  const publicRoutes = app.withTypeProvider<ZodTypeProvider>();
+  // The state the background probe last saw, so a flood costs a map read each.
+  publicRoutes.get('/healthz', { config: PUBLIC_ROUTE_LIMIT, schema: ROUTE_SCHEMAS.health }, async (_request, reply) => {
     const state = await health.current();
     if (!state.ok) return reply.code(503).send({ status: 'unavailable', store: store.kind, problem: 'the archive cannot be written' });
-    return { status: 'ok', store: store.kind };
+    return { status: 'ok' as const, store: store.kind };
   });
+  answerGetOnly(app, '/healthz');
 
-  app.get('/metrics', async (_request, reply) => {
-    reply.type(options.metrics.registry.contentType);
-    return options.metrics.registry.metrics();
-  });
+  // Everything else needs a key: one scope whose every route runs `authenticate` first.
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', authenticate);
+    const api = scope.withTypeProvider<ZodTypeProvider>();
 
-  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  const openApi = openApiDocument(version);
-  app.get('/api/v1/openapi.json', async () => openApi);
+    api.get('/metrics', { schema: ROUTE_SCHEMAS.metrics }, async (_request, reply) => {
+      reply.type(options.metrics.registry.contentType);
+      return options.metrics.registry.metrics();
+    });
 
-  app.get('/api/v1/sources', async (request) => {
-    readQuery(request, ROUTES['/api/v1/sources'].parameters);
-    return {
+    api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+    api.get('/api/v1/sources', { schema: ROUTE_SCHEMAS.sources }, async () => ({
       sources: await Promise.all(
         config.sources.map(async (s) => {
           const corps = await corpsOfSource(providers, s);
@@ -683,123 +661,137 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           return {
             id: s.id,
             type: s.auth.type,
-            collect: s.collect,
+            collect: [...s.collect],
             corps: corps.map((c) => c.corpId),
             ...(cancelled.length ? { cancelled_corps: cancelled } : {}),
           };
         }),
       ),
-    };
-  });
+    }));
 
-  app.get('/api/v1/accounts', async (request) => {
-    const query = readQuery(request, ROUTES['/api/v1/accounts'].parameters);
-    const source = findSource(config, query);
-    const corps = await corpsOfSource(providers, source);
-    const corpId = query.corpid !== undefined || corps.length === 1 ? pickCorp(corps, source, query).corpId : undefined;
-    let rows = await store.listAccounts(source.id, corpId);
-    if (rows.length === 0) {
-      // Not discovered yet: ask WeCom and remember the answer.
-      if (corpId !== undefined) await corpClient(options, source.id, corpId);
-      for (const corp of clients.find(source.id, corpId)) {
-        const listed = await corp.client.listAccounts();
-        await store.saveAccounts(
-          source.id,
-          corp.corpId,
-          listed.map((a) => ({ openKfid: a.open_kfid, name: a.name ?? null })),
-          now(),
+    api.get('/api/v1/accounts', { schema: ROUTE_SCHEMAS.accounts }, async (request) => {
+      const query = request.query;
+      const source = findSource(config, query);
+      const corps = await corpsOfSource(providers, source);
+      const corpId = query.corpid ? pickCorp(corps, source, query).corpId : corps.length === 1 ? corps[0]!.corpId : undefined;
+      let rows = await store.listAccounts(source.id, corpId);
+      if (rows.length === 0) {
+        // Not discovered yet: ask WeCom and remember the answer.
+        if (corpId !== undefined) await corpClient(options, source.id, corpId);
+        for (const corp of clients.find(source.id, corpId)) {
+          const listed = await corp.client.listAccounts();
+          await store.saveAccounts(
+            source.id,
+            corp.corpId,
+            listed.map((a) => ({ openKfid: a.open_kfid, name: a.name ?? null })),
+            now(),
+          );
+        }
+        rows = await store.listAccounts(source.id, corpId);
+      }
+      return { source: source.id, accounts: rows.map((r) => ({ corpid: r.corpId, open_kfid: r.openKfid, name: r.name })) };
+    });
+
+    api.get('/api/v1/servicers', { schema: ROUTE_SCHEMAS.servicers }, async (request) => {
+      const query = request.query;
+      const source = findSource(config, query);
+      const { corpId } = pickCorp(await corpsOfSource(providers, source), source, query);
+      const openKfid = query.open_kfid;
+      let rows = await store.listServicers(source.id, openKfid, corpId);
+      const corp = rows.length === 0 ? await corpClient(options, source.id, corpId) : undefined;
+      if (rows.length === 0 && corp) {
+        const refusalKey = JSON.stringify(['servicers', source.id, corpId, openKfid]);
+        const refused = live.refusals.get(refusalKey, now());
+        if (refused) throw refused;
+        const listed = await corp.client.listServicers(openKfid).catch((error: unknown) => {
+          live.refusals.note(refusalKey, error, now());
+          throw error;
+        });
+        const servicers = listed
+          .map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null }))
+          .filter((s) => s.userid);
+        await store.saveServicers(source.id, corpId, openKfid, servicers, now());
+        rows = await store.listServicers(source.id, openKfid, corpId);
+      }
+      return {
+        source: source.id,
+        open_kfid: openKfid,
+        servicers: rows.map((r) => ({ servicer_userid: r.servicerUserid, status: r.status })),
+      };
+    });
+
+    const seriesAnswer = (request: SeriesRequest) => ({
+      source: request.series.source,
+      corpid: request.series.corpId,
+      endpoint: request.series.endpoint,
+      ...(request.series.openKfid ? { open_kfid: request.series.openKfid } : {}),
+      ...(request.series.servicerUserid ? { servicer_userid: request.series.servicerUserid } : {}),
+      from: request.from,
+      to: request.to,
+    });
+
+    api.get('/api/v1/statistics', { schema: ROUTE_SCHEMAS.statistics }, async (request) => {
+      const parsed = await parseSeriesRequest(config, providers, request.query, now());
+      const { days, warnings } = await statisticsFor(options, parsed, live);
+      const endpoint = parsed.series.endpoint;
+      return {
+        ...seriesAnswer(parsed),
+        days: days.map((d) => ({ date: d.date, stat_time: d.stat_time, statistic: presentStatistic(endpoint, d.statistic) })),
+        warnings,
+      };
+    });
+
+    api.get('/api/v1/summary', { schema: ROUTE_SCHEMAS.summary }, async (request) => {
+      const parsed = await parseSeriesRequest(config, providers, request.query, now());
+      const { days, warnings } = await statisticsFor(options, parsed, live);
+      return { ...seriesAnswer(parsed), summary: summarizeDays(parsed.series.endpoint, days), warnings };
+    });
+
+    // A token service for the CLI, n8n and Node-RED (core's "tokenService" auth): only keys listed in
+    // tokenApiKeysEnv. The answer is an access_token, so it is never logged and never cached by proxies.
+    api.get('/api/v1/sources/:source/token', { schema: ROUTE_SCHEMAS.token }, async (request, reply) => {
+      if (!tokenRequests.has(request)) {
+        return sendError(
+          reply,
+          403,
+          'FORBIDDEN',
+          'this API key may read statistics but not take access tokens: use a key from tokenApiKeysEnv',
         );
       }
-      rows = await store.listAccounts(source.id, corpId);
-    }
-    return { source: source.id, accounts: rows.map((r) => ({ corpid: r.corpId, open_kfid: r.openKfid, name: r.name })) };
-  });
+      const query = request.query;
+      const source = findSource(config, { source: request.params.source });
+      // The store says whether the corp still authorizes the suite, whichever replica heard it.
+      const { corpId, state } = pickCorp(await corpsOfSource(providers, source), source, query);
+      if (state === 'cancelled') await providers.sync(clients);
+      const corp = state === 'cancelled' ? undefined : await corpClient(options, source.id, corpId);
+      if (!corp)
+        throw new ParameterError('corpid', `corp ${corpId} no longer authorizes source "${source.id}": no token can be had for it`);
+      // The caller says WeCom rejected the token it had (core's REJECTED_TOKEN_HEADER): if that is
+      // still the one held, drop it so that a fresh one is fetched instead of handing it out again.
+      const rejected = request.headers[REJECTED_TOKEN_HEADER];
+      if (typeof rejected === 'string') await renewals.renew(corp.client.authKey, rejected, `${source.id}/${corpId}`, request.log);
+      await corp.client.checkAuth(options.signal ? { signal: options.signal } : {});
+      const stored = await store.tokens.get(corp.client.authKey);
+      if (!stored || stored.expiresAt <= now()) return sendError(reply, 503, 'TOKEN_UNAVAILABLE', 'no valid token right now; try again');
+      reply.header('cache-control', 'no-store');
+      return { access_token: stored.token, expires_in: Math.max(1, Math.floor((stored.expiresAt - now()) / 1000)) };
+    });
 
-  app.get('/api/v1/servicers', async (request) => {
-    const query = readQuery(request, ROUTES['/api/v1/servicers'].parameters);
-    const source = findSource(config, query);
-    const { corpId } = pickCorp(await corpsOfSource(providers, source), source, query);
-    const openKfid = query.open_kfid;
-    if (!openKfid) throw new ParameterError('open_kfid', 'required: a customer-service account id ("wk...")');
-    let rows = await store.listServicers(source.id, openKfid, corpId);
-    const corp = rows.length === 0 ? await corpClient(options, source.id, corpId) : undefined;
-    if (rows.length === 0 && corp) {
-      const refusalKey = JSON.stringify(['servicers', source.id, corpId, openKfid]);
-      const refused = live.refusals.get(refusalKey, now());
-      if (refused) throw refused;
-      const listed = await corp.client.listServicers(openKfid).catch((error: unknown) => {
-        live.refusals.note(refusalKey, error, now());
-        throw error;
-      });
-      const servicers = listed.map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null })).filter((s) => s.userid);
-      await store.saveServicers(source.id, corpId, openKfid, servicers, now());
-      rows = await store.listServicers(source.id, openKfid, corpId);
-    }
-    return {
-      source: source.id,
-      open_kfid: openKfid,
-      servicers: rows.map((r) => ({ servicer_userid: r.servicerUserid, status: r.status })),
-    };
-  });
-
-  const seriesAnswer = (request: SeriesRequest) => ({
-    source: request.series.source,
-    corpid: request.series.corpId,
-    endpoint: request.series.endpoint as StatisticsEndpoint,
-    ...(request.series.openKfid ? { open_kfid: request.series.openKfid } : {}),
-    ...(request.series.servicerUserid ? { servicer_userid: request.series.servicerUserid } : {}),
-    from: request.from,
-    to: request.to,
-  });
-
-  app.get('/api/v1/statistics', async (request) => {
-    const parsed = await parseSeriesRequest(config, providers, readQuery(request, ROUTES['/api/v1/statistics'].parameters), now());
-    const { days, warnings } = await statisticsFor(options, parsed, live);
-    const endpoint = parsed.series.endpoint;
-    return {
-      ...seriesAnswer(parsed),
-      days: days.map((d) => ({ date: d.date, stat_time: d.stat_time, statistic: presentStatistic(endpoint, d.statistic) })),
-      warnings,
-    };
-  });
-
-  app.get('/api/v1/summary', async (request) => {
-    const parsed = await parseSeriesRequest(config, providers, readQuery(request, ROUTES['/api/v1/summary'].parameters), now());
-    const { days, warnings } = await statisticsFor(options, parsed, live);
-    return { ...seriesAnswer(parsed), summary: summarizeDays(parsed.series.endpoint, days), warnings };
-  });
-
-  // A token service for the CLI, n8n and Node-RED (core's "tokenService" auth): only keys listed in
-  // tokenApiKeysEnv. The answer is an access_token, so it is never logged and never cached by proxies.
-  app.get<{ Params: { source: string } }>('/api/v1/sources/:source/token', async (request, reply) => {
-    if (!tokenRequests.has(request)) {
-      return sendError(
-        reply,
-        403,
-        'FORBIDDEN',
-        'this API key may read statistics but not take access tokens: use a key from tokenApiKeysEnv',
-      );
-    }
-    const query = readQuery(
-      request,
-      ROUTES['/api/v1/sources/{source}/token'].parameters.filter((p) => p !== 'source'),
-    );
-    const source = findSource(config, { ...query, source: checkParameterValue('source', request.params.source) });
-    // The store says whether the corp still authorizes the suite, whichever replica heard it.
-    const { corpId, state } = pickCorp(await corpsOfSource(providers, source), source, query);
-    if (state === 'cancelled') await providers.sync(clients);
-    const corp = state === 'cancelled' ? undefined : await corpClient(options, source.id, corpId);
-    if (!corp) throw new ParameterError('corpid', `corp ${corpId} no longer authorizes source "${source.id}": no token can be had for it`);
-    // The caller says WeCom rejected the token it had (core's REJECTED_TOKEN_HEADER): if that is
-    // still the one held, drop it so that a fresh one is fetched instead of handing it out again.
-    const rejected = request.headers[REJECTED_TOKEN_HEADER];
-    if (typeof rejected === 'string') await renewals.renew(corp.client.authKey, rejected, `${source.id}/${corpId}`, request.log);
-    await corp.client.checkAuth(options.signal ? { signal: options.signal } : {});
-    const stored = await store.tokens.get(corp.client.authKey);
-    if (!stored || stored.expiresAt <= now()) return sendError(reply, 503, 'TOKEN_UNAVAILABLE', 'no valid token right now; try again');
-    reply.header('cache-control', 'no-store');
-    return { access_token: stored.token, expires_in: Math.max(1, Math.floor((stored.expiresAt - now()) / 1000)) };
+    for (const url of GET_ONLY_ROUTES) if (url !== '/healthz') answerGetOnly(scope, url);
   });
 
   return app;
+}
+
+/** Other methods on a GET route: 405 with `Allow` (kept out of the OpenAPI document). */
+function answerGetOnly(app: FastifyInstance, url: string): void {
+  app.route({
+    method: [...OTHER_METHODS],
+    url,
+    schema: { hide: true },
+    handler: (_request, reply) => {
+      reply.header('allow', 'GET, HEAD');
+      return sendError(reply, 405, 'METHOD_NOT_ALLOWED', 'this route answers GET (and HEAD) only');
+    },
+  });
 }

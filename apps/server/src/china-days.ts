@@ -1,25 +1,11 @@
 /**
- * China days, WeCom's window and chunk planning: core's own rules, from its internal entry (the
- * server is released in lockstep with core, pinned to the same version).
+ * China days, WeCom's window, ranges, readiness and chunk planning: core's own rules, from its
+ * public `/days` entry.
  */
-import { LIMITS } from '@wecom-kf-stats/core';
-import { parseDayInput, STATISTICS_PATHS as PATH_OF_ENDPOINT, ValidationError, type ChinaDay } from '@wecom-kf-stats/core/internal';
+import { LIMITS, ValidationError } from '@wecom-kf-stats/core';
+import { parseDayInput, STATISTICS_PATHS as PATH_OF_ENDPOINT, type ChinaDay } from '@wecom-kf-stats/core/days';
 
-export {
-  addDays,
-  chinaDayOfEpochMs,
-  chinaDayOfEpochSeconds,
-  chinaMidnightEpochSeconds,
-  chinaToday,
-  dayRuns,
-  daysBetween,
-  describeDays,
-  isChinaDay,
-  listDays,
-  planChunks,
-  statisticsWindow,
-} from '@wecom-kf-stats/core/internal';
-export type { Chunk, ChinaDay } from '@wecom-kf-stats/core/internal';
+export * from '@wecom-kf-stats/core/days';
 
 /** WeCom answers days from today − 180 to yesterday (page 99367). */
 export const WINDOW_DAYS = LIMITS.windowDays;

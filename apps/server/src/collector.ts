@@ -12,13 +12,12 @@ import type { Providers } from './callback/provider.js';
 import type { ServerConfig } from './config.js';
 import {
   addDays,
-  chinaMidnightEpochSeconds,
   chinaToday,
   daysBetween,
   describeDays,
+  isFinishedDay,
   listDays,
   planChunks,
-  READY_HOUR_CHINA,
   statisticsWindow,
   type ChinaDay,
   type Chunk,
@@ -34,18 +33,18 @@ export interface Log {
 }
 
 /**
- * A stored day is final once it was fetched after WeCom computed it: by 06:00 China time the next
- * day (page 99367). Earlier fetches (yesterday, before 06:00, often without `statistic`) are
- * fetched again by a later run.
+ * A stored day is final once it was fetched after WeCom computed it: core's readiness rule
+ * (isFinishedDay), 06:00 China time the next day, and one day later for a day WeCom answered
+ * without data (its figures may still arrive). A day fetched earlier is fetched again by a later run.
  */
-export function isSettled(day: ChinaDay, fetchedAtMs: number): boolean {
-  return fetchedAtMs >= (chinaMidnightEpochSeconds(addDays(day, 1)) + READY_HOUR_CHINA * 3600) * 1000;
+export function isSettled(day: ChinaDay, fetchedAtMs: number, hasData: boolean): boolean {
+  return isFinishedDay(day, hasData, fetchedAtMs);
 }
 
 /** Days of WeCom's window that the archive lacks or holds only as fetched too early. */
 export async function missingDays(store: Store, series: SeriesKey, from: ChinaDay, to: ChinaDay): Promise<ChinaDay[]> {
   const archived = await store.readDays(series, from, to);
-  const settled = new Set(archived.filter((d) => isSettled(d.date, d.fetchedAt)).map((d) => d.date));
+  const settled = new Set(archived.filter((d) => isSettled(d.date, d.fetchedAt, d.statistic !== null)).map((d) => d.date));
   return listDays(from, to).filter((day) => !settled.has(day));
 }
 
@@ -418,7 +417,7 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
         // Every day of the window is now stored as final, unless yesterday was fetched before
         // WeCom computed it (or refused as not in its window yet): then a later run of the same
         // day must look again.
-        if (isSettled(window.newest, now()) && !outsideWindow.includes(window.newest)) doneFor = today;
+        if (isSettled(window.newest, now(), true) && !outsideWindow.includes(window.newest)) doneFor = today;
       } catch (error) {
         if (signal?.aborted) {
           // Interrupted: this series goes back to the pool for the next run or another process.

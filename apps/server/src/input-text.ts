@@ -1,7 +1,4 @@
-/**
- * What no id, date or code the server takes from outside can contain: C0 and C1 control
- * characters and DEL (PostgreSQL refuses NUL in text outright), and, in a URL, lone surrogates and
- * U+FFFD (what undecodable percent-escapes become).
- */
+/** What no id, date or code the server takes from outside can contain (the API contract's rule, in core). */
+export { NOT_TEXT } from '@wecom-kf-stats/core/server-api';
+/** C0 and C1 control characters and DEL. */
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-export const NOT_TEXT = /[\u0000-\u001f\u007f-\u009f\ufffd]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -1,260 +1,138 @@
 /**
- * The API's routes and query parameters, once: the handlers accept exactly these parameters, and
- * the OpenAPI document served at /api/v1/openapi.json is generated from the same table.
+ * Each route's schema, from the API's contract in core (`@wecom-kf-stats/core/server-api`): the
+ * handlers validate requests and serialize answers with these, and @fastify/swagger generates the
+ * OpenAPI document at /api/v1/openapi.json from the same objects, so the three cannot drift.
  */
-import { MAX_RANGE_DAYS } from './china-days.js';
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { answers, errorAnswer, queries, tokenParams } from '@wecom-kf-stats/core/server-api';
 
-export interface ParameterSpec {
-  description: string;
-  schema: Record<string, unknown>;
-  example?: string;
-}
+/** The error answers, each described once. */
+const ERRORS = {
+  400: errorAnswer.describe('A malformed parameter (INVALID_PARAMETER): the message starts with its name'),
+  401: errorAnswer.describe('No API key, or one that is not valid (UNAUTHORIZED)'),
+  403: errorAnswer.describe('The key may not do this (FORBIDDEN)'),
+  404: errorAnswer.describe('A well-formed source, corp or account the server has never seen (NOT_FOUND)'),
+  429: errorAnswer.describe('Too many requests from this address (TOO_MANY_REQUESTS)'),
+  502: errorAnswer.describe('WeCom, or the way to it, failed (UPSTREAM_…): the message says how'),
+  503: errorAnswer.describe(
+    'The archive cannot be read or written right now (STORE_UNAVAILABLE), or no token could be had (TOKEN_UNAVAILABLE)',
+  ),
+} as const;
 
-export const PARAMETERS = {
-  source: { description: 'A source id of the config.', schema: { type: 'string' }, example: 'acme' },
-  corpid: {
-    description: "The corp of the source (a service provider's authorized corp); required when the source has more than one.",
-    schema: { type: 'string' },
-  },
-  endpoint: { description: 'Which statistics.', schema: { type: 'string', enum: ['component', 'corp', 'servicer'] }, example: 'corp' },
-  open_kfid: {
-    description: 'The customer-service account (required for corp and servicer statistics).',
-    schema: { type: 'string' },
-    example: 'wkXXXX',
-  },
-  servicer_userid: {
-    description: "One servicer (servicer statistics only); without it, the account's total of human service.",
-    schema: { type: 'string' },
-  },
-  from: {
-    description: 'First day, China time: YYYY-MM-DD, "yesterday" or "N days ago".',
-    schema: { type: 'string' },
-    example: '2026-01-01',
-  },
-  to: { description: 'Last day, China time, inclusive (cut to yesterday).', schema: { type: 'string' }, example: '2026-01-31' },
-  last: {
-    description: `The N days ending yesterday, instead of from/to (1 to ${MAX_RANGE_DAYS}).`,
-    schema: { type: 'integer', minimum: 1 },
-    example: '7',
-  },
-} as const satisfies Record<string, ParameterSpec>;
+const pick = <K extends keyof typeof ERRORS>(...codes: K[]) =>
+  Object.fromEntries(codes.map((c) => [c, ERRORS[c]])) as Pick<typeof ERRORS, K>;
 
-export type ParameterName = keyof typeof PARAMETERS;
+/** A statistics route can fail on the store, on WeCom while listing a corp, or on its parameters. */
+const seriesErrors = pick(400, 401, 404, 502, 503);
 
-const SERIES: readonly ParameterName[] = ['source', 'corpid', 'endpoint', 'open_kfid', 'servicer_userid', 'from', 'to', 'last'];
-
-export interface RouteSpec {
-  summary: string;
-  parameters: readonly ParameterName[];
-  required: readonly ParameterName[];
-  response: Record<string, unknown>;
-}
-
-const day = {
-  type: 'object',
-  required: ['date', 'stat_time', 'statistic'],
-  properties: {
-    date: { type: 'string', description: 'China date YYYY-MM-DD' },
-    stat_time: { type: 'integer', description: "Unix seconds of the day's 00:00 China time" },
-    statistic: {
-      type: ['object', 'null'],
-      description:
-        "WeCom's fields; every catalog metric present (null when WeCom left it out), unknown fields kept; null for a day without data",
-      additionalProperties: true,
-    },
-  },
-};
-const warning = {
-  type: 'object',
-  required: ['code', 'message'],
-  properties: {
-    code: { type: 'string' },
-    message: { type: 'string' },
-    ranges: {
-      type: 'array',
-      description: 'The days the warning is about, as runs of consecutive China days',
-      items: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } },
-    },
-  },
-};
-const seriesHead = {
-  source: { type: 'string' },
-  corpid: { type: 'string' },
-  endpoint: { type: 'string', enum: ['component', 'corp', 'servicer'] },
-  open_kfid: { type: 'string' },
-  servicer_userid: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-};
-
-export const ROUTES = {
-  '/api/v1/sources': {
+export const ROUTE_SCHEMAS = {
+  sources: {
     summary: 'The configured sources and their corps',
-    parameters: [],
-    required: [],
-    response: {
-      type: 'object',
-      properties: {
-        sources: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              type: { type: 'string' },
-              collect: { type: 'array', items: { type: 'string' } },
-              corps: { type: 'array', items: { type: 'string' } },
-            },
-          },
-        },
-      },
-    },
+    querystring: queries.sources,
+    response: { 200: answers.sources, ...pick(400, 401, 503) },
   },
-  '/api/v1/accounts': {
+  accounts: {
     summary: 'Customer-service accounts of a source (kf/account/list, remembered in the store)',
-    parameters: ['source', 'corpid'],
-    required: ['source'],
-    response: {
-      type: 'object',
-      properties: {
-        source: { type: 'string' },
-        accounts: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: { corpid: { type: 'string' }, open_kfid: { type: 'string' }, name: { type: ['string', 'null'] } },
-          },
-        },
-      },
-    },
+    querystring: queries.accounts,
+    response: { 200: answers.accounts, ...seriesErrors },
   },
-  '/api/v1/servicers': {
+  servicers: {
     summary: 'Servicers of an account (kf/servicer/list, remembered in the store)',
-    parameters: ['source', 'corpid', 'open_kfid'],
-    required: ['source', 'open_kfid'],
-    response: {
-      type: 'object',
-      properties: {
-        source: { type: 'string' },
-        open_kfid: { type: 'string' },
-        servicers: {
-          type: 'array',
-          items: { type: 'object', properties: { servicer_userid: { type: 'string' }, status: { type: ['integer', 'null'] } } },
-        },
-      },
-    },
+    querystring: queries.servicers,
+    response: { 200: answers.servicers, ...seriesErrors },
   },
-  '/api/v1/statistics': {
+  statistics: {
     summary: "Daily statistics of one series, in the command line's JSON shape: the archive first, in-window days it lacks fetched live",
-    parameters: SERIES,
-    required: ['source', 'endpoint'],
-    response: {
-      type: 'object',
-      properties: { ...seriesHead, days: { type: 'array', items: day }, warnings: { type: 'array', items: warning } },
-    },
+    querystring: queries.series,
+    response: { 200: answers.statistics, ...seriesErrors },
   },
-  '/api/v1/summary': {
+  summary: {
     summary: 'The same days summarized: counts summed, rates weighted by their denominators',
-    parameters: SERIES,
-    required: ['source', 'endpoint'],
-    response: {
-      type: 'object',
-      properties: { ...seriesHead, summary: { type: 'object', additionalProperties: true }, warnings: { type: 'array', items: warning } },
-    },
+    querystring: queries.series,
+    response: { 200: answers.summary, ...seriesErrors },
   },
-  '/api/v1/sources/{source}/token': {
+  token: {
     summary:
       "A token service (core's tokenService auth): the corp's current access_token, for keys in tokenApiKeysEnv only (403 for the others)",
-    parameters: ['source', 'corpid'],
-    required: ['source'],
+    params: tokenParams,
+    querystring: queries.token,
+    response: { 200: answers.token, ...pick(400, 401, 403, 404, 502, 503) },
+  },
+  health: {
+    summary: 'Liveness and store check, as the background probe last saw it (no key)',
+    security: [],
     response: {
-      type: 'object',
-      required: ['access_token', 'expires_in'],
-      properties: { access_token: { type: 'string' }, expires_in: { type: 'integer', description: 'Seconds it stays valid' } },
+      200: answers.health.describe('The archive can be written'),
+      429: ERRORS[429],
+      503: answers.health.describe('The archive cannot be written'),
     },
   },
-} as const satisfies Record<string, RouteSpec>;
-
-export type RoutePath = keyof typeof ROUTES;
-
-const errorBody = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+  metrics: {
+    summary: 'Prometheus metrics (text format)',
+    response: {
+      200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+      401: ERRORS[401],
+    },
   },
+} as const;
+
+const callbackText = (description: string) => ({ description, content: { 'text/plain': { schema: z.string() } } });
+const callbackQuery = {
+  msg_signature: z.string().optional().describe("WeCom's signature: 40 hex digits"),
+  timestamp: z.string().optional().describe('Unix seconds, within 300 s of the server clock'),
+  nonce: z.string().optional().describe('A random string of at most 64 characters'),
+};
+const callbackRefusals = {
+  400: {
+    description: "Malformed, or not decryptable with the source's EncodingAESKey (text); a query parameter given twice (JSON)",
+    content: { 'text/plain': { schema: z.string() }, 'application/json': { schema: errorAnswer } },
+  },
+  403: callbackText('A signature or timestamp that does not match'),
+  429: ERRORS[429],
 };
 
-export function openApiDocument(version: string): Record<string, unknown> {
-  const paths: Record<string, unknown> = {};
-  for (const [path, route] of Object.entries(ROUTES) as [RoutePath, RouteSpec][]) {
-    paths[path] = {
-      get: {
-        summary: route.summary,
-        security: [{ apiKey: [] }],
-        parameters: route.parameters.map((name) => {
-          const spec: ParameterSpec = PARAMETERS[name];
-          return {
-            name,
-            in: path.includes(`{${name}}`) ? 'path' : 'query',
-            required: route.required.includes(name) || path.includes(`{${name}}`),
-            description: spec.description,
-            schema: spec.schema,
-            ...(spec.example !== undefined ? { example: spec.example } : {}),
-          };
-        }),
-        responses: {
-          200: { description: 'OK', content: { 'application/json': { schema: route.response } } },
-          400: { description: 'A bad parameter; the message starts with its name', content: { 'application/json': { schema: errorBody } } },
-          401: { description: 'No or a wrong API key', content: { 'application/json': { schema: errorBody } } },
-          ...(path.endsWith('/token')
-            ? { 403: { description: 'A key that may not take tokens', content: { 'application/json': { schema: errorBody } } } }
-            : {}),
+/** WeCom's command callback of a provider source (authenticated by its signature, not a key). */
+export const CALLBACK_SCHEMAS = {
+  verify: {
+    summary: "WeCom's URL check of a provider source's command callback: answers the decrypted echostr",
+    security: [],
+    params: z.object({ source: z.string().describe('A serviceProvider source with auth.callback') }),
+    querystring: z.looseObject({ ...callbackQuery, echostr: z.string().optional().describe('The encrypted string to answer, decrypted') }),
+    response: { 200: callbackText('The plain echostr'), ...callbackRefusals },
+  },
+  event: {
+    summary: "WeCom's encrypted events (suite_ticket, create_auth, reset_permanent_code, change_auth, cancel_auth): answers success",
+    security: [],
+    params: z.object({ source: z.string().describe('A serviceProvider source with auth.callback') }),
+    querystring: z.looseObject(callbackQuery),
+    response: {
+      200: callbackText('success'),
+      ...callbackRefusals,
+      413: callbackText('A body over 512 KiB'),
+      502: callbackText('The event could not be applied; WeCom sends it again'),
+    },
+  },
+} as const;
+
+/** The document's frame; @fastify/swagger fills in the paths from the routes' schemas. */
+export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
+  return {
+    transform: jsonSchemaTransform,
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'wecom-kf-stats-server', version, description: 'WeCom customer-service statistics: the archive and gateway API.' },
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'One of the keys in the variables named by apiKeysEnv or tokenApiKeysEnv',
+          },
         },
       },
-    };
-  }
-  paths['/healthz'] = { get: { summary: 'Liveness and store check (no key)', security: [], responses: { 200: { description: 'OK' } } } };
-  paths['/metrics'] = {
-    get: { summary: 'Prometheus metrics', security: [{ apiKey: [] }], responses: { 200: { description: 'Prometheus text format' } } },
-  };
-  const callbackParams = ['msg_signature', 'timestamp', 'nonce'].map((name) => ({
-    name,
-    in: 'query',
-    required: true,
-    schema: { type: 'string' },
-  }));
-  paths['/callback/{source}'] = {
-    parameters: [{ name: 'source', in: 'path', required: true, schema: { type: 'string' } }],
-    get: {
-      summary: "WeCom's URL check of a provider source's command callback: answers the decrypted echostr (signature, no key)",
-      security: [],
-      parameters: [...callbackParams, { name: 'echostr', in: 'query', required: true, schema: { type: 'string' } }],
-      responses: {
-        200: { description: 'The plain echostr' },
-        400: { description: 'Malformed' },
-        403: { description: 'Bad signature or timestamp' },
-      },
+      security: [{ apiKey: [] }],
     },
-    post: {
-      summary: "WeCom's encrypted events (suite_ticket, create_auth, change_auth, cancel_auth): answers success",
-      security: [],
-      parameters: callbackParams,
-      responses: {
-        200: { description: 'success' },
-        400: { description: 'Malformed or undecryptable' },
-        403: { description: 'Bad signature or timestamp' },
-        413: { description: 'Body over 64 KiB' },
-      },
-    },
-  };
-  return {
-    openapi: '3.1.0',
-    info: { title: 'wecom-kf-stats-server', version, description: 'WeCom customer-service statistics: the archive and gateway API.' },
-    components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'One of the keys in the variable named by apiKeysEnv' } },
-    },
-    security: [{ apiKey: [] }],
-    paths,
   };
 }

@@ -12,6 +12,7 @@ import { collect } from '../src/collector.js';
 import { openStore, type Store } from '../src/store/store.js';
 import {
   apiOptions,
+  createContractCheck,
   createRuntime,
   daysIn,
   fetchAnswer,
@@ -25,6 +26,7 @@ import {
 
 const kf = useSimulator();
 const KEY = 'test-key-0123456789abcdef';
+const TOKEN_KEY = 'token-key-0123456789abcdef';
 let sim: Simulator;
 let store: Store;
 let rt: Runtime;
@@ -32,6 +34,9 @@ let app: FastifyInstance;
 let base: string;
 let corpId: string;
 let openKfid: string;
+/** The OpenAPI document the server serves; every answer below is checked against it. */
+let document: Json;
+let contract: ReturnType<typeof createContractCheck>;
 
 beforeAll(async () => {
   sim = kf.sim;
@@ -39,8 +44,10 @@ beforeAll(async () => {
   openKfid = sim.fixtures.accounts[0]!.open_kfid;
   store = await openStore(tempDir('kf-api-'));
   rt = createRuntime(simulatorConfigJson(sim, 'unused'), simulatorEnv(sim), store, kf.now);
-  app = await buildApi(apiOptions(rt, store, kf.now, { apiKeys: [KEY, 'second-key-0123456789abcdef'] }));
+  app = await buildApi(apiOptions(rt, store, kf.now, { apiKeys: [KEY, 'second-key-0123456789abcdef'], tokenApiKeys: [TOKEN_KEY] }));
   base = await app.listen({ host: '127.0.0.1', port: 0 });
+  document = (await fetchAnswer(`${base}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${KEY}` } })).body;
+  contract = createContractCheck(document);
 });
 afterAll(async () => {
   await app?.close();
@@ -54,8 +61,10 @@ function shown(endpoint: StatisticsEndpoint, statistic: Record<string, unknown> 
   return { ...Object.fromEntries(metricKeysFor(endpoint).map((k) => [k, null])), ...statistic };
 }
 
-function get(path: string, key: string | null = KEY) {
-  return fetchAnswer(`${base}${path}`, { headers: key === null ? {} : { authorization: `Bearer ${key}` } });
+async function get(path: string, key: string | null = KEY) {
+  const answer = await fetchAnswer(`${base}${path}`, { headers: key === null ? {} : { authorization: `Bearer ${key}` } });
+  contract.check('GET', path, answer);
+  return answer;
 }
 
 describe('authentication', () => {
@@ -269,49 +278,67 @@ describe('bad parameters answer 400 naming the parameter', () => {
       'servicer_userid',
       'only with endpoint=servicer',
     ],
-    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1', 'from', 'required (a China date YYYY-MM-DD), or give last=N'],
     [
-      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2026-01-01',
-      'to',
-      'required (a China date YYYY-MM-DD), or give last=N',
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&to=2026-01-01',
+      'from',
+      'missing; allowed: a start day when a "to" day is given',
     ],
     [
       '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2026-02-30&to=2026-03-01',
       'from',
-      '"2026-02-30" is not a day; allowed: a China date YYYY-MM-DD, "yesterday" or "N days ago"',
+      '"2026-02-30" (no such calendar date); allowed: YYYY-MM-DD (China date), a Date, epoch seconds, epoch milliseconds, an ISO date-time with offset, "today", "yesterday" or "N days ago"',
     ],
     [
       '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=soon&to=2026-03-01',
       'from',
-      '"soon" is not a day; allowed: a China date YYYY-MM-DD, "yesterday" or "N days ago"',
+      '"soon"; allowed: YYYY-MM-DD (China date), a Date, epoch seconds, epoch milliseconds, an ISO date-time with offset, "today", "yesterday" or "N days ago"',
     ],
     [
       '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2026-01-01&to=2026-13-01',
       'to',
-      '"2026-13-01" is not a day; allowed: a China date YYYY-MM-DD, "yesterday" or "N days ago"',
+      '"2026-13-01" (no such calendar date); allowed: YYYY-MM-DD (China date), a Date, epoch seconds, epoch milliseconds, an ISO date-time with offset, "today", "yesterday" or "N days ago"',
     ],
     [
       '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2025-03-02&to=2025-03-01',
       'to',
-      '2025-03-01 is before from (2025-03-02)',
+      '"2025-03-01" (the range is reversed); allowed: a day on or after from (2025-03-02)',
     ],
     [
       '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=2000-01-01&to=2025-03-01',
       'from',
-      'the range spans 9192 days; at most 3660',
+      '"2000-01-01" (it spans 9192 days); allowed: a range of at most 3660 days',
     ],
-    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=0', 'last', 'a whole number of days from 1 to 3660, got "0"'],
-    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=7d', 'last', 'a whole number of days from 1 to 3660, got "7d"'],
-    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=5000', 'last', 'a whole number of days from 1 to 3660, got "5000"'],
-    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=-3', 'last', 'a whole number of days from 1 to 3660, got "-3"'],
-    ['/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=3&from=2026-01-01', 'last', 'give either last or from/to, not both'],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=0',
+      'last',
+      '"0"; allowed: a whole number of days from 1 to 3660 (e.g. 7 or "7d"); WeCom keeps the last 180',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=5000',
+      'last',
+      '"5000"; allowed: a whole number of days from 1 to 3660 (e.g. 7 or "7d"); WeCom keeps the last 180',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=-3',
+      'last',
+      '"-3"; allowed: a whole number of days from 1 to 3660 (e.g. 7 or "7d"); WeCom keeps the last 180',
+    ],
+    [
+      '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=3&from=2026-01-01',
+      'last',
+      '"3"; allowed: either last or from/to, not both',
+    ],
     [
       '/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&last=3&limit=5',
       'limit',
       'unknown parameter; allowed: source, corpid, endpoint, open_kfid, servicer_userid, from, to, last',
     ],
     ['/api/v1/statistics?source=acme&source=isv', 'source', 'given more than once'],
-    ['/api/v1/summary?source=acme&endpoint=corp&open_kfid=wk1&last=x', 'last', 'a whole number of days from 1 to 3660, got "x"'],
+    [
+      '/api/v1/summary?source=acme&endpoint=corp&open_kfid=wk1&last=x',
+      'last',
+      '"x"; allowed: a whole number of days from 1 to 3660 (e.g. 7 or "7d"); WeCom keeps the last 180',
+    ],
     [
       '/api/v1/summary?source=isv&endpoint=servicer&last=3',
       'open_kfid',
@@ -332,7 +359,21 @@ describe('bad parameters answer 400 naming the parameter', () => {
   it('a range after yesterday is refused naming from', async () => {
     const today = chinaToday(kf.now());
     const answer = await get(`/api/v1/statistics?source=acme&endpoint=corp&open_kfid=wk1&from=${today}&to=${today}`);
-    expect(answer.body.error.message).toBe(`from: ${today} is after yesterday (${yesterday()}): no day has statistics yet`);
+    expect(answer.body.error.message).toBe(
+      `from: "${today}" (the range lies wholly after yesterday; data for a day is ready the next day); allowed: days up to yesterday (${yesterday()}, China time)`,
+    );
+  });
+
+  it("reads a range by core's rule, as the CLI does: last=7d, from alone up to yesterday, no range as yesterday", async () => {
+    const series = `/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${openKfid}`;
+    expect((await get(`${series}&last=7d`)).body).toMatchObject({ from: addDays(yesterday(), -6), to: yesterday() });
+    expect((await get(`${series}&from=${addDays(yesterday(), -2)}`)).body).toMatchObject({
+      from: addDays(yesterday(), -2),
+      to: yesterday(),
+    });
+    expect((await get(series)).body).toMatchObject({ from: yesterday(), to: yesterday() });
+    const later = await get(`${series}&from=${yesterday()}&to=${addDays(yesterday(), 5)}`);
+    expect(later.body).toMatchObject({ to: yesterday(), warnings: [{ code: 'RANGE_CLAMPED' }] });
   });
 
   it('unknown routes answer 404 JSON', async () => {
@@ -349,12 +390,14 @@ describe('the OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     const routes = ['/api/v1/sources', '/api/v1/accounts', '/api/v1/servicers', '/api/v1/statistics', '/api/v1/summary'];
-    expect(Object.keys(doc.paths)).toEqual([...routes, '/api/v1/sources/{source}/token', '/healthz', '/metrics', '/callback/{source}']);
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [...routes, '/api/v1/sources/{source}/token', '/healthz', '/metrics', '/callback/{source}'].sort(),
+    );
     expect(
       doc.paths['/api/v1/sources/{source}/token'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
-    ).toEqual(['path:source', 'query:corpid']);
+    ).toEqual(['query:corpid', 'path:source']);
     for (const route of routes) {
-      const documented: string[] = doc.paths[route].get.parameters.map((p: { name: string }) => p.name);
+      const documented: string[] = (doc.paths[route].get.parameters ?? []).map((p: { name: string }) => p.name);
       // An undocumented parameter is refused, naming the documented ones.
       const refusal = await get(`${route}?undocumented=1`);
       expect(refusal.body.error.message).toBe(`undocumented: unknown parameter; allowed: ${documented.join(', ')}`);
@@ -367,7 +410,53 @@ describe('the OpenAPI document', () => {
     expect(
       doc.paths['/api/v1/statistics'].get.parameters.filter((p: { required: boolean }) => p.required).map((p: { name: string }) => p.name),
     ).toEqual(['source', 'endpoint']);
+    expect(doc.paths['/api/v1/statistics'].get.parameters.find((p: { name: string }) => p.name === 'endpoint').schema.enum).toEqual([
+      'component',
+      'corp',
+      'servicer',
+    ]);
     expect(doc.paths['/healthz'].get.security).toEqual([]);
+    // Every status the handlers answer is listed, with the error shape.
+    expect(Object.keys(doc.paths['/api/v1/statistics'].get.responses)).toEqual(['200', '400', '401', '404', '502', '503']);
+    expect(
+      doc.paths['/api/v1/sources'].get.responses['200'].content['application/json'].schema.properties.sources.items.properties,
+    ).toHaveProperty('cancelled_corps');
+  });
+
+  it('gives a token to a token key and 403 to a read key, both as documented', async () => {
+    const token = await get(`/api/v1/sources/acme/token`, TOKEN_KEY);
+    expect(token).toMatchObject({ status: 200, body: { access_token: expect.any(String), expires_in: expect.any(Number) } });
+    expect((await get(`/api/v1/sources/acme/token`)).status).toBe(403);
+    expect((await get(`/api/v1/sources/nothing/token`, TOKEN_KEY)).status).toBe(404);
+  });
+
+  it("matched every real answer above against the served document, for every route's 200 and its errors", () => {
+    // Each get() of this file checked its answer; these are the routes and statuses that were seen.
+    const seen = [...contract.seen];
+    for (const route of [
+      '/api/v1/sources',
+      '/api/v1/accounts',
+      '/api/v1/servicers',
+      '/api/v1/statistics',
+      '/api/v1/summary',
+      '/api/v1/sources/{source}/token',
+      '/healthz',
+    ])
+      expect(seen, route).toContain(`GET ${route} 200`);
+    for (const status of [400, 401, 404, 502])
+      expect(
+        seen.some((s) => s.endsWith(` ${status}`)),
+        String(status),
+      ).toBe(true);
+    expect(seen).toContain('GET /api/v1/sources/{source}/token 403');
+  });
+
+  it('refuses an answer that breaks the document (the check can fail)', () => {
+    const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' });
+    expect(() => contract.check('GET', '/api/v1/sources', { status: 200, body: { sources: [{ id: 1 }] }, headers })).toThrow(
+      /breaks the document/,
+    );
+    expect(() => contract.check('GET', '/api/v1/sources', { status: 418, body: {}, headers })).toThrow(/does not list/);
   });
 });
 

@@ -652,7 +652,7 @@ describe('replays, ordering and size of signed callbacks', () => {
     expect(await post(ticketMessage('ticket-wecom-never-issued-01', seconds() + 1))).toEqual({ status: 200, text: 'success' });
     expect(await rt.providers.suiteTicket(suiteId(), undefined)).toBe('ticket-wecom-never-issued-01');
     const token = (await get(`/api/v1/sources/isv/token?corpid=${corp}`, TOKEN_KEY)).body.access_token as string;
-    const { fingerprint } = await import('@wecom-kf-stats/core/internal');
+    const { fingerprint } = await import('@wecom-kf-stats/core/provider');
     // WeCom drops every token: the corp token and then the suite token must be fetched again.
     sim.invalidateTokens();
     const rejected = await fetch(`${base}/api/v1/sources/isv/token?corpid=${corp}`, {

@@ -136,7 +136,7 @@ describe('a collection run', () => {
       const series = { ...corpSeries(), openKfid: earlySim.fixtures.accounts[0]!.open_kfid };
       const [stored] = await store.readDays(series, yesterday, yesterday);
       expect(stored!.statistic).toBeNull();
-      expect(isSettled(yesterday, stored!.fetchedAt)).toBe(false);
+      expect(isSettled(yesterday, stored!.fetchedAt, false)).toBe(false);
       // Still before 06:00: the next run asks again for yesterday only.
       earlySim.resetCalls();
       const second = await collect({ config: rt.config, store, clients: rt.clients, now: early, owner: 'o', log: silentLog });

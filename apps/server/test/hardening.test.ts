@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { daysAgo, useSimulator } from '@wecom-kf-stats/test-utils';
-import { fingerprint } from '@wecom-kf-stats/core/internal';
+import { fingerprint } from '@wecom-kf-stats/core/provider';
 import { buildApi, MAX_PARAMETER_LENGTH, TOKEN_RENEWAL_MIN_INTERVAL_MS } from '../src/api.js';
 import { createStoreHealth } from '../src/health.js';
 import { openStore, type Store } from '../src/store/store.js';

@@ -1,3 +1,4 @@
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
@@ -131,4 +132,41 @@ export async function fetchAnswer(
 /** How many days the ranges of a warning name. */
 export function daysIn(ranges: readonly { from: string; to: string }[]): number {
   return ranges.reduce((n, r) => n + (Date.parse(r.to) - Date.parse(r.from)) / 86_400_000 + 1, 0);
+}
+
+/**
+ * Checks answers against the OpenAPI document the server serves: each answer's status must be
+ * documented for its route, and its JSON body valid against that status's schema. Remembers
+ * which route and status each checked answer was, so a test can say every route was seen.
+ */
+export function createContractCheck(document: Json) {
+  const ajv = new Ajv2020({ strict: false, allErrors: false });
+  const routes = Object.keys(document.paths as Record<string, unknown>).map((template) => ({
+    template,
+    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+  }));
+  const seen = new Set<string>();
+  const validators = new Map<string, ValidateFunction>();
+  return {
+    seen,
+    /** Throws when the answer breaks the document; undefined for paths the document does not have. */
+    check(method: string, url: string, answer: { status: number; body: Json; headers: Headers }): void {
+      const path = new URL(url, 'http://x').pathname;
+      const route = routes.find((r) => r.pattern.test(path));
+      if (!route) return;
+      const operation = document.paths[route.template][method.toLowerCase()];
+      if (!operation) throw new Error(`${method} ${route.template} is not in the OpenAPI document`);
+      const response = operation.responses[String(answer.status)];
+      if (!response) throw new Error(`${method} ${route.template} answered ${answer.status}, which the OpenAPI document does not list`);
+      const type = (answer.headers.get('content-type') ?? '').split(';')[0]!.trim();
+      if (type !== 'application/json') return;
+      const schema = response.content?.['application/json']?.schema;
+      if (!schema) throw new Error(`${method} ${route.template} ${answer.status}: the document has no JSON schema for it`);
+      const key = `${method} ${route.template} ${answer.status}`;
+      let validate = validators.get(key);
+      if (!validate) validators.set(key, (validate = ajv.compile(schema)));
+      if (!validate(answer.body)) throw new Error(`${key}: the answer breaks the document: ${ajv.errorsText(validate.errors)}`);
+      seen.add(key);
+    },
+  };
 }

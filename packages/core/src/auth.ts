@@ -11,6 +11,7 @@ import { INVALID_ACCESS_TOKEN_ERRCODES, INVALID_SUITE_TOKEN_ERRCODES } from './e
 import { registerSecret, releaseSecret } from './redact.js';
 import { accessTokenResponseSchema, suiteTokenResponseSchema } from './schemas.js';
 import { DEFAULT_TOKEN_LIFETIME_SECONDS, type TokenCache } from './token-store.js';
+import { tokenServiceAnswer } from './server-api.js';
 
 type MaybePromise<T> = T | Promise<T>;
 const isFunction = (v: unknown): v is (...args: never[]) => unknown => typeof v === 'function';
@@ -281,7 +282,7 @@ export function createTokenProvider(options: z.output<typeof authOptionsSchema>,
       const handle = cachedHandle(cache, key, 'access_token', INVALID_ACCESS_TOKEN_ERRCODES, async (signal) => {
         const ask = rejected === undefined ? headers : { ...headers, [REJECTED_TOKEN_HEADER]: fingerprint(rejected) };
         rejected = undefined;
-        return accessTokenOf(await executeCall(ctx, { method: 'GET', path: url, headers: ask, schema: accessTokenResponseSchema, signal }));
+        return accessTokenOf(await executeCall(ctx, { method: 'GET', path: url, headers: ask, schema: tokenServiceAnswer, signal }));
       });
       return {
         key,

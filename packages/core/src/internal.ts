@@ -3,37 +3,23 @@
 // may change in any release without notice. Users import `@wecom-kf-stats/core` (or `/node`).
 export * from './index.js';
 export { clientOptionsSchema, statisticsQuerySchema } from './client.js';
-export { authOptionsSchema, fingerprint, REJECTED_TOKEN_HEADER } from './auth.js';
+export { authOptionsSchema } from './auth.js';
 export { createTokenCache, DEFAULT_RENEW_BEFORE_MS, DEFAULT_TOKEN_LIFETIME_SECONDS } from './token-store.js';
 export type { TokenCache } from './token-store.js';
 export { createBodyReader, timerSleep, MAX_RESPONSE_BYTES } from './transport.js';
 export { DEFAULT_RETRY_POLICY, retryPolicySchema, isRetryable, backoffDelay } from './retry.js';
-export {
-  addDays,
-  chinaDayOfEpochSeconds,
-  chinaMinuteOfDay,
-  chinaToday,
-  daysBetween,
-  dayRuns,
-  describeDays,
-  floorToChinaMidnight,
-  isChinaDay,
-  listDays,
-  CHINA_UTC_OFFSET_SECONDS,
-} from './china-day.js';
-export { parseDayInput, DAY_INPUT_ALLOWED } from './day-input.js';
-export { resolveRange } from './range.js';
-export type { ResolvedRange } from './range.js';
-export { planChunks, planRangeChunks, chunkDays } from './chunks.js';
-export type { Chunk } from './chunks.js';
-export { STATISTICS_PATHS, decodeStatisticsDays, parseStatisticsBody } from './statistics.js';
+export * from './days.js';
+export * from './provider.js';
+export { chinaMinuteOfDay, floorToChinaMidnight, CHINA_UTC_OFFSET_SECONDS } from './china-day.js';
+export { planRangeChunks, chunkDays } from './chunks.js';
+export { decodeStatisticsDays, parseStatisticsBody } from './statistics.js';
 export type { DecodedChunk } from './statistics.js';
 export { metricKeysFor } from './metrics.js';
 export { applyFillPolicy, pickMetrics } from './fill.js';
-export { isFinishedDay, dayCacheKey, READY_HOUR_CHINA } from './day-cache.js';
-export { doomsEveryCall, describeValue } from './errors.js';
+export { dayCacheKey } from './day-cache.js';
+export { describeValue } from './errors.js';
 export { hintFor, errcodeCategory, DOOMING_CATEGORIES, INVALID_ACCESS_TOKEN_ERRCODES, INVALID_SUITE_TOKEN_ERRCODES } from './errcodes.js';
-export { registerSecret, releaseSecret, registeredSecretCount, REDACTED } from './redact.js';
+export { registeredSecretCount, REDACTED } from './redact.js';
 export {
   statisticsResponseSchema,
   accountListResponseSchema,
@@ -44,6 +30,4 @@ export {
   servicerSchema,
 } from './schemas.js';
 export type { StatisticsResponse } from './schemas.js';
-export { createSuiteClient } from './suite.js';
-export type { SuiteClient, SuiteClientOptions, AuthorizedCorp } from './suite.js';
 export { permanentCodeResponseSchema } from './schemas.js';

@@ -64,9 +64,9 @@ function parseLast(value: unknown): number {
  * `strict` rejects any part outside. Reversed ranges, invalid dates and ranges wholly outside
  * the window are always errors.
  */
-export function resolveRange(input: RangeInput, nowMs: number, policy: WindowPolicy = 'clamp'): ResolvedRange {
-  const window = statisticsWindow(nowMs);
-  const windowText = `days from ${window.oldest} to ${window.newest} (180 days ago to yesterday, China time)`;
+/** The days asked for, before any window: `last`, or from/to with `to` defaulting to yesterday. */
+function requestedDays(input: RangeInput, nowMs: number, windowText: string): { from: ChinaDay; to: ChinaDay; fromField: string } {
+  const yesterday = statisticsWindow(nowMs).newest;
   let from: ChinaDay;
   let to: ChinaDay;
   let fromField = 'from';
@@ -75,23 +75,32 @@ export function resolveRange(input: RangeInput, nowMs: number, policy: WindowPol
       throw new ValidationError('last', input.last, 'either last or from/to, not both');
     }
     const last = parseLast(input.last);
-    to = window.newest;
+    to = yesterday;
     from = addDays(to, -(last - 1));
     fromField = 'last';
   } else {
-    to = input.to === undefined ? window.newest : parseDayInput(input.to, 'to', nowMs);
+    to = input.to === undefined ? yesterday : parseDayInput(input.to, 'to', nowMs);
     from = input.from === undefined ? to : parseDayInput(input.from, 'from', nowMs);
     if (input.from === undefined && input.to !== undefined) {
       throw new ValidationError('from', undefined, 'a start day when a "to" day is given');
     }
   }
-  if (daysBetween(window.newest, from) > 0) {
+  if (daysBetween(yesterday, from) > 0) {
     const shown = daysBetween(from, to) > 0 ? `${from}..${to}` : from;
     throw new ValidationError(fromField, shown, windowText, 'the range lies wholly after yesterday; data for a day is ready the next day');
   }
   if (daysBetween(from, to) < 0) {
     throw new ValidationError('to', to, `a day on or after from (${from})`, 'the range is reversed');
   }
+  return { from, to, fromField };
+}
+
+export function resolveRange(input: RangeInput, nowMs: number, policy: WindowPolicy = 'clamp'): ResolvedRange {
+  const window = statisticsWindow(nowMs);
+  const windowText = `days from ${window.oldest} to ${window.newest} (180 days ago to yesterday, China time)`;
+  const asked = requestedDays(input, nowMs, windowText);
+  const fromField = asked.fromField;
+  let { from, to } = asked;
   if (daysBetween(to, window.oldest) > 0) {
     throw new ValidationError('to', to, windowText, 'the range lies wholly more than 180 days ago');
   }
@@ -116,4 +125,31 @@ export function resolveRange(input: RangeInput, nowMs: number, policy: WindowPol
     to = clampedTo;
   }
   return { from, to, requested, dayCount: daysBetween(from, to) + 1, warnings };
+}
+
+/**
+ * The range as an archive of past days answers it (the server keeps days after they leave
+ * WeCom's window): the same inputs and defaults as resolveRange, no 180-day floor, at most
+ * LIMITS.maxLastDays days, and days after yesterday cut off with a RANGE_CLAMPED warning.
+ */
+export function resolveArchiveRange(input: RangeInput, nowMs: number): ResolvedRange {
+  const yesterday = statisticsWindow(nowMs).newest;
+  const windowText = `days up to yesterday (${yesterday}, China time)`;
+  const { from, to: asked, fromField } = requestedDays(input, nowMs, windowText);
+  const warnings: StatisticsWarning[] = [];
+  let to = asked;
+  if (daysBetween(yesterday, to) > 0) {
+    warnings.push({ code: 'RANGE_CLAMPED', message: `The range ends at yesterday (${yesterday}): later days have no statistics yet.` });
+    to = yesterday;
+  }
+  const dayCount = daysBetween(from, to) + 1;
+  if (dayCount > MAX_LAST_DAYS) {
+    throw new ValidationError(
+      fromField,
+      fromField === 'from' ? from : input.last,
+      `a range of at most ${MAX_LAST_DAYS} days`,
+      `it spans ${dayCount} days`,
+    );
+  }
+  return { from, to, requested: { from, to: asked }, dayCount, warnings };
 }

@@ -13,6 +13,7 @@ import { CALLBACK_MAX_SKEW_SECONDS, CallbackRefusal, decrypt, signature, signatu
 import { envelopeCiphertext, parseEvent } from './messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import { PUBLIC_ROUTE_LIMIT } from '../public-limit.js';
+import { CALLBACK_SCHEMAS } from '../openapi.js';
 import type { Providers } from './provider.js';
 
 /**
@@ -102,64 +103,72 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackOp
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: CALLBACK_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
-    scope.get<{ Params: { source: string } }>('/callback/:source', { config: PUBLIC_ROUTE_LIMIT }, async (request, reply) => {
-      const sourceId = request.params.source;
-      try {
-        const signed = signedQuery(request.query as Record<string, unknown>, ['echostr']);
-        checkTimestamp(signed, now());
-        const provider = signedBy(providers.find(sourceId), signed, signed.echostr!);
-        const { message, receiveId } = decrypt(provider.callback!.aesKey, signed.echostr!);
-        const accepted = [provider.suiteId, provider.callback!.providerCorpId].filter(Boolean);
-        if (!accepted.includes(receiveId)) {
-          throw new CallbackRefusal(
-            400,
-            `the receive id is "${receiveId}", not the suite id ${provider.suiteId}${provider.callback!.providerCorpId ? ` or the provider corp id` : ' (set auth.callback.providerCorpId if it is your provider corp id)'}`,
-          );
+    scope.get<{ Params: { source: string } }>(
+      '/callback/:source',
+      { config: PUBLIC_ROUTE_LIMIT, schema: CALLBACK_SCHEMAS.verify },
+      async (request, reply) => {
+        const sourceId = request.params.source;
+        try {
+          const signed = signedQuery(request.query as Record<string, unknown>, ['echostr']);
+          checkTimestamp(signed, now());
+          const provider = signedBy(providers.find(sourceId), signed, signed.echostr!);
+          const { message, receiveId } = decrypt(provider.callback!.aesKey, signed.echostr!);
+          const accepted = [provider.suiteId, provider.callback!.providerCorpId].filter(Boolean);
+          if (!accepted.includes(receiveId)) {
+            throw new CallbackRefusal(
+              400,
+              `the receive id is "${receiveId}", not the suite id ${provider.suiteId}${provider.callback!.providerCorpId ? ` or the provider corp id` : ' (set auth.callback.providerCorpId if it is your provider corp id)'}`,
+            );
+          }
+          logger.info({ source: sourceId }, 'callback URL verified');
+          options.metrics.onCallback({ source: sourceId, event: 'verify_url', outcome: 'accepted' });
+          return reply.type('text/plain; charset=utf-8').send(message);
+        } catch (error) {
+          return refuse(reply, sourceId, 'GET', error, 'verify_url');
         }
-        logger.info({ source: sourceId }, 'callback URL verified');
-        options.metrics.onCallback({ source: sourceId, event: 'verify_url', outcome: 'accepted' });
-        return reply.type('text/plain; charset=utf-8').send(message);
-      } catch (error) {
-        return refuse(reply, sourceId, 'GET', error, 'verify_url');
-      }
-    });
+      },
+    );
 
-    scope.post<{ Params: { source: string } }>('/callback/:source', { config: PUBLIC_ROUTE_LIMIT }, async (request, reply) => {
-      const sourceId = request.params.source;
-      let eventName = 'unknown';
-      let provider: ProviderSource;
-      let encrypted: string;
-      try {
-        // Everything before the signature is cheap (no XML parsing, no decryption): a forged
-        // message costs one pass over its body.
-        const signed = signedQuery(request.query as Record<string, unknown>);
-        const body = typeof request.body === 'string' ? request.body : '';
-        if (body === '') throw new CallbackRefusal(400, 'the body is empty');
-        encrypted = envelopeCiphertext(body);
-        checkTimestamp(signed, now());
-        provider = signedBy(providers.find(sourceId), signed, encrypted);
-      } catch (error) {
-        return refuse(reply, sourceId, 'POST', error, eventName);
-      }
-      try {
-        const { message, receiveId } = decrypt(provider.callback!.aesKey, encrypted);
-        if (receiveId !== provider.suiteId)
-          throw new CallbackRefusal(400, `the receive id is "${receiveId}", not the suite id ${provider.suiteId}`);
-        const event = parseEvent(message);
-        eventName = event.infoType;
-        const outcome = await providers.apply(provider, event, clients, options.signal);
-        logger.info({ source: sourceId, infoType: event.infoType === 'other' ? event.name : event.infoType }, `callback: ${outcome}`);
-        options.metrics.onCallback({ source: sourceId, event: eventName, outcome: 'accepted' });
-        return reply.type('text/plain; charset=utf-8').send('success');
-      } catch (error) {
-        if (!(error instanceof CallbackRefusal)) return refuse(reply, sourceId, 'POST', error, eventName);
-        // Signed with the source's Token, so from WeCom, but not usable here (an id the server
-        // cannot keep, another suite's message): WeCom sends anything but "success" again, and
-        // the same message again changes nothing. Acknowledge it and say why in the log.
-        logger.warn({ source: sourceId, infoType: eventName }, `callback acknowledged but not applied: ${redactText(error.message)}`);
-        options.metrics.onCallback({ source: sourceId, event: eventName, outcome: 'ignored' });
-        return reply.type('text/plain; charset=utf-8').send('success');
-      }
-    });
+    scope.post<{ Params: { source: string } }>(
+      '/callback/:source',
+      { config: PUBLIC_ROUTE_LIMIT, schema: CALLBACK_SCHEMAS.event },
+      async (request, reply) => {
+        const sourceId = request.params.source;
+        let eventName = 'unknown';
+        let provider: ProviderSource;
+        let encrypted: string;
+        try {
+          // Everything before the signature is cheap (no XML parsing, no decryption): a forged
+          // message costs one pass over its body.
+          const signed = signedQuery(request.query as Record<string, unknown>);
+          const body = typeof request.body === 'string' ? request.body : '';
+          if (body === '') throw new CallbackRefusal(400, 'the body is empty');
+          encrypted = envelopeCiphertext(body);
+          checkTimestamp(signed, now());
+          provider = signedBy(providers.find(sourceId), signed, encrypted);
+        } catch (error) {
+          return refuse(reply, sourceId, 'POST', error, eventName);
+        }
+        try {
+          const { message, receiveId } = decrypt(provider.callback!.aesKey, encrypted);
+          if (receiveId !== provider.suiteId)
+            throw new CallbackRefusal(400, `the receive id is "${receiveId}", not the suite id ${provider.suiteId}`);
+          const event = parseEvent(message);
+          eventName = event.infoType;
+          const outcome = await providers.apply(provider, event, clients, options.signal);
+          logger.info({ source: sourceId, infoType: event.infoType === 'other' ? event.name : event.infoType }, `callback: ${outcome}`);
+          options.metrics.onCallback({ source: sourceId, event: eventName, outcome: 'accepted' });
+          return reply.type('text/plain; charset=utf-8').send('success');
+        } catch (error) {
+          if (!(error instanceof CallbackRefusal)) return refuse(reply, sourceId, 'POST', error, eventName);
+          // Signed with the source's Token, so from WeCom, but not usable here (an id the server
+          // cannot keep, another suite's message): WeCom sends anything but "success" again, and
+          // the same message again changes nothing. Acknowledge it and say why in the log.
+          logger.warn({ source: sourceId, infoType: eventName }, `callback acknowledged but not applied: ${redactText(error.message)}`);
+          options.metrics.onCallback({ source: sourceId, event: eventName, outcome: 'ignored' });
+          return reply.type('text/plain; charset=utf-8').send('success');
+        }
+      },
+    );
   });
 }
