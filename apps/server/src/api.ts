@@ -559,6 +559,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request) => {
     (request.raw.socket as Partial<Socket> | undefined)?.setTimeout?.(0);
   });
+  // Each answer timed by its route's pattern (an unknown path counts as one "unmatched" route, so
+  // a scan cannot grow the label set).
+  app.addHook('onResponse', async (request, reply) => {
+    options.metrics.onApiRequest({
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      durationSeconds: reply.elapsedTime / 1000,
+    });
+  });
   // Requests are checked and answers written by the routes' zod schemas (the API's contract in
   // core); @fastify/swagger makes the OpenAPI document from the same schemas.
   app.setValidatorCompiler(validatorCompiler);

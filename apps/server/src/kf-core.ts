@@ -4,7 +4,15 @@
  * ./china-days.ts (`/days`) and the API's contract is `/server-api`.
  */
 export { isWecomStatsError, metricsFor, redactText, summarizeDays, ValidationError, METRICS } from '@wecom-kf-stats/core';
-export type { AuthOptions, StatisticsDay, StatisticsEndpoint, StoredToken, TokenStore, Transport } from '@wecom-kf-stats/core';
+export type {
+  AuthOptions,
+  CallResponse,
+  StatisticsDay,
+  StatisticsEndpoint,
+  StoredToken,
+  TokenStore,
+  Transport,
+} from '@wecom-kf-stats/core';
 export { createNodeClient, createUndiciTransport } from '@wecom-kf-stats/core/node';
 export type { NodeKfStatsClient } from '@wecom-kf-stats/core/node';
 export {

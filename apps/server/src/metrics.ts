@@ -2,7 +2,7 @@
  * Prometheus metrics (names after Prometheus conventions: `_total` counters, bounded labels).
  * Archive figures are read from the store at scrape time, so every replica reports the same.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { addDays, chinaToday, daysBetween } from './china-days.js';
 import type { Store } from './store/store.js';
 import type { CallEvent } from './wecom.js';
@@ -19,6 +19,8 @@ export interface ServerMetrics {
    * usable), refused (4xx) or failed (5xx, WeCom sends it again).
    */
   onCallback(event: { source: string; outcome: 'accepted' | 'ignored' | 'refused' | 'failed'; event: string }): void;
+  /** An API answer: its route (the pattern, never the URL), status and time to answer. */
+  onApiRequest(event: { route: string; status: number; durationSeconds: number }): void;
 }
 
 /** The provider sources with a callback, for the suite_ticket age. */
@@ -71,6 +73,20 @@ export function createMetrics(
     labelNames: ['source', 'errcode'],
     registers: [registry],
   });
+  const durations = new Histogram({
+    name: 'kf_wecom_call_duration_seconds',
+    help: 'How long WeCom took to answer each request (every attempt), by source and API path',
+    labelNames: ['source', 'path'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers: [registry],
+  });
+  const apiDurations = new Histogram({
+    name: 'kf_api_request_duration_seconds',
+    help: 'Time to answer API requests, by route pattern and HTTP status',
+    labelNames: ['route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
   const pauses = new Counter({
     name: 'kf_pacer_pauses_total',
     help: 'Pauses after a 45009 (frequency limit), by source and scope (corp or ip)',
@@ -120,7 +136,11 @@ export function createMetrics(
     registry,
     onCall(event) {
       calls.inc({ source: event.source, path: event.path });
+      durations.observe({ source: event.source, path: event.path }, event.durationSeconds);
       if (event.errcode !== 0) errors.inc({ source: event.source, errcode: event.errcode === undefined ? 'http' : String(event.errcode) });
+    },
+    onApiRequest({ route, status, durationSeconds }) {
+      apiDurations.observe({ route, status: String(status) }, durationSeconds);
     },
     onPause(event) {
       pauses.inc(event);

@@ -10,6 +10,7 @@ import {
   createSuiteClient,
   createUndiciTransport,
   type AuthOptions,
+  type CallResponse,
   type NodeKfStatsClient,
   type StatisticsDay,
   type StatisticsEndpoint,
@@ -24,6 +25,8 @@ export interface CallEvent {
   path: string;
   /** errcode of the answer; undefined when there was no JSON answer (network, HTTP status). */
   errcode: number | undefined;
+  /** From sending the request to reading the answer. */
+  durationSeconds: number;
 }
 
 export interface CorpClient {
@@ -69,14 +72,25 @@ export interface WecomClientsOptions {
   onTicketRefused?: (suiteId: string, ticket: string) => Promise<void> | undefined;
 }
 
+/** The ticket each suite's token was last asked with: the one to set aside when WeCom answers 40085. */
+type TicketsInUse = Map<string, string>;
+
 /** A ticket getter for core: the newest one each time the suite token is renewed. */
 function ticketGetter(
   options: Pick<WecomClientsOptions, 'suiteTicket'>,
   suiteId: string,
   pasted: string | undefined,
+  inUse?: TicketsInUse,
 ): string | (() => Promise<string>) {
-  if (options.suiteTicket) return () => options.suiteTicket!(suiteId, pasted);
+  if (options.suiteTicket) {
+    return async () => {
+      const ticket = await options.suiteTicket!(suiteId, pasted);
+      inUse?.set(suiteId, ticket);
+      return ticket;
+    };
+  }
   if (pasted === undefined) throw new Error(`no suite_ticket for suite ${suiteId}: configure its callback or suiteTicketEnv`);
+  inUse?.set(suiteId, pasted);
   return pasted;
 }
 
@@ -84,7 +98,6 @@ function ticketGetter(
 const rawAnswers = new AsyncLocalStorage<string[]>();
 
 const STATISTICS_PATH_SET = new Set<string>(STATISTICS_PATHS);
-const ERRCODE = /"errcode"\s*:\s*(-?\d+)/;
 /** Frequency limit exceeded (page 90454). */
 const ERRCODE_FREQUENCY_LIMIT = 45009;
 /** The suite_ticket is not valid (page 90600): the next stored one should be tried. */
@@ -92,7 +105,11 @@ const ERRCODE_TICKET_REFUSED = 40085;
 const SUITE_TOKEN_PATH = '/cgi-bin/service/get_suite_token';
 
 /** Core's auth options for a corp's credentials (a provider's ticket: the stored one when `suiteTicket` is given). */
-export function authOptions(auth: CorpCredentials['auth'], options: Pick<WecomClientsOptions, 'suiteTicket'>): AuthOptions {
+export function authOptions(
+  auth: CorpCredentials['auth'],
+  options: Pick<WecomClientsOptions, 'suiteTicket'>,
+  inUse?: TicketsInUse,
+): AuthOptions {
   switch (auth.type) {
     case 'selfBuilt':
       return { type: 'selfBuilt', corpId: auth.corpId, corpSecret: auth.corpSecret };
@@ -101,7 +118,7 @@ export function authOptions(auth: CorpCredentials['auth'], options: Pick<WecomCl
         type: 'serviceProvider',
         suiteId: auth.suiteId,
         suiteSecret: auth.suiteSecret,
-        suiteTicket: ticketGetter(options, auth.suiteId, auth.suiteTicket),
+        suiteTicket: ticketGetter(options, auth.suiteId, auth.suiteTicket, inUse),
         authCorpId: auth.authCorpId,
         permanentCode: auth.permanentCode,
       };
@@ -115,43 +132,40 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
   const pool = createUndiciTransport({ connections: Math.max(8, config.concurrency * 2) });
   let statisticsCalls = 0;
 
-  /** Tell who keeps tickets which one WeCom refused (read from the request that carried it). */
-  const ticketRefused = (body: string | undefined) => {
-    let sent: { suite_id?: unknown; suite_ticket?: unknown };
-    try {
-      sent = JSON.parse(body ?? '{}') as typeof sent;
-    } catch {
-      return;
-    }
-    if (typeof sent.suite_id === 'string' && typeof sent.suite_ticket === 'string')
-      options
-        .onTicketRefused?.(sent.suite_id, sent.suite_ticket)
-        ?.catch((error: Error) => options.log?.warn(`setting a refused suite_ticket aside failed: ${error.message}`));
-  };
+  const ticketsInUse: TicketsInUse = new Map();
 
+  /** Every request waits for its corp's (and the IP's) pace; statistics requests are counted and their answers kept for fetchChunk. */
   const pacedTransport =
-    (sourceId: string, corpId: string): Transport =>
+    (corpId: string): Transport =>
     async (request) => {
       const path = request.label;
       await pacer.acquire(corpId, path, request.signal);
-      if (STATISTICS_PATH_SET.has(path)) statisticsCalls += 1;
-      let errcode: number | undefined;
-      try {
-        const response = await pool(request);
-        const match = response.status === 200 ? ERRCODE.exec(response.body.slice(0, 200)) : null;
-        errcode = match ? Number(match[1]) : response.status === 200 ? 0 : undefined;
-        if (errcode === 0 && STATISTICS_PATH_SET.has(path)) rawAnswers.getStore()?.push(response.body);
-        if (errcode === ERRCODE_TICKET_REFUSED && path === SUITE_TOKEN_PATH) ticketRefused(request.body);
-        if (errcode === ERRCODE_FREQUENCY_LIMIT) {
-          const scope = pacer.frequencyLimited(corpId, path);
-          options.onPause?.({ source: sourceId, scope });
-          options.log?.warn(
-            `${path}: errcode 45009 (frequency limit) for ${sourceId}/${corpId}: pausing this ${scope === 'ip' ? 'IP' : 'corp'}`,
-          );
-        }
-        return response;
-      } finally {
-        options.onCall?.({ source: sourceId, path, errcode });
+      const statistics = STATISTICS_PATH_SET.has(path);
+      if (statistics) statisticsCalls += 1;
+      const response = await pool(request);
+      if (statistics && response.status === 200) rawAnswers.getStore()?.push(response.body);
+      return response;
+    };
+
+  /** What core says of each answer (path, status, errcode, duration): counted, timed, and a 45009 or 40085 acted on. */
+  const onResponse =
+    (sourceId: string, corpId: string, suiteId: string | undefined) =>
+    (response: CallResponse): void => {
+      const { path, errcode } = response;
+      options.onCall?.({ source: sourceId, path, errcode, durationSeconds: response.durationMs / 1000 });
+      if (errcode === ERRCODE_TICKET_REFUSED && path === SUITE_TOKEN_PATH && suiteId !== undefined) {
+        const ticket = ticketsInUse.get(suiteId);
+        if (ticket !== undefined)
+          options
+            .onTicketRefused?.(suiteId, ticket)
+            ?.catch((error: Error) => options.log?.warn(`setting a refused suite_ticket aside failed: ${error.message}`));
+      }
+      if (errcode === ERRCODE_FREQUENCY_LIMIT) {
+        const scope = pacer.frequencyLimited(corpId, path);
+        options.onPause?.({ source: sourceId, scope });
+        options.log?.warn(
+          `${path}: errcode 45009 (frequency limit) for ${sourceId}/${corpId}: pausing this ${scope === 'ip' ? 'IP' : 'corp'}`,
+        );
       }
     };
 
@@ -165,8 +179,9 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
   const build = (corp: CorpCredentials): CorpClient => {
     const client = createNodeClient({
       ...clientOptions,
-      auth: authOptions(corp.auth, options),
-      transport: pacedTransport(corp.sourceId, corp.corpId),
+      auth: authOptions(corp.auth, options, ticketsInUse),
+      transport: pacedTransport(corp.corpId),
+      onResponse: onResponse(corp.sourceId, corp.corpId, corp.auth.type === 'serviceProvider' ? corp.auth.suiteId : undefined),
       // The archive is the cache.
       cache: false,
       windowPolicy: 'strict',
@@ -200,10 +215,11 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
           suite: {
             suiteId: provider.suiteId,
             suiteSecret: provider.suiteSecret,
-            suiteTicket: ticketGetter(options, provider.suiteId, provider.suiteTicket),
+            suiteTicket: ticketGetter(options, provider.suiteId, provider.suiteTicket, ticketsInUse),
           },
           // Suite calls are paced under the suite's own id.
-          transport: pacedTransport(provider.sourceId, provider.suiteId),
+          transport: pacedTransport(provider.suiteId),
+          onResponse: onResponse(provider.sourceId, provider.suiteId, provider.suiteId),
         });
         suites.set(provider.sourceId, suite);
       }

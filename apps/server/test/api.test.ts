@@ -473,6 +473,13 @@ describe('metrics', () => {
     expect(days).toBe(row!.n);
     expect(text).toContain('kf_archive_lag_days{source="acme"} 0');
     expect(text).toMatch(/kf_last_successful_run_timestamp_seconds\{source="isv"\} \d{10}/);
+    // Every request to WeCom timed (from core's response hook), as many as were counted.
+    const counted = Number(/kf_wecom_calls_total\{source="acme",path="\/cgi-bin\/kf\/get_corp_statistic"\} (\d+)/.exec(text)![1]);
+    expect(text).toContain(`kf_wecom_call_duration_seconds_count{source="acme",path="/cgi-bin/kf/get_corp_statistic"} ${counted}`);
+    // API answers timed by route pattern and status, never by the URL asked for.
+    expect(text).toMatch(/kf_api_request_duration_seconds_count\{route="\/api\/v1\/statistics",status="200"\} [1-9]/);
+    expect(text).toMatch(/kf_api_request_duration_seconds_count\{route="\/api\/v1\/statistics",status="400"\} [1-9]/);
+    expect(text).not.toContain('route="/api/v1/nothing"');
   });
 });
 

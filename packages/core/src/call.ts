@@ -39,6 +39,24 @@ export interface RetryWait {
   maxRetries: number;
 }
 
+/**
+ * One HTTP exchange of a call, as it ended: told to the host after every attempt (retries and the
+ * attempt after a token renewal included), so it can count, time and react to WeCom's answers
+ * without reading bodies.
+ */
+export interface CallResponse {
+  /** The API path (`/cgi-bin/kf/get_corp_statistic`). */
+  path: string;
+  /** The HTTP status; undefined when no answer came (network failure, timeout, abort). */
+  status: number | undefined;
+  /** WeCom's errcode: 0 for an answer without error; undefined when there was no JSON answer. */
+  errcode: number | undefined;
+  /** From sending the request to reading the answer. */
+  durationMs: number;
+  /** Which attempt of the call this was (1-based). */
+  attempt: number;
+}
+
 /** Why a retry waits, in words. */
 export function retryReason(error: unknown): string {
   if (error instanceof WecomApiError) {
@@ -69,6 +87,25 @@ export interface CallContext {
   onRequest?: (path: string) => void;
   /** WeCom said 45033: too many concurrent calls. */
   onConcurrencyLimited?: () => void;
+  /** Told after every HTTP exchange. */
+  onResponse?: ((response: CallResponse) => void) | undefined;
+}
+
+/** The host hears of a response; a hook that throws is logged, never mistaken for WeCom's failure. */
+function tell(ctx: CallContext, response: CallResponse): void {
+  try {
+    ctx.onResponse?.(response);
+  } catch (error) {
+    log(ctx, 'warn', `onResponse threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** What an attempt that failed with `error` says about the answer: its status and errcode, when there was one. */
+function answerOf(error: unknown): Pick<CallResponse, 'status' | 'errcode'> {
+  if (error instanceof WecomApiError) return { status: 200, errcode: error.errcode };
+  if (error instanceof HttpStatusError) return { status: error.status, errcode: undefined };
+  if (error instanceof ResponseFormatError) return { status: 200, errcode: undefined };
+  return { status: undefined, errcode: undefined };
 }
 
 /** A token to put in the query string, renewable when WeCom rejects it. */
@@ -162,14 +199,18 @@ export async function executeCall<S extends z.ZodType>(ctx: CallContext, call: A
   const startedAt = ctx.now();
   let retries = 0;
   let renewed = false;
+  let attempt = 0;
   for (;;) {
     throwIfAborted(call.signal);
     const token = call.token ? await call.token.get(call.signal) : undefined;
+    let sentAt: number | undefined;
     try {
       const query = { ...call.query, ...(call.token && token !== undefined ? { [call.token.param]: token } : {}) };
       const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
       if (call.body !== undefined) headers['content-type'] = 'application/json';
       ctx.onRequest?.(label);
+      attempt += 1;
+      sentAt = ctx.now();
       const response = await ctx.transport({
         method: call.method,
         url: buildUrl(ctx.baseUrl, call.path, query),
@@ -179,8 +220,11 @@ export async function executeCall<S extends z.ZodType>(ctx: CallContext, call: A
         ...(call.signal ? { signal: call.signal } : {}),
         label,
       });
-      return readAnswer(label, response.status, response.body, call.schema);
+      const answer = readAnswer(label, response.status, response.body, call.schema);
+      tell(ctx, { path: label, status: response.status, errcode: 0, durationMs: ctx.now() - sentAt, attempt });
+      return answer;
     } catch (error) {
+      if (sentAt !== undefined) tell(ctx, { path: label, ...answerOf(error), durationMs: ctx.now() - sentAt, attempt });
       if (
         call.token &&
         token !== undefined &&

@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { authOptionsSchema, createTokenProvider, type AuthOptions } from './auth.js';
-import { executeCall, type CallContext, type Logger, type RetryWait } from './call.js';
+import { executeCall, type CallContext, type Logger, type RetryWait, type CallResponse } from './call.js';
 import { createMemoryDayCache, type DayCacheStore } from './day-cache.js';
 import { ResponseFormatError, ValidationError } from './errors.js';
 import { STATISTICS_ENDPOINTS, type StatisticsEndpoint } from './metrics.js';
@@ -73,6 +73,11 @@ export const clientOptionsSchema = z.strictObject(
      * host can say why it is waiting and for how long.
      */
     onWait: fn<(wait: RetryWait) => void>('a function receiving each wait before a retry').optional(),
+    /**
+     * Told after every HTTP exchange: path, HTTP status, errcode, duration and attempt, so a host
+     * can count and time WeCom's answers and react to them (a 45009) without reading bodies.
+     */
+    onResponse: fn<(response: CallResponse) => void>('a function receiving each response').optional(),
   },
   { error: 'an object of client options such as { auth, transport, sleep }' },
 );
@@ -143,6 +148,7 @@ export function createCallContext(
     baseUrl: opts.baseUrl ?? DEFAULTS.baseUrl,
     now: opts.now ?? Date.now,
     onWait: opts.onWait,
+    onResponse: opts.onResponse,
     transport: opts.transport,
     sleep: opts.sleep ?? timerSleep,
     timeoutMs: opts.timeoutMs ?? DEFAULTS.timeoutMs,

@@ -13,7 +13,7 @@ export { defaultEndpointFor } from './auth.js';
 export type { TokenStore, StoredToken } from './token-store.js';
 export { createMemoryDayCache } from './day-cache.js';
 export type { DayCacheStore, CachedDay } from './day-cache.js';
-export type { Logger, RetryWait } from './call.js';
+export type { Logger, RetryWait, CallResponse } from './call.js';
 export type { RetryPolicy } from './retry.js';
 
 // Defaults, limits and choices every host shows.

@@ -13,6 +13,7 @@ import {
   TimeoutError,
   ValidationError,
   WecomApiError,
+  type CallResponse,
   type RetryWait,
 } from '../src/internal.js';
 import { OK, makeClient, standardHandler, statisticsAnswer } from './support/fake-wecom.js';
@@ -179,6 +180,39 @@ describe('waits are told to the host', () => {
     expect(waits[0]).toMatchObject({ path: STAT, retry: 1, maxRetries: 3, reason: expect.stringContaining('errcode 45009') });
     expect(waits[0]!.delayMs).toBeGreaterThanOrEqual(60_000);
     expect(waits[1]!.retry).toBe(2);
+  });
+
+  it('tells every response: path, status, errcode and attempt, without the host reading bodies', async () => {
+    let calls = 0;
+    const responses: CallResponse[] = [];
+    const fake = makeClient(
+      standardHandler({
+        [STAT]: (req) => (++calls <= 2 ? { errcode: 45009, errmsg: 'api freq out of limit' } : statisticsAnswer(req.body)),
+      }),
+      { onResponse: (response) => responses.push(response) },
+    );
+    await fake.client.getStatistics({ endpoint: 'component', last: 1 });
+    expect(responses.map(({ path, status, errcode, attempt }) => [path, status, errcode, attempt])).toEqual([
+      ['/cgi-bin/gettoken', 200, 0, 1],
+      [STAT, 200, 45009, 1],
+      [STAT, 200, 45009, 2],
+      [STAT, 200, 0, 3],
+    ]);
+    expect(responses.every((r) => r.durationMs >= 0)).toBe(true);
+    const timedOut: CallResponse[] = [];
+    const failing = makeClient(standardHandler({ [STAT]: (_req, raw) => Promise.reject(new TimeoutError(raw.label, raw.timeoutMs)) }), {
+      onResponse: (response) => {
+        timedOut.push(response);
+        throw new Error('a hook that throws changes nothing');
+      },
+    });
+    await expect(failing.client.getStatistics({ endpoint: 'component', last: 1 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(timedOut.filter((r) => r.path === STAT).map((r) => [r.status, r.errcode, r.attempt])).toEqual([
+      [undefined, undefined, 1],
+      [undefined, undefined, 2],
+      [undefined, undefined, 3],
+      [undefined, undefined, 4],
+    ]);
   });
 
   it('says in a timeout message how long all tries took', async () => {
