@@ -2,9 +2,8 @@
  * WeCom clients for every corp of the config, built on core: one undici pool for the process,
  * every request paced (per corp and per IP), counted for /metrics, and tokens kept in the store.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CorpCredentials, ProviderSource, ServerConfig } from './config.js';
-import { chinaDayOfEpochSeconds, STATISTICS_PATHS, type Chunk } from './china-days.js';
+import { STATISTICS_PATHS, type Chunk } from './china-days.js';
 import {
   createNodeClient,
   createSuiteClient,
@@ -94,9 +93,6 @@ function ticketGetter(
   return pasted;
 }
 
-/** Statistics answers seen by the transport within one `fetchChunk` (its async context). */
-const rawAnswers = new AsyncLocalStorage<string[]>();
-
 const STATISTICS_PATH_SET = new Set<string>(STATISTICS_PATHS);
 /** Frequency limit exceeded (page 90454). */
 const ERRCODE_FREQUENCY_LIMIT = 45009;
@@ -134,17 +130,14 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
 
   const ticketsInUse: TicketsInUse = new Map();
 
-  /** Every request waits for its corp's (and the IP's) pace; statistics requests are counted and their answers kept for fetchChunk. */
+  /** Every request waits for its corp's (and the IP's) pace; statistics requests are counted. */
   const pacedTransport =
     (corpId: string): Transport =>
     async (request) => {
       const path = request.label;
       await pacer.acquire(corpId, path, request.signal);
-      const statistics = STATISTICS_PATH_SET.has(path);
-      if (statistics) statisticsCalls += 1;
-      const response = await pool(request);
-      if (statistics && response.status === 200) rawAnswers.getStore()?.push(response.body);
-      return response;
+      if (STATISTICS_PATH_SET.has(path)) statisticsCalls += 1;
+      return pool(request);
     };
 
   /** What core says of each answer (path, status, errcode, duration): counted, timed, and a 45009 or 40085 acted on. */
@@ -234,27 +227,6 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
   };
 }
 
-/** The `statistic` objects exactly as WeCom sent them, by China day (the first entry of a day wins). */
-function rawStatisticsByDay(bodies: readonly string[]): Map<string, Record<string, unknown>> {
-  const byDay = new Map<string, Record<string, unknown>>();
-  for (const body of bodies) {
-    let answer: unknown;
-    try {
-      answer = JSON.parse(body);
-    } catch {
-      continue;
-    }
-    const list = (answer as { statistic_list?: unknown }).statistic_list;
-    if (!Array.isArray(list)) continue;
-    for (const entry of list as { stat_time?: unknown; statistic?: unknown }[]) {
-      if (typeof entry?.stat_time !== 'number' || typeof entry.statistic !== 'object' || entry.statistic === null) continue;
-      const day = chinaDayOfEpochSeconds(entry.stat_time);
-      if (!byDay.has(day)) byDay.set(day, entry.statistic as Record<string, unknown>);
-    }
-  }
-  return byDay;
-}
-
 export interface ChunkQuery {
   endpoint: StatisticsEndpoint;
   openKfid: string;
@@ -262,27 +234,19 @@ export interface ChunkQuery {
 }
 
 /**
- * One chunk (≤31 days, one statistics call) through core: validated, retried, every day once.
- * Each day's `statistic` is the object WeCom sent (unknown fields kept, absent metrics absent),
- * or null when it sent none.
+ * One chunk (≤31 days, one statistics call) through core: validated, retried, every day once, as
+ * core normalizes it (every catalog metric present, null when WeCom left it out; fields WeCom
+ * adds kept as sent; `statistic: null` for a day WeCom sent none). The archive stores these days.
  */
 export async function fetchChunk(corp: CorpClient, query: ChunkQuery, chunk: Chunk, signal?: AbortSignal): Promise<StatisticsDay[]> {
-  const bodies: string[] = [];
-  const result = await rawAnswers.run(bodies, () =>
-    corp.client.getStatistics({
-      endpoint: query.endpoint,
-      ...(query.openKfid ? { openKfid: query.openKfid } : {}),
-      ...(query.servicerUserid ? { servicerUserid: query.servicerUserid } : {}),
-      from: chunk.from,
-      to: chunk.to,
-      useCache: false,
-      ...(signal ? { signal } : {}),
-    }),
-  );
-  const raw = rawStatisticsByDay(bodies);
-  return result.days.map((day) => ({
-    date: day.date,
-    stat_time: day.stat_time,
-    statistic: day.statistic === null ? null : (raw.get(day.date) ?? day.statistic),
-  }));
+  const result = await corp.client.getStatistics({
+    endpoint: query.endpoint,
+    ...(query.openKfid ? { openKfid: query.openKfid } : {}),
+    ...(query.servicerUserid ? { servicerUserid: query.servicerUserid } : {}),
+    from: chunk.from,
+    to: chunk.to,
+    useCache: false,
+    ...(signal ? { signal } : {}),
+  });
+  return result.days;
 }

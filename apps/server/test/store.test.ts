@@ -55,6 +55,23 @@ describe.each(kinds)('%s', (_name, location) => {
     expect(day!.statistic).toEqual({ session_cnt: 9 });
   });
 
+  it('counts a changed figure as a revision, and a metric stored absent that is now null as none', async () => {
+    const at = Date.UTC(2026, 0, 12);
+    const revisedSeries = { ...series, openKfid: 'wkR' };
+    // As earlier versions stored days: absent metrics absent.
+    await store.writeDays(revisedSeries, [{ date: '2026-01-05', stat_time: 1767542400, statistic: { session_cnt: 2 } }], at);
+    const normalized = { session_cnt: 2, reply_rate: null, brand_new_field: null };
+    expect(await store.writeDays(revisedSeries, [{ date: '2026-01-05', stat_time: 1767542400, statistic: normalized }], at)).toEqual({
+      written: 1,
+      revised: [],
+    });
+    const corrected = { ...normalized, session_cnt: 5 };
+    expect(await store.writeDays(revisedSeries, [{ date: '2026-01-05', stat_time: 1767542400, statistic: corrected }], at)).toEqual({
+      written: 1,
+      revised: ['2026-01-05'],
+    });
+  });
+
   it('migrates once: opening the store again keeps its days', async () => {
     await store.close();
     store = await openStore(where);

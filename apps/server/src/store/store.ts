@@ -424,7 +424,8 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
       if (days.length === 0) return { written: 0, revised: [] };
       // The source's figures (days, newest day) move in the same statement, so /metrics and the
       // health check read them in O(1) instead of counting the archive. The statement's snapshot
-      // still holds the rows as they were: a day whose statistic changed is a revision.
+      // still holds the rows as they were: a day whose statistic changed is a revision (a metric
+      // stored absent by earlier versions and null now is the same figure: nulls are not compared).
       const rows = await q<{ day: string }>(
         `WITH before AS (
            SELECT day, statistic FROM kf_days WHERE ${SERIES_WHERE} AND day = ANY($6::date[])
@@ -444,7 +445,7 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
              newest_day = greatest(kf_source_stats.newest_day, EXCLUDED.newest_day)
          )
          SELECT written.day::text AS day FROM written JOIN before USING (day)
-         WHERE before.statistic IS DISTINCT FROM written.statistic ORDER BY 1`,
+         WHERE jsonb_strip_nulls(before.statistic) IS DISTINCT FROM jsonb_strip_nulls(written.statistic) ORDER BY 1`,
         [
           ...seriesParams(series),
           days.map((d) => d.date),
