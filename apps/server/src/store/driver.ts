@@ -10,8 +10,8 @@ import pg from 'pg';
 export interface SqlDriver {
   readonly kind: 'embedded' | 'postgres';
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
-  /** Runs `work` in one transaction on one connection. */
-  transaction<T>(work: (query: SqlDriver['query']) => Promise<T>): Promise<T>;
+  /** Runs `work` in one transaction on one connection; `exec` runs a script of several statements (a migration) in it. */
+  transaction<T>(work: (query: SqlDriver['query'], exec: SqlDriver['exec']) => Promise<T>): Promise<T>;
   /** Several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /** Close and open again (an embedded store after a failed file operation); false where that is not how it recovers. */
@@ -121,7 +121,14 @@ export async function openEmbeddedDriver(directory: string): Promise<SqlDriver> 
       return (await db.query<R>(sql, params)).rows;
     },
     transaction(work) {
-      return db.transaction((tx) => work(async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows));
+      return db.transaction((tx) =>
+        work(
+          async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows,
+          async (sql: string) => {
+            await tx.exec(sql);
+          },
+        ),
+      );
     },
     async exec(sql) {
       await db.exec(sql);
@@ -167,7 +174,13 @@ export async function openPostgresDriver(url: string): Promise<SqlDriver> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await work(async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[]);
+        const result = await work(
+          async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+          // A query without parameters goes by the simple protocol, which runs a whole script.
+          async (sql: string) => {
+            await client.query(sql);
+          },
+        );
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -228,7 +228,7 @@ export async function openStore(location: string, options: StoreOptions = {}): P
 
 /** Apply pending migrations and the catalog view, under an advisory lock so replicas take turns. */
 export async function migrate(driver: SqlDriver): Promise<void> {
-  await driver.transaction(async (q) => {
+  await driver.transaction(async (q, exec) => {
     // Any fixed number: replicas starting together serialize here.
     await q('SELECT pg_advisory_xact_lock(7306211)');
     await q(
@@ -242,11 +242,8 @@ export async function migrate(driver: SqlDriver): Promise<void> {
       throw new Error(`the store has schema version ${newest}, newer than this server knows (${known}): upgrade the server`);
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
-      for (const statement of migration.sql
-        .split(/;\s*\n/)
-        .map((s) => s.trim())
-        .filter(Boolean))
-        await q(statement);
+      // The migration as one script, run by the driver (functions and DO blocks keep their semicolons).
+      await exec(migration.sql);
       await q('INSERT INTO kf_schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
     }
     const view = metricsViewSql();
