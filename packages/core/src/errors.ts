@@ -7,7 +7,7 @@
 import { DOOMING_CATEGORIES, errcodeCategory, hintFor, type ErrcodeCategory, type ErrcodeHint } from './errcodes.js';
 import { isSecretField, REDACTED, redactText } from './redact.js';
 import { describeDays, type ChinaDay } from './china-day.js';
-import type { StatisticsResult } from './statistics.js';
+import type { StatisticsResult } from './types.js';
 
 export type ErrorCode = 'VALIDATION' | 'WECOM_API' | 'TRANSPORT' | 'HTTP_STATUS' | 'TIMEOUT' | 'ABORTED' | 'RESPONSE_FORMAT' | 'INCOMPLETE';
 

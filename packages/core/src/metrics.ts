@@ -14,7 +14,8 @@
  */
 import { ValidationError } from './errors.js';
 
-export type StatisticsEndpoint = 'component' | 'corp' | 'servicer';
+import type { StatisticsEndpoint } from './types.js';
+export type { StatisticsEndpoint };
 export const STATISTICS_ENDPOINTS: readonly StatisticsEndpoint[] = ['component', 'corp', 'servicer'];
 
 export type MetricKind = 'count' | 'ratio' | 'seconds';

@@ -8,17 +8,8 @@ import { ResponseFormatError } from './errors.js';
 import { getMetric, metricKeysView, type StatisticsEndpoint } from './metrics.js';
 import type { StatisticsWarning, WarningCode } from './warnings.js';
 
-/** A day's metrics: catalog keys as number or null, unknown fields as WeCom sent them. */
-export type Statistic = Record<string, unknown>;
-
-export interface StatisticsDay {
-  /** China date, YYYY-MM-DD. */
-  date: ChinaDay;
-  /** Unix seconds of the day's 00:00 China time, as WeCom keys it. */
-  stat_time: number;
-  /** null: WeCom sent no statistic for the day (no data, or not computed yet). */
-  statistic: Statistic | null;
-}
+export type { Statistic, StatisticsDay } from './types.js';
+import type { Statistic, StatisticsDay } from './types.js';
 
 /** Collects odd values seen while decoding, by kind and field, for one warning each. */
 export interface Oddities {

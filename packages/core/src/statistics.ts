@@ -34,30 +34,8 @@ export const STATISTICS_PATHS: Record<StatisticsEndpoint, string> = {
   servicer: '/cgi-bin/kf/get_servicer_statistic',
 };
 
-export interface FetchProgress {
-  completedChunks: number;
-  totalChunks: number;
-  /** Days known so far (cached + fetched + shared with another query). */
-  completedDays: number;
-  totalDays: number;
-  cachedDays: number;
-}
-
-export interface StatisticsResult {
-  endpoint: StatisticsEndpoint;
-  openKfid?: string;
-  servicerUserid?: string;
-  from: ChinaDay;
-  to: ChinaDay;
-  requested: { from: ChinaDay; to: ChinaDay };
-  days: StatisticsDay[];
-  warnings: StatisticsWarning[];
-  /**
-   * What it cost: statistics calls made by this query (chunks), days answered from the cache, days
-   * fetched by this query, days taken from an identical request already in flight.
-   */
-  stats: { chunks: number; cachedDays: number; fetchedDays: number; sharedDays: number };
-}
+export type { FetchProgress, StatisticsResult } from './types.js';
+import type { FetchProgress, StatisticsResult } from './types.js';
 
 /** One day of a fetch in flight: the day, or why it could not be had. */
 type DayOutcome = { day: StatisticsDay } | { error: Error };
