@@ -44,7 +44,6 @@ import {
   type SeriesRequest,
 } from './series.js';
 
-
 export interface ApiOptions extends SeriesContext {
   metrics: ServerMetrics;
   apiKeys: readonly string[];
@@ -381,7 +380,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         const servicers = listed
           .map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null }))
           .filter((s) => s.userid);
-        await store.saveServicers(source.id, corpId, openKfid, servicers, now());
+        await store.saveServicers({ source: source.id, corpId, openKfid, servicers, seenAt: now() });
         rows = await store.listServicers(source.id, openKfid, corpId);
       }
       return {

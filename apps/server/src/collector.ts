@@ -224,7 +224,7 @@ async function listSeries(
       series.push({ ...base, endpoint: 'servicer', openKfid, servicerUserid: '' });
       const servicers = await corp.client.listServicers(openKfid, signal ? { signal } : {});
       const ids = servicers.map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null })).filter((s) => s.userid);
-      await store.saveServicers(source.id, corp.corpId, openKfid, ids, now());
+      await store.saveServicers({ source: source.id, corpId: corp.corpId, openKfid, servicers: ids, seenAt: now() });
       for (const s of ids) series.push({ ...base, endpoint: 'servicer', openKfid, servicerUserid: s.userid });
     }
   }
@@ -265,7 +265,7 @@ async function discoverSeries(
         const listed = await store.readDiscovery(corp.sourceId, corp.corpId, basis);
         if (listed) return listed;
         const series = await listSeries(config, store, corp, now, signal);
-        await store.saveDiscovery(corp.sourceId, corp.corpId, basis, series, now());
+        await store.saveDiscovery({ source: corp.sourceId, corpId: corp.corpId, basis, series, at: now() });
         return series;
       } finally {
         await store.releaseLease(key, owner).catch(() => {});

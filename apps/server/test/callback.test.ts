@@ -164,7 +164,7 @@ describe('the command callback of a service provider', () => {
 
   it('refreshes a corp on change_auth: its accounts are listed again on the next run', async () => {
     const corp = authorized[3]!;
-    await store.saveDiscovery('isv', corp.corpId, 'basis', [], now());
+    await store.saveDiscovery({ source: 'isv', corpId: corp.corpId, basis: 'basis', series: [], at: now() });
     expect(await sim.provider.changeAuth(corp.corpId)).toMatchObject({ status: 200, ok: true });
     expect(await store.readDiscovery('isv', corp.corpId, 'basis')).toBeUndefined();
   });

@@ -288,9 +288,11 @@ describe.each(kinds)('%s', (_name, location) => {
       { source: 'isv', corpId: 'wwa', corpName: null, permanentCodeSealed: 'pc-a', wecomTime: 100 },
       Date.now(),
     );
-    expect(await store.markAuthorization('isv', 'wwb', 'cancelled', 200, Date.now())).toBe(true);
-    expect(await store.markAuthorization('isv', 'wwb', 'active', 150, Date.now())).toBe(false);
-    expect(await store.markAuthorization('isv', 'wwnobody', 'cancelled', 300, Date.now())).toBe(false);
+    expect(await store.markAuthorization({ source: 'isv', corpId: 'wwb', state: 'cancelled', wecomTime: 200, at: Date.now() })).toBe(true);
+    expect(await store.markAuthorization({ source: 'isv', corpId: 'wwb', state: 'active', wecomTime: 150, at: Date.now() })).toBe(false);
+    expect(await store.markAuthorization({ source: 'isv', corpId: 'wwnobody', state: 'cancelled', wecomTime: 300, at: Date.now() })).toBe(
+      false,
+    );
     expect(await store.listAuthorizations('isv')).toEqual([
       { source: 'isv', corpId: 'wwa', corpName: null, permanentCodeSealed: 'pc-a', state: 'active', wecomTime: 100 },
       { source: 'isv', corpId: 'wwb', corpName: 'B', permanentCodeSealed: 'pc-1', state: 'cancelled', wecomTime: 200 },

@@ -182,7 +182,13 @@ export function createProviders(
           return `${event.infoType}: corp ${corp.corpId}${corp.corpName ? ` (${corp.corpName})` : ''} authorized; it is collected from now on`;
         }
         case 'change_auth': {
-          const known = await store.markAuthorization(provider.sourceId, event.authCorpId, 'active', eventTime, at);
+          const known = await store.markAuthorization({
+            source: provider.sourceId,
+            corpId: event.authCorpId,
+            state: 'active',
+            wecomTime: eventTime,
+            at,
+          });
           if (!known) return `change_auth: corp ${event.authCorpId} is not an authorization this server received: nothing to refresh`;
           // Its accounts may have changed with the authorization: list them again on the next run.
           await store.forgetDiscovery(provider.sourceId, event.authCorpId);
@@ -190,7 +196,13 @@ export function createProviders(
           return `change_auth: corp ${event.authCorpId} refreshed; its accounts are listed again on the next run`;
         }
         case 'cancel_auth': {
-          const known = await store.markAuthorization(provider.sourceId, event.authCorpId, 'cancelled', eventTime, at);
+          const known = await store.markAuthorization({
+            source: provider.sourceId,
+            corpId: event.authCorpId,
+            state: 'cancelled',
+            wecomTime: eventTime,
+            at,
+          });
           await providers.sync(clients);
           if (!known)
             return `cancel_auth: corp ${event.authCorpId} is not an authorization this server received (a configured corp stays until removed from the config)`;

@@ -1,0 +1,179 @@
+/**
+ * The store's rows and its interface: what the collector, the API and the callback read and write,
+ * whichever database holds it. The queries live beside their aggregate (days.ts, series.ts,
+ * catalog.ts, tokens.ts, tickets.ts); store.ts opens, migrates and assembles them.
+ */
+import type { ChinaDay } from '../china-days.js';
+import type { StatisticsEndpoint, StoredToken, TokenStore } from '../kf-core.js';
+
+export interface SeriesKey {
+  source: string;
+  endpoint: StatisticsEndpoint;
+  corpId: string;
+  /** '' for component statistics. */
+  openKfid: string;
+  /** '' unless one servicer's statistics. */
+  servicerUserid: string;
+}
+
+export interface ArchivedDay {
+  date: ChinaDay;
+  stat_time: number;
+  statistic: Record<string, unknown> | null;
+  /** Epoch ms. */
+  fetchedAt: number;
+}
+
+export interface LeasedSeries extends SeriesKey {
+  id: number;
+}
+
+export interface AccountRow {
+  corpId: string;
+  openKfid: string;
+  name: string | null;
+}
+
+export interface ServicerRow {
+  corpId: string;
+  openKfid: string;
+  servicerUserid: string;
+  status: number | null;
+}
+
+export interface SourceStoreStats {
+  source: string;
+  days: number;
+  newestDay: ChinaDay | null;
+  lastSuccessAt: number | null;
+}
+
+/** A corp that authorized a provider's suite through the callback; the permanent code stays sealed. */
+export interface AuthorizationRow {
+  source: string;
+  corpId: string;
+  corpName: string | null;
+  permanentCodeSealed: string;
+  state: 'active' | 'cancelled';
+  /** WeCom's TimeStamp of the event that last changed the row (seconds). */
+  wecomTime: number;
+}
+
+export interface SuiteTicketRow {
+  id: number;
+  ticketSealed: string;
+  /** WeCom's TimeStamp (seconds). */
+  wecomTime: number;
+  /** When it arrived (epoch ms). */
+  receivedAt: number;
+}
+
+export interface Store {
+  readonly kind: 'embedded' | 'postgres';
+  /** Keep a suite's ticket; true when it is now the one in use (suiteTicketInUse). */
+  offerSuiteTicket(suiteId: string, ticketSealed: string, wecomTime: number, receivedAt: number): Promise<boolean>;
+  /**
+   * The ticket to use: of those WeCom has not rejected, the newest by WeCom's TimeStamp, where a
+   * stamp more than the callback's timestamp window (CALLBACK_MAX_SKEW_SECONDS) ahead of its arrival counts only while no ticket
+   * with a believable stamp exists (one pushed with a far-future stamp cannot pin itself).
+   */
+  suiteTicketInUse(suiteId: string): Promise<SuiteTicketRow | undefined>;
+  /** WeCom refused this ticket (40085): the next one in line is used from now on. */
+  rejectSuiteTicket(suiteId: string, id: number): Promise<void>;
+  /** Insert or renew an authorization (create_auth, reset_permanent_code): it becomes active. */
+  saveAuthorization(row: Omit<AuthorizationRow, 'state'>, at: number): Promise<void>;
+  /** change_auth / cancel_auth on a known corp; false when the corp is unknown or the event older than the row. */
+  markAuthorization(change: {
+    source: string;
+    corpId: string;
+    state: 'active' | 'cancelled';
+    wecomTime: number;
+    at: number;
+  }): Promise<boolean>;
+  listAuthorizations(source?: string): Promise<AuthorizationRow[]>;
+  /** Forget a corp's discovered series so the next run lists its accounts again. */
+  forgetDiscovery(source: string, corpId: string): Promise<void>;
+  readDays(series: SeriesKey, from: ChinaDay, to: ChinaDay): Promise<ArchivedDay[]>;
+  /**
+   * Insert or replace days; returns how many rows were written and which stored days changed
+   * (WeCom answered them differently than before: a late correction).
+   */
+  writeDays(
+    series: SeriesKey,
+    days: readonly Omit<ArchivedDay, 'fetchedAt'>[],
+    fetchedAt: number,
+  ): Promise<{ written: number; revised: ChinaDay[] }>;
+  saveAccounts(
+    source: string,
+    corpId: string,
+    accounts: readonly { openKfid: string; name: string | null }[],
+    seenAt: number,
+  ): Promise<void>;
+  listAccounts(source: string, corpId?: string): Promise<AccountRow[]>;
+  saveServicers(listed: {
+    source: string;
+    corpId: string;
+    openKfid: string;
+    servicers: readonly { userid: string; status: number | null }[];
+    seenAt: number;
+  }): Promise<void>;
+  listServicers(source: string, openKfid: string, corpId?: string): Promise<ServicerRow[]>;
+  /**
+   * The series one process discovered for a corp, for the other replicas; `basis` says what they
+   * were discovered for (the China day and the source's settings).
+   */
+  saveDiscovery(discovery: { source: string; corpId: string; basis: string; series: readonly SeriesKey[]; at: number }): Promise<void>;
+  readDiscovery(source: string, corpId: string, basis: string): Promise<SeriesKey[] | undefined>;
+  /** Every corp of a source discovered for `basis`, in one round trip (a run of many corps). */
+  readDiscoveries(source: string, basis: string): Promise<Map<string, SeriesKey[]>>;
+  /** Make sure the series exist; returns their ids. */
+  registerSeries(series: readonly SeriesKey[]): Promise<number[]>;
+  /**
+   * Lease one of `ids` that no live lease holds and that is not finished for `today` (`FOR UPDATE
+   * SKIP LOCKED`, so replicas never wait on each other), or undefined when none is left.
+   */
+  claimSeries(ids: readonly number[], owner: string, leaseMs: number, today: ChinaDay): Promise<LeasedSeries | undefined>;
+  /** Which of `ids` are finished for `today`. */
+  seriesDoneFor(ids: readonly number[], today: ChinaDay): Promise<number[]>;
+  renewSeriesLease(id: number, owner: string, leaseMs: number): Promise<boolean>;
+  /** Give the lease back; with `doneFor`, the series is finished for that China day and no replica claims it again that day. */
+  releaseSeries(id: number, owner: string, doneFor?: ChinaDay): Promise<void>;
+  /** A named lease (e.g. a token refresh); true when `owner` holds it now. */
+  tryLease(key: string, owner: string, leaseMs: number): Promise<boolean>;
+  releaseLease(key: string, owner: string): Promise<void>;
+  /** Tokens shared by every process on this store. */
+  readonly tokens: Pick<TokenStore, 'get' | 'set' | 'delete'> & {
+    get(key: string): Promise<StoredToken | undefined>;
+    /**
+     * The name a token's row and refresh lease have in the store: a keyed hash of core's key
+     * (which holds a short fingerprint of the secret), so the store shows no trace of a secret.
+     */
+    rowKey(key: string): string;
+  };
+  recordRun(run: { source: string; finishedAt: number; ok: boolean; series: number; daysStored: number; failures: number }): Promise<void>;
+  /** Figures per source, kept as days are written and runs recorded: O(sources), not O(archive). */
+  sourceStats(): Promise<SourceStoreStats[]>;
+  /**
+   * One small write: throws when the store cannot be written. With `archive`, a day row is also
+   * written to the archive's table and removed again (after an archive write failed, the small
+   * write alone may pass where a new day cannot).
+   */
+  probe(owner: string, options?: { archive?: boolean }): Promise<void>;
+  /** Close and open the store again (see SqlDriver.reopen); false where it recovers by itself. */
+  reopen(): Promise<boolean>;
+  /** Plain SQL on the archive (operations, audits, tests). */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Every table's rows as text (for backups and audits). */
+  dump(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /**
+   * The store key (`storeKeyEnv`): WeCom tokens are kept sealed with it, like permanent codes and
+   * tickets. Without it they are kept as WeCom sent them.
+   */
+  sealKey?: Buffer | undefined;
+  /** The key of the token rows' keyed hash (openStore derives it). */
+  tokenRowKey?: Buffer;
+}
