@@ -122,7 +122,7 @@ function createTokenRenewals(options: { store: Store; tokens: TokenStore; now: (
         if (!held || fingerprint(held.token) !== rejected) return;
         last.set(key, now());
         await tokens.delete(key);
-        log.info(`token service: the caller's token for ${what} was rejected by WeCom; renewing it`);
+        log.info({ corp: what }, `token service: the caller's token for ${what} was rejected by WeCom; renewing it`);
       })().finally(() => running.delete(key));
       running.set(key, renewal);
       return renewal;
@@ -268,7 +268,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
     if (isWecomStatsError(error)) {
       // WeCom (or the way to it) failed: say how, in core's words (secrets already redacted).
-      request.log.warn(`WeCom call failed: ${error.message}`);
+      request.log.warn({ code: error.code }, `WeCom call failed: ${error.message}`);
       return sendError(reply, 502, `UPSTREAM_${error.code}`, redactText(error.message));
     }
     const status = (error as { statusCode?: number }).statusCode;

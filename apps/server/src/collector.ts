@@ -9,6 +9,7 @@
  * process's series are picked up when its lease expires.
  */
 import type { Providers } from './callback/provider.js';
+import type { Log } from './logger.js';
 import type { ServerConfig } from './config.js';
 import {
   addDays,
@@ -26,11 +27,7 @@ import { doomsEveryCall, isWecomStatsError, type StatisticsDay, type StatisticsE
 import type { LeasedSeries, SeriesKey, Store } from './store/store.js';
 import { fetchChunk, type CorpClient, type WecomClients } from './wecom.js';
 
-export interface Log {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type { Log } from './logger.js';
 
 /**
  * A stored day is final once it was fetched after WeCom computed it: core's readiness rule
@@ -191,6 +188,17 @@ function seriesName(s: SeriesKey): string {
   return [s.source, s.endpoint, s.corpId, s.openKfid, s.servicerUserid].filter(Boolean).join('/');
 }
 
+/** A series as a log line's fields, so logs can be filtered by source, corp or account. */
+function seriesFields(s: SeriesKey): Record<string, string> {
+  return {
+    source: s.source,
+    endpoint: s.endpoint,
+    corp: s.corpId,
+    ...(s.openKfid ? { openKfid: s.openKfid } : {}),
+    ...(s.servicerUserid ? { servicer: s.servicerUserid } : {}),
+  };
+}
+
 /** Every series of one corp: accounts and servicers from the config or from WeCom. */
 async function listSeries(
   config: ServerConfig,
@@ -314,7 +322,8 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
   const leaseMs = config.leaseSeconds * 1000;
   if (options.providers) {
     const { added, removed } = await options.providers.sync(clients);
-    if (added || removed) log.info(`authorizations: ${added} corps joined, ${removed} left since the last look`);
+    if (added || removed)
+      log.info({ joined: added, left: removed }, `authorizations: ${added} corps joined, ${removed} left since the last look`);
   }
   const callsAtStart = clients.statisticsCalls;
   const failuresBySource = new Map<string, number>();
@@ -349,7 +358,10 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
       } catch (error) {
         if (signal?.aborted) break;
         fail(corp.sourceId);
-        log.error(`discovery failed for ${corp.sourceId}/${corp.corpId}: ${(error as Error).message}`);
+        log.error(
+          { source: corp.sourceId, corp: corp.corpId },
+          `discovery failed for ${corp.sourceId}/${corp.corpId}: ${(error as Error).message}`,
+        );
       }
     }
   };
@@ -399,6 +411,7 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
           });
           if (fetched.revised.length > 0) {
             log.info(
+              { ...seriesFields(leased), revised: fetched.revised.length },
               `${seriesName(leased)}: WeCom corrected ${describeDays(fetched.revised)} since it was stored; the new figures are kept`,
             );
             options.onRevised?.({ source: leased.source, days: fetched.revised.length });
@@ -406,6 +419,7 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
           outsideWindow = fetched.outsideWindow;
           if (outsideWindow.length > 0)
             log.warn(
+              { ...seriesFields(leased), days: outsideWindow.length },
               `${seriesName(leased)}: WeCom refused ${describeDays(outsideWindow)} as outside its window (this server's clock and WeCom's disagree about the China day); the other days were stored`,
             );
           const failed = fetched.failures[0];
@@ -424,7 +438,7 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
           pending.add(leased.id);
         } else {
           fail(leased.source);
-          log.error(`collecting ${seriesName(leased)} failed: ${(error as Error).message}`);
+          log.error(seriesFields(leased), `collecting ${seriesName(leased)} failed: ${(error as Error).message}`);
         }
       } finally {
         clearInterval(renew);

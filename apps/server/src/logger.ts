@@ -5,6 +5,19 @@
 import { pino, type Logger } from 'pino';
 import { redactText } from './kf-core.js';
 
+/**
+ * What the server's parts log through: a pino child logger of the part (`component` and the
+ * ids it works on as fields, then the message), or a silent stand-in. pino's Logger is one.
+ */
+export interface Log {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** A Log that keeps nothing. */
+export const silentLog: Log = { info: () => {}, warn: () => {}, error: () => {} };
+
 export function createLogger(level: string, destination: NodeJS.WritableStream | number = 2): Logger {
   const stream = typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination;
   return pino(

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildApi } from './api.js';
-import { collect, formatSummary, type Log } from './collector.js';
+import { collect, formatSummary } from './collector.js';
 import {
   ConfigError,
   isPostgresUrl,
@@ -84,10 +84,6 @@ function parseArgs(argv: readonly string[]): { command: string; configFile: stri
     throw new UsageError(`unknown command "${command}"; commands: serve, collect, check-config`);
   if (probe && command !== 'check-config') throw new UsageError('--probe goes with check-config only');
   return { command, configFile, probe };
-}
-
-function logAdapter(logger: Logger): Log {
-  return { info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) };
 }
 
 interface Runtime {
@@ -233,7 +229,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
       providers: runtime.providers,
       now,
       owner: runtime.owner,
-      log: logAdapter(logger),
+      log: logger.child({ component: 'collector' }),
       signal: stop.signal,
       onRevised: runtime.metrics.onRevised,
     });
@@ -273,7 +269,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     busy = true;
     running = runOnce()
       .then((summary) => logger.info(formatSummary(summary)))
-      .catch((error: Error) => logger.error(`collection failed: ${error.message}`))
+      .catch((error: Error) => logger.error({ component: 'collector', err: error }, `collection failed: ${error.message}`))
       .finally(() => (busy = false));
     return running as Promise<void>;
   };
@@ -289,12 +285,17 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   // at once for a corp it does not know yet).
   const authorizationSync = runtime.providers.list.some((p) => p.callbackAuthorizations)
     ? setInterval(() => {
-        runtime.providers.sync(runtime.clients).catch((error: Error) => logger.warn(`taking in authorizations failed: ${error.message}`));
+        runtime.providers
+          .sync(runtime.clients)
+          .catch((error: Error) => logger.warn({ component: 'callback', err: error }, `taking in authorizations failed: ${error.message}`));
       }, 60_000)
     : undefined;
   authorizationSync?.unref();
   const schedule = scheduleDaily(config.schedule.dailyAt, now, runLogged);
-  logger.info(`next collection at ${new Date(schedule.nextAt).toISOString()} (${config.schedule.dailyAt} China time)`);
+  logger.info(
+    { component: 'schedule', nextAt: new Date(schedule.nextAt).toISOString() },
+    `next collection at ${new Date(schedule.nextAt).toISOString()} (${config.schedule.dailyAt} China time)`,
+  );
   if (config.schedule.runOnStart) void runLogged();
 
   await new Promise<void>((resolve) => {

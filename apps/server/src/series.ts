@@ -294,7 +294,10 @@ export async function statisticsFor(
               for (const failure of result.failures) live.refusals.note(seriesKey, failure.error, now());
             },
             (error: unknown) =>
-              options.logger.warn(`live fetch for ${series.source}/${series.endpoint} failed: ${redactText((error as Error).message)}`),
+              options.logger.warn(
+                { component: 'api', source: series.source, endpoint: series.endpoint, corp: series.corpId },
+                `live fetch for ${series.source}/${series.endpoint} failed: ${redactText((error as Error).message)}`,
+              ),
           )
           .finally(() => live.inflight.delete(key));
       }

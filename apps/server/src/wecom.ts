@@ -18,6 +18,7 @@ import {
   type Transport,
 } from './kf-core.js';
 import type { Pacer } from './pacer.js';
+import { silentLog, type Log } from './logger.js';
 
 export interface CallEvent {
   source: string;
@@ -59,7 +60,8 @@ export interface WecomClientsOptions {
   onCall?: (event: CallEvent) => void;
   /** A 45009 paused a corp or the IP. */
   onPause?: (event: { source: string; scope: 'corp' | 'ip' }) => void;
-  log?: { warn(message: string): void; info(message: string): void };
+  /** @default silent */
+  log?: Log;
   /** Retry overrides for core (tests shorten the waits). */
   retry?: { baseDelayMs?: number; maxDelayMs?: number; rateLimitDelayMs?: number; maxRetries?: number };
   /**
@@ -125,6 +127,7 @@ export function authOptions(
 
 export function createWecomClients(options: WecomClientsOptions): WecomClients {
   const { config, credentials, pacer } = options;
+  const log = options.log ?? silentLog;
   const pool = createUndiciTransport({ connections: Math.max(8, config.concurrency * 2) });
   let statisticsCalls = 0;
 
@@ -151,12 +154,13 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
         if (ticket !== undefined)
           options
             .onTicketRefused?.(suiteId, ticket)
-            ?.catch((error: Error) => options.log?.warn(`setting a refused suite_ticket aside failed: ${error.message}`));
+            ?.catch((error: Error) => log.warn({ suite: suiteId }, `setting a refused suite_ticket aside failed: ${error.message}`));
       }
       if (errcode === ERRCODE_FREQUENCY_LIMIT) {
         const scope = pacer.frequencyLimited(corpId, path);
         options.onPause?.({ source: sourceId, scope });
-        options.log?.warn(
+        log.warn(
+          { source: sourceId, corp: corpId, path, errcode: 45009, scope },
           `${path}: errcode 45009 (frequency limit) for ${sourceId}/${corpId}: pausing this ${scope === 'ip' ? 'IP' : 'corp'}`,
         );
       }
@@ -167,7 +171,8 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
     now: options.now,
     tokenStore: options.tokenStore,
     ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.log ? { logger: { warn: (m: string) => options.log!.warn(m), info: (m: string) => options.log!.info(m) } } : {}),
+    // Core's lines (retries, token renewals) as this part's, marked as core's.
+    logger: { warn: (m: string) => log.warn({ from: 'core' }, m), info: (m: string) => log.info({ from: 'core' }, m) },
   };
   const build = (corp: CorpCredentials): CorpClient => {
     const client = createNodeClient({

@@ -45,9 +45,12 @@ export function wireServer(options: WiringOptions): Wiring {
     now,
     (options.providers?.providers ?? []).filter((p) => p.callbackAuthorizations).map((p) => ({ sourceId: p.sourceId, suiteId: p.suiteId })),
   );
-  const providers = createProviders(options.providers?.providers ?? [], store, options.providers?.storeKey, now, {
-    info: (m) => logger.info(m),
-    warn: (m) => logger.warn(m),
+  const providers = createProviders({
+    list: options.providers?.providers ?? [],
+    store,
+    storeKey: options.providers?.storeKey,
+    now,
+    log: logger.child({ component: 'callback' }),
   });
   const tokens = createSharedTokenStore(store, owner, now);
   const clients = createWecomClients({
@@ -58,7 +61,7 @@ export function wireServer(options: WiringOptions): Wiring {
     now,
     onCall: metrics.onCall,
     onPause: metrics.onPause,
-    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    log: logger.child({ component: 'wecom' }),
     suiteTicket: (suiteId, pasted) => providers.suiteTicket(suiteId, pasted),
     onTicketRefused: (suiteId, ticket) => providers.ticketRejected(suiteId, ticket),
     ...(options.retry ? { retry: options.retry } : {}),

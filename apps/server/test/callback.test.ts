@@ -547,7 +547,7 @@ describe('rows and tickets the server cannot use', () => {
     const { createProviders } = await import('../src/callback/provider.js');
     const { resolveProviders, parseConfig } = await import('../src/config.js');
     const secrets = resolveProviders(parseConfig(configFor(sim)), envFor(sim));
-    const afterwards = createProviders(secrets.providers, store, secrets.storeKey, later);
+    const afterwards = createProviders({ list: secrets.providers, store, storeKey: secrets.storeKey, now: later });
     expect(await afterwards.suiteTicket(suiteId, 'pasted-ticket-0001')).toBe('pasted-ticket-0001');
     expect(await afterwards.suiteTicket(suiteId, undefined)).toBe(stored);
   });

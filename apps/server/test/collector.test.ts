@@ -234,7 +234,7 @@ describe('a collection run', () => {
       const rt = createRuntime(config, simulatorEnv(skewedSim), store, serverNow);
       runtimes.push(rt);
       const warnings: string[] = [];
-      const log = { ...silentLog, warn: (m: string) => warnings.push(m) };
+      const log = { ...silentLog, warn: (_fields: object, m: string) => warnings.push(m) };
       const summary = await collect({ config: rt.config, store, clients: rt.clients, now: serverNow, owner: 'o', log });
       expect(summary).toMatchObject({ failures: 0, daysStored: 179 });
       const oldest = statisticsWindow(serverNow()).oldest;
@@ -261,7 +261,7 @@ describe('a collection run', () => {
     const rt = runtime(oneAccount(2));
     const revised: { source: string; days: number }[] = [];
     const logs: string[] = [];
-    const log = { ...silentLog, info: (m: string) => logs.push(m) };
+    const log = { ...silentLog, info: (_fields: object, m: string) => logs.push(m) };
     const runOnce = () =>
       collect({
         config: rt.config,

@@ -175,6 +175,14 @@ describe('a collection under a per-IP minute limit', () => {
       expect(await rt.metrics.registry.getSingleMetricAsString('kf_pacer_pauses_total')).toContain(
         'kf_pacer_pauses_total{source="isv",scope="corp"} 1',
       );
+      // The pause is logged by the WeCom part's child logger, with fields to filter on.
+      const line = rt.logs
+        .text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.errcode === 45009);
+      expect(line).toMatchObject({ component: 'wecom', source: 'isv', path: '/cgi-bin/kf/get_statistic', scope: 'corp', level: 40 });
     } finally {
       await rt.close();
       await fresh.close();

@@ -7,14 +7,10 @@ import type { CorpCredentials, ProviderSource } from '../config.js';
 import { registerSecret, releaseSecret } from '../kf-core.js';
 import type { AuthorizationRow, Store } from '../store/store.js';
 import type { WecomClients } from '../wecom.js';
+import { silentLog, type Log } from '../logger.js';
 import { CallbackRefusal } from './crypto.js';
 import type { CallbackEvent } from './messages.js';
 import { seal, unseal } from './sealed.js';
-
-export interface ProviderLog {
-  info(message: string): void;
-  warn(message: string): void;
-}
 
 export interface Providers {
   readonly list: readonly ProviderSource[];
@@ -45,13 +41,19 @@ export function believedTime(wecomTime: number, receivedAtMs: number): number {
   return Math.min(wecomTime, Math.floor(receivedAtMs / 1000));
 }
 
-export function createProviders(
-  list: readonly ProviderSource[],
-  store: Store,
-  storeKey: Buffer | undefined,
-  now: () => number,
-  log: ProviderLog = { info: () => {}, warn: () => {} },
-): Providers {
+export interface ProvidersOptions {
+  list: readonly ProviderSource[];
+  store: Store;
+  /** The store key (storeKeyEnv) that seals tickets and permanent codes. */
+  storeKey: Buffer | undefined;
+  now: () => number;
+  /** @default silent */
+  log?: Log;
+}
+
+export function createProviders(options: ProvidersOptions): Providers {
+  const { list, store, storeKey, now } = options;
+  const log = options.log ?? silentLog;
   const key = () => {
     if (!storeKey) throw new Error('storeKeyEnv is required to keep tickets and permanent codes');
     return storeKey;
@@ -106,7 +108,10 @@ export function createProviders(
           credentials = credentialsOf(provider, row);
         } catch (error) {
           // One row that does not open (another store key, a restored row) must not stop the rest.
-          log.warn(`corp ${row.corpId} of source ${row.source} is skipped: ${(error as Error).message}`);
+          log.warn(
+            { source: row.source, corp: row.corpId },
+            `corp ${row.corpId} of source ${row.source} is skipped: ${(error as Error).message}`,
+          );
           continue;
         }
         clients.add(credentials);
@@ -139,7 +144,10 @@ export function createProviders(
       if (given?.ticket !== ticket) return;
       handedOut.delete(suiteId);
       await store.rejectSuiteTicket(suiteId, given.id);
-      log.warn(`WeCom refused the stored suite_ticket of suite ${suiteId} (40085): the next newest one is used`);
+      log.warn(
+        { suite: suiteId, errcode: 40085 },
+        `WeCom refused the stored suite_ticket of suite ${suiteId} (40085): the next newest one is used`,
+      );
     },
     sync(clients) {
       const run = syncing.then(() => syncNow(clients));
