@@ -23,26 +23,15 @@ import { NOT_TEXT } from './input-text.js';
 import { openApiOptions, ROUTE_SCHEMAS } from './openapi.js';
 import { PUBLIC_ROUTE_LIMIT } from './public-limit.js';
 import { readFileSync } from 'node:fs';
-import { fingerprint, isWecomStatsError, redactText, REJECTED_TOKEN_HEADER, summarizeDays, type TokenStore } from './kf-core.js';
+import { isWecomStatsError, redactText, type TokenStore } from './kf-core.js';
 import type { ServerMetrics } from './metrics.js';
-import { isStoreError, type Store } from './store/store.js';
+import { isStoreError } from './store/store.js';
 import { registerCallbackRoutes } from './callback/routes.js';
-import {
-  corpClient,
-  corpsOfSource,
-  createRefusalCache,
-  findSource,
-  isUnknownAccount,
-  NotFoundError,
-  ParameterError,
-  parseSeriesRequest,
-  pickCorp,
-  presentStatistic,
-  statisticsFor,
-  type LiveFetches,
-  type SeriesContext,
-  type SeriesRequest,
-} from './series.js';
+import { registerCatalogRoutes } from './routes/catalog.js';
+import { sendError, type RouteContext } from './routes/context.js';
+import { registerStatisticsRoutes } from './routes/statistics.js';
+import { registerTokenRoute } from './routes/token.js';
+import { createRefusalCache, isUnknownAccount, NotFoundError, ParameterError, type LiveFetches, type SeriesContext } from './series.js';
 
 export interface ApiOptions extends SeriesContext {
   metrics: ServerMetrics;
@@ -71,12 +60,7 @@ const GET_ONLY_ROUTES = [
 ] as const;
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
-/**
- * A caller may say WeCom rejected the token it was given (x-kf-rejected-token); that renews the
- * token at most once per key in this many ms, so callers cannot make the server refresh often
- * (WeCom answers frequent refreshes with 45033 and blocks the caller, page 91039).
- */
-export const TOKEN_RENEWAL_MIN_INTERVAL_MS = 10_000;
+export { TOKEN_RENEWAL_MIN_INTERVAL_MS } from './routes/token.js';
 
 /** The request's path, without its query (which may hold a misplaced key): what the log shows. */
 export const pathOf = (url: string) => url.split('?', 1)[0]!;
@@ -97,38 +81,7 @@ function keyMatches(presented: string, keys: readonly Buffer[]): boolean {
   return found;
 }
 
-function sendError(reply: FastifyReply, status: number, code: string, message: string) {
-  return reply.code(status).type('application/json; charset=utf-8').send({ error: { code, message } });
-}
-
 export { MAX_PARAMETER_LENGTH };
-/**
- * Renewals of tokens a caller says WeCom rejected: only when the fingerprint is the token held
- * now, one at a time per key, and at most one per key every TOKEN_RENEWAL_MIN_INTERVAL_MS.
- */
-function createTokenRenewals(options: { store: Store; tokens: TokenStore; now: () => number }) {
-  const { store, tokens, now } = options;
-  const running = new Map<string, Promise<void>>();
-  const last = new Map<string, number>();
-  return {
-    async renew(key: string, rejected: string, what: string, log: FastifyBaseLogger): Promise<void> {
-      const inFlight = running.get(key);
-      if (inFlight) return inFlight;
-      const previous = last.get(key);
-      if (previous !== undefined && now() - previous < TOKEN_RENEWAL_MIN_INTERVAL_MS) return;
-      const renewal = (async () => {
-        // Read the store itself: the shared store's get would take the refresh lease for a missing token.
-        const held = await store.tokens.get(key);
-        if (!held || fingerprint(held.token) !== rejected) return;
-        last.set(key, now());
-        await tokens.delete(key);
-        log.info({ corp: what }, `token service: the caller's token for ${what} was rejected by WeCom; renewing it`);
-      })().finally(() => running.delete(key));
-      running.set(key, renewal);
-      return renewal;
-    },
-  };
-}
 
 /** A parameter name as a message may show it (a name made of odd bytes is cut and escaped). */
 const shownName = (name: string) => (NOT_TEXT.test(name) || name.length > 40 ? JSON.stringify(name.slice(0, 40)) : name);
@@ -291,7 +244,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${pathOf(request.url)}`));
 
   const live: LiveFetches = { inflight: new Map(), refusals: createRefusalCache(), health };
-  const renewals = createTokenRenewals({ store, tokens: options.tokens ?? store.tokens, now });
+  const routeContext: RouteContext = { ...options, live };
 
   // Without a key: WeCom's callbacks (authenticated by their signature) and the health check.
   registerCallbackRoutes(app, {
@@ -323,128 +276,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
     api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-    api.get('/api/v1/sources', { schema: ROUTE_SCHEMAS.sources }, async () => ({
-      sources: await Promise.all(
-        config.sources.map(async (s) => {
-          const corps = await corpsOfSource(providers, s);
-          const cancelled = corps.filter((c) => c.state === 'cancelled').map((c) => c.corpId);
-          return {
-            id: s.id,
-            type: s.auth.type,
-            collect: [...s.collect],
-            corps: corps.map((c) => c.corpId),
-            ...(cancelled.length ? { cancelled_corps: cancelled } : {}),
-          };
-        }),
-      ),
-    }));
-
-    api.get('/api/v1/accounts', { schema: ROUTE_SCHEMAS.accounts }, async (request) => {
-      const query = request.query;
-      const source = findSource(config, query);
-      const corps = await corpsOfSource(providers, source);
-      const corpId = query.corpid ? pickCorp(corps, source, query).corpId : corps.length === 1 ? corps[0]!.corpId : undefined;
-      let rows = await store.listAccounts(source.id, corpId);
-      if (rows.length === 0) {
-        // Not discovered yet: ask WeCom and remember the answer.
-        if (corpId !== undefined) await corpClient(options, source.id, corpId);
-        for (const corp of clients.find(source.id, corpId)) {
-          const listed = await corp.client.listAccounts();
-          await store.saveAccounts(
-            source.id,
-            corp.corpId,
-            listed.map((a) => ({ openKfid: a.open_kfid, name: a.name ?? null })),
-            now(),
-          );
-        }
-        rows = await store.listAccounts(source.id, corpId);
-      }
-      return { source: source.id, accounts: rows.map((r) => ({ corpid: r.corpId, open_kfid: r.openKfid, name: r.name })) };
-    });
-
-    api.get('/api/v1/servicers', { schema: ROUTE_SCHEMAS.servicers }, async (request) => {
-      const query = request.query;
-      const source = findSource(config, query);
-      const { corpId } = pickCorp(await corpsOfSource(providers, source), source, query);
-      const openKfid = query.open_kfid;
-      let rows = await store.listServicers(source.id, openKfid, corpId);
-      const corp = rows.length === 0 ? await corpClient(options, source.id, corpId) : undefined;
-      if (rows.length === 0 && corp) {
-        const refusalKey = JSON.stringify(['servicers', source.id, corpId, openKfid]);
-        const refused = live.refusals.get(refusalKey, now());
-        if (refused) throw refused;
-        const listed = await corp.client.listServicers(openKfid).catch((error: unknown) => {
-          live.refusals.note(refusalKey, error, now());
-          throw error;
-        });
-        const servicers = listed
-          .map((s) => ({ userid: s.userid ?? s.open_userid ?? '', status: s.status ?? null }))
-          .filter((s) => s.userid);
-        await store.saveServicers({ source: source.id, corpId, openKfid, servicers, seenAt: now() });
-        rows = await store.listServicers(source.id, openKfid, corpId);
-      }
-      return {
-        source: source.id,
-        open_kfid: openKfid,
-        servicers: rows.map((r) => ({ servicer_userid: r.servicerUserid, status: r.status })),
-      };
-    });
-
-    const seriesAnswer = (request: SeriesRequest) => ({
-      source: request.series.source,
-      corpid: request.series.corpId,
-      endpoint: request.series.endpoint,
-      ...(request.series.openKfid ? { open_kfid: request.series.openKfid } : {}),
-      ...(request.series.servicerUserid ? { servicer_userid: request.series.servicerUserid } : {}),
-      from: request.from,
-      to: request.to,
-    });
-
-    api.get('/api/v1/statistics', { schema: ROUTE_SCHEMAS.statistics }, async (request) => {
-      const parsed = await parseSeriesRequest(config, providers, request.query, now());
-      const { days, warnings } = await statisticsFor(options, parsed, live);
-      const endpoint = parsed.series.endpoint;
-      return {
-        ...seriesAnswer(parsed),
-        days: days.map((d) => ({ date: d.date, stat_time: d.stat_time, statistic: presentStatistic(endpoint, d.statistic) })),
-        warnings,
-      };
-    });
-
-    api.get('/api/v1/summary', { schema: ROUTE_SCHEMAS.summary }, async (request) => {
-      const parsed = await parseSeriesRequest(config, providers, request.query, now());
-      const { days, warnings } = await statisticsFor(options, parsed, live);
-      return { ...seriesAnswer(parsed), summary: summarizeDays(parsed.series.endpoint, days), warnings };
-    });
-
-    // A token service for the CLI, n8n and Node-RED (core's "tokenService" auth): only keys listed in
-    // tokenApiKeysEnv. The answer is an access_token, so it is never logged and never cached by proxies.
-    api.get('/api/v1/sources/:source/token', { schema: ROUTE_SCHEMAS.token }, async (request, reply) => {
-      if (!tokenRequests.has(request)) {
-        return sendError(
-          reply,
-          403,
-          'FORBIDDEN',
-          'this API key may read statistics but not take access tokens: use a key from tokenApiKeysEnv',
-        );
-      }
-      const query = request.query;
-      const source = findSource(config, { source: request.params.source });
-      // The store says whether the corp still authorizes the suite, whichever replica heard it.
-      const { corpId, state } = pickCorp(await corpsOfSource(providers, source), source, query);
-      if (state === 'cancelled') await providers.sync(clients);
-      const corp = state === 'cancelled' ? undefined : await corpClient(options, source.id, corpId);
-      if (!corp)
-        throw new ParameterError('corpid', `corp ${corpId} no longer authorizes source "${source.id}": no token can be had for it`);
-      // The caller says WeCom rejected the token it had (core's REJECTED_TOKEN_HEADER): if that is
-      // still the one held, drop it so that a fresh one is fetched instead of handing it out again.
-      const rejected = request.headers[REJECTED_TOKEN_HEADER];
-      if (typeof rejected === 'string') await renewals.renew(corp.client.authKey, rejected, `${source.id}/${corpId}`, request.log);
-      await corp.client.checkAuth(options.signal ? { signal: options.signal } : {});
-      const stored = await store.tokens.get(corp.client.authKey);
-      if (!stored || stored.expiresAt <= now()) return sendError(reply, 503, 'TOKEN_UNAVAILABLE', 'no valid token right now; try again');
-      reply.header('cache-control', 'no-store');
-      return { access_token: stored.token, expires_in: Math.max(1, Math.floor((stored.expiresAt - now()) / 1000)) };
+    registerCatalogRoutes(api, routeContext);
+    registerStatisticsRoutes(api, routeContext);
+    registerTokenRoute(api, {
+      ...routeContext,
+      tokens: options.tokens ?? store.tokens,
+      mayTakeTokens: (request) => tokenRequests.has(request),
     });
 
     for (const url of GET_ONLY_ROUTES) if (url !== '/healthz') answerGetOnly(scope, url);
