@@ -33,25 +33,48 @@ export function loadEnv(processEnv: Env, dotenv: string | undefined): Env {
 
 const SUITE_VARS = ['WECOM_SUITE_ID', 'WECOM_SUITE_SECRET', 'WECOM_SUITE_TICKET', 'WECOM_AUTH_CORP_ID', 'WECOM_PERMANENT_CODE'] as const;
 
-/** The credential sets, in the order help lists them; exactly one may be set. */
-const CREDENTIAL_SETS: { name: string; vars: readonly string[] }[] = [
-  { name: 'an access token', vars: ['WECOM_ACCESS_TOKEN'] },
-  { name: 'a self-built app', vars: ['WECOM_CORP_ID', 'WECOM_CORP_SECRET'] },
-  { name: 'a service provider', vars: SUITE_VARS },
-  { name: 'a token service', vars: ['WECOM_TOKEN_SERVICE_URL', 'WECOM_TOKEN_SERVICE_HEADER'] },
+/** The credential sets, in the order help lists them; exactly one is used. */
+const CREDENTIAL_SETS: { name: string; vars: readonly string[]; endpoints: readonly string[] }[] = [
+  { name: 'an access token', vars: ['WECOM_ACCESS_TOKEN'], endpoints: ['corp', 'servicer'] },
+  { name: 'a self-built app', vars: ['WECOM_CORP_ID', 'WECOM_CORP_SECRET'], endpoints: ['corp', 'servicer'] },
+  { name: 'a service provider', vars: SUITE_VARS, endpoints: ['component'] },
+  {
+    name: 'a token service',
+    vars: ['WECOM_TOKEN_SERVICE_URL', 'WECOM_TOKEN_SERVICE_HEADER'],
+    endpoints: ['component', 'corp', 'servicer'],
+  },
 ];
 
-export function authFromEnv(env: Env): AuthOptions {
+/**
+ * The credentials to call with. Exactly one set, or, when a provider's suite set and a corp's set
+ * are both given, the one `endpoint` needs (component statistics take the suite's, corp and
+ * servicer statistics the corp's); without `endpoint` that is a question only the user can answer.
+ * A command that takes no --endpoint (`accounts`, `servicers`) says so with `endpoint: null`: for
+ * it, two sets are one too many.
+ */
+export function authFromEnv(env: Env, endpoint?: string | null): AuthOptions {
   const has = (name: string) => typeof env[name] === 'string' && env[name]!.trim() !== '';
-  const get = (name: string) => env[name]!.trim();
-  // Two sets at once would make one silently win over the other: refuse and name both.
   const given = CREDENTIAL_SETS.filter((set) => set.vars.some(has));
-  if (given.length > 1) {
-    const named = given.map((set) => `${set.vars.filter(has).join(' + ')} (${set.name})`);
+  if (given.length <= 1) return authOfSet(env);
+  const named = given.map((set) => `${set.vars.filter(has).join(' + ')} (${set.name})`);
+  const suiteAndCorp =
+    given.length === 2 && given.some((set) => set.name === 'a service provider') && given.every((set) => set.name !== 'a token service');
+  if (suiteAndCorp && endpoint === undefined)
+    throw new UsageError(
+      `Invalid --endpoint: missing. Allowed: component (with ${named.find((n) => n.includes('service provider'))}) or corp / servicer (with ${named.find((n) => !n.includes('service provider'))}); both kinds of credentials are set, so they do not say which statistics to fetch.`,
+    );
+  const fitting = suiteAndCorp && typeof endpoint === 'string' ? given.filter((set) => set.endpoints.includes(endpoint)) : given;
+  if (fitting.length !== 1)
     throw new UsageError(
       `Invalid credentials: more than one set is given: ${named.join(' and ')}. Allowed: exactly one set; unset the others.`,
     );
-  }
+  // Only the fitting set's variables: the other set is for the other kind of statistics.
+  return authOfSet(Object.fromEntries(fitting[0]!.vars.filter(has).map((name) => [name, env[name]])));
+}
+
+function authOfSet(env: Env): AuthOptions {
+  const has = (name: string) => typeof env[name] === 'string' && env[name]!.trim() !== '';
+  const get = (name: string) => env[name]!.trim();
   if (has('WECOM_ACCESS_TOKEN')) return { type: 'token', accessToken: get('WECOM_ACCESS_TOKEN') };
   if (has('WECOM_CORP_ID') || has('WECOM_CORP_SECRET')) {
     const missing = ['WECOM_CORP_ID', 'WECOM_CORP_SECRET'].filter((n) => !has(n));

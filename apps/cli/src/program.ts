@@ -95,10 +95,16 @@ function formatOption(): Option {
   return new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(FORMATS);
 }
 
-function createClient(flags: ConnectionFlags, io: CliIO, progress?: ProgressReporter): NodeKfStatsClient {
+/** `endpoint`: the statistics the client is for (it picks the credentials when both kinds are set); null for a command without one. */
+function createClient(
+  flags: ConnectionFlags,
+  io: CliIO,
+  endpoint: StatisticsEndpoint | null,
+  progress?: ProgressReporter,
+): NodeKfStatsClient {
   const env = loadEnv(io.env, flags.dotenv);
   const options: NodeClientOptions = {
-    auth: authFromEnv(env),
+    auth: authFromEnv(env, endpoint),
     concurrency: integerOrText(flags.concurrency) as number,
     timeoutMs: integerOrText(flags.timeout) as number,
     // A long wait (a whole minute after 45009) is never silent: said on stderr and in the bar.
@@ -149,7 +155,7 @@ function rangeOf(flags: FetchFlags): Pick<StatisticsQuery, 'from' | 'to' | 'last
 /** The statistics to fetch: --endpoint, else what the credentials fetch (core's defaultEndpointFor). */
 function endpointOf(flags: FetchFlags, io: CliIO): StatisticsEndpoint {
   if (flags.endpoint !== undefined) return flags.endpoint;
-  const endpoint = defaultEndpointFor(authFromEnv(loadEnv(io.env, flags.dotenv)));
+  const endpoint = defaultEndpointFor(authFromEnv(loadEnv(io.env, flags.dotenv), undefined));
   if (endpoint === undefined)
     throw new UsageError(
       "Invalid --endpoint: missing. Allowed: component, corp or servicer; a token service may hand out a service provider's or a corp's token, so the credentials do not say which.",
@@ -171,7 +177,7 @@ async function runFetch(flags: FetchFlags, io: CliIO): Promise<void> {
   if (flags.openKfid !== undefined) query.openKfid = flags.openKfid;
   if (flags.servicer !== undefined) query.servicerUserid = flags.servicer;
   const progress = createProgress(io.stderr, flags.progress);
-  const client = createClient(flags, io, progress);
+  const client = createClient(flags, io, endpoint, progress);
   query.onProgress = (p) => progress.update(p);
   if (io.interrupt) query.signal = io.interrupt;
   let result: StatisticsResult;
@@ -267,7 +273,7 @@ export function buildProgram(io: CliIO, run: { demo: (flags: Record<string, unkn
   const accounts = connectionOptions(
     program.command('accounts').description('List the customer-service accounts (every page of kf/account/list)').addOption(formatOption()),
   ).action(async (flags: ConnectionFlags & { format?: Format }) => {
-    const client = createClient(flags, io);
+    const client = createClient(flags, io, null);
     try {
       io.stdout.write(renderAccounts(await client.listAccounts(), pickFormat(flags.format, io)));
     } finally {
@@ -283,7 +289,7 @@ export function buildProgram(io: CliIO, run: { demo: (flags: Record<string, unkn
       .requiredOption('--open-kfid <id>', 'customer-service account')
       .addOption(formatOption()),
   ).action(async (flags: ConnectionFlags & { format?: Format; openKfid: string }) => {
-    const client = createClient(flags, io);
+    const client = createClient(flags, io, null);
     try {
       io.stdout.write(renderServicers(await client.listServicers(flags.openKfid), pickFormat(flags.format, io)));
     } finally {

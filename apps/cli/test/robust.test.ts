@@ -22,6 +22,17 @@ beforeAll(() => {
 });
 
 const corp = () => ['fetch', '--endpoint', 'corp', '--open-kfid', openKfid];
+/** A service provider's credentials of the simulator. */
+const suiteEnv = () => {
+  const { suite } = kf.sim.fixtures;
+  return {
+    WECOM_SUITE_ID: suite.suiteId,
+    WECOM_SUITE_SECRET: suite.suiteSecret,
+    WECOM_SUITE_TICKET: suite.suiteTicket,
+    WECOM_AUTH_CORP_ID: suite.authCorpId,
+    WECOM_PERMANENT_CODE: suite.permanentCode,
+  };
+};
 
 describe('bad input that used to pass exits 2 with one line', () => {
   it.each<[string, () => string[], RegExp, () => Record<string, string>]>([
@@ -75,6 +86,12 @@ describe('bad input that used to pass exits 2 with one line', () => {
       () => ({ ...env, WECOM_ACCESS_TOKEN: 'some-token-value' }),
     ],
     [
+      "a provider's suite beside a corp's app, without --endpoint",
+      () => ['fetch', '--last', '1'],
+      /^wecom-kf-stats: Invalid --endpoint: missing\. Allowed: component \(with WECOM_SUITE_ID \+ WECOM_SUITE_SECRET \+ WECOM_SUITE_TICKET \+ WECOM_AUTH_CORP_ID \+ WECOM_PERMANENT_CODE \(a service provider\)\) or corp \/ servicer \(with WECOM_CORP_ID \+ WECOM_CORP_SECRET \(a self-built app\)\); both kinds of credentials are set/,
+      () => ({ ...env, ...suiteEnv() }),
+    ],
+    [
       'a token service beside a suite ticket',
       () => ['fetch', '--endpoint', 'component', '--last', '1'],
       /^wecom-kf-stats: Invalid credentials: more than one set is given: WECOM_SUITE_TICKET \(a service provider\) and WECOM_TOKEN_SERVICE_URL \(a token service\)/,
@@ -86,6 +103,20 @@ describe('bad input that used to pass exits 2 with one line', () => {
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(kf.sim.calls.filter((c) => c.path.startsWith('/cgi-bin/kf/'))).toHaveLength(0);
+  });
+
+  it("fetches with the set --endpoint names when a provider's suite and a corp's app are both set", async () => {
+    const both = { ...env, ...suiteEnv() };
+    const corpRun = await runCli([...corp(), '--last', '2', '--format', 'json'], both);
+    expect(corpRun.code, corpRun.stderr).toBe(0);
+    expect(JSON.parse(corpRun.stdout)).toMatchObject({ endpoint: 'corp' });
+    const componentRun = await runCli(['fetch', '--endpoint', 'component', '--last', '2', '--format', 'json'], both);
+    expect(componentRun.code, componentRun.stderr).toBe(0);
+    expect(JSON.parse(componentRun.stdout)).toMatchObject({ endpoint: 'component' });
+    // The accounts command takes no --endpoint: two sets are one too many there.
+    const accounts = await runCli(['accounts'], both);
+    expect(accounts.code).toBe(2);
+    expect(accounts.stderr).toMatch(/Invalid credentials: more than one set is given/);
   });
 
   it('never echoes the access token it refuses', async () => {
