@@ -3,6 +3,7 @@
  * the server under test for the benchmark's main thread): `requests` GETs of one URL over
  * `concurrency` keep-alive connections, each body read in full; latency per request.
  */
+import { setPriority } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Pool } from 'undici';
 
@@ -18,6 +19,12 @@ export interface LoadOptions {
   body?: string;
   /** Keep sending until this long has passed instead of stopping after `requests` (a flood). */
   durationMs?: number;
+  /**
+   * The generator thread's niceness (Linux: setpriority of the calling thread). An attacker's
+   * CPU is not the server's: a flood at 19 yields the machine's cores to the server and to the
+   * measured load, so the figure is what the flood costs the server, not what generating it costs.
+   */
+  niceness?: number;
 }
 
 export interface LoadResult {
@@ -83,6 +90,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 if (!isMainThread && (workerData as WorkerInput | undefined)?.kind === 'kf-bench-load') {
   const options = workerData as WorkerInput;
+  if (options.niceness !== undefined) setPriority(options.niceness);
   if (options.warmup) await fire(options, options.warmup);
   parentPort!.postMessage(await fire(options, options.requests));
 }

@@ -88,11 +88,12 @@ async function measureStore(
     const result = measured(await load(`${address}${QUERY}`));
     if (!flood) return { body, result, liveCalls: sim.calls.length };
     // The same load while two more threads flood what needs no key: /healthz, and callbacks with
-    // 300 KB bodies and a forged signature.
+    // 300 KB bodies and a forged signature. The flood threads run at the lowest priority: an
+    // attacker's CPU is elsewhere, so what is measured is what the flood costs the server.
     const floodMs = 3 * (performance.now() - started) + 2000;
     const junk = randomBytes(225 * 1024).toString('base64');
     const floods = [
-      runLoad({ url: `${address}/healthz`, requests: 0, concurrency: 10, durationMs: floodMs }),
+      runLoad({ url: `${address}/healthz`, requests: 0, concurrency: 10, durationMs: floodMs, niceness: 19 }),
       runLoad({
         url: `${address}/callback/acme?msg_signature=${'a'.repeat(40)}&timestamp=${Math.floor(now() / 1000)}&nonce=1`,
         method: 'POST',
@@ -101,6 +102,7 @@ async function measureStore(
         requests: 0,
         concurrency: 10,
         durationMs: floodMs,
+        niceness: 19,
       }),
     ];
     await new Promise((r) => setTimeout(r, 300));

@@ -26,6 +26,8 @@ const pick = <K extends keyof typeof ERRORS>(...codes: K[]) =>
 
 /** A statistics route can fail on the store, on WeCom while listing a corp, or on its parameters. */
 const seriesErrors = pick(400, 401, 404, 502, 503);
+/** Answers carry an ETag; asked again with it in If-None-Match, an unchanged answer is a 304 without body. */
+const notModified = { 304: z.null().describe('Not modified: the answer is the one of the ETag in If-None-Match') };
 
 export const ROUTE_SCHEMAS = {
   sources: {
@@ -46,12 +48,12 @@ export const ROUTE_SCHEMAS = {
   statistics: {
     summary: "Daily statistics of one series, in the command line's JSON shape: the archive first, in-window days it lacks fetched live",
     querystring: queries.series,
-    response: { 200: answers.statistics, ...seriesErrors },
+    response: { 200: answers.statistics, ...notModified, ...seriesErrors },
   },
   summary: {
     summary: 'The same days summarized: counts summed, rates weighted by their denominators',
     querystring: queries.series,
-    response: { 200: answers.summary, ...seriesErrors },
+    response: { 200: answers.summary, ...notModified, ...seriesErrors },
   },
   token: {
     summary:

@@ -232,7 +232,7 @@ export async function statisticsFor(
   options: SeriesContext,
   request: SeriesRequest,
   live: LiveFetches,
-): Promise<{ days: StatisticsDay[]; warnings: Warning[] }> {
+): Promise<{ days: StatisticsDay[]; warnings: Warning[]; fromArchiveOnly: boolean }> {
   const { store, now } = options;
   const { series, from, to } = request;
   const warnings = [...request.warnings];
@@ -363,5 +363,5 @@ export async function statisticsFor(
       ranges: rangesOf(unavailable),
     });
   }
-  return { days: all.flatMap((d) => (byDate.has(d) ? [byDate.get(d)!] : [])), warnings };
+  return { days: all.flatMap((d) => (byDate.has(d) ? [byDate.get(d)!] : [])), warnings, fromArchiveOnly: wanted.length === 0 };
 }

@@ -386,6 +386,49 @@ describe('bad parameters answer 400 naming the parameter', () => {
   });
 });
 
+describe('answers from memory', () => {
+  it('answers a settled range again without reading the archive, with an ETag that a 304 honours, until the series is written', async () => {
+    const path = `/api/v1/statistics?source=acme&endpoint=corp&open_kfid=${openKfid}&last=20`;
+    const first = await get(path);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const reads: unknown[] = [];
+    const readDays = store.readDays.bind(store);
+    store.readDays = async (...args) => {
+      reads.push(args);
+      return readDays(...args);
+    };
+    try {
+      const again = await get(path);
+      expect(again.text).toBe(first.text);
+      expect(again.headers.get('etag')).toBe(etag);
+      expect(reads).toHaveLength(0);
+      const unchanged = await fetchAnswer(`${base}${path}`, { headers: { authorization: `Bearer ${KEY}`, 'if-none-match': etag! } });
+      expect(unchanged.status).toBe(304);
+      expect(unchanged.text).toBe('');
+      contract.check('GET', path, unchanged);
+      // Without a key, no answer and no ETag: the key is checked before the cache.
+      const anonymous = await fetchAnswer(`${base}${path}`, { headers: { 'if-none-match': etag! } });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('etag')).toBeNull();
+      // A write to the series (a late correction) makes the next answer new.
+      const series = { source: 'acme', endpoint: 'corp' as const, corpId, openKfid, servicerUserid: '' };
+      const day = first.body.days[0];
+      await store.writeDays(series, [{ ...day, statistic: { ...day.statistic, session_cnt: 987654 } }], kf.now());
+      const changed = await get(path);
+      expect(reads.length).toBeGreaterThan(0);
+      expect(changed.headers.get('etag')).not.toBe(etag);
+      expect(changed.body.days[0].statistic.session_cnt).toBe(987654);
+      const stale = await fetchAnswer(`${base}${path}`, { headers: { authorization: `Bearer ${KEY}`, 'if-none-match': etag! } });
+      expect(stale.status).toBe(200);
+      await store.writeDays(series, [day], kf.now());
+    } finally {
+      store.readDays = readDays;
+    }
+  });
+});
+
 describe('the OpenAPI document', () => {
   it('describes every route with exactly the parameters the handlers accept', async () => {
     const doc = (await get('/api/v1/openapi.json')).body;
@@ -419,7 +462,7 @@ describe('the OpenAPI document', () => {
     ]);
     expect(doc.paths['/healthz'].get.security).toEqual([]);
     // Every status the handlers answer is listed, with the error shape.
-    expect(Object.keys(doc.paths['/api/v1/statistics'].get.responses)).toEqual(['200', '400', '401', '404', '502', '503']);
+    expect(Object.keys(doc.paths['/api/v1/statistics'].get.responses)).toEqual(['200', '304', '400', '401', '404', '502', '503']);
     expect(
       doc.paths['/api/v1/sources'].get.responses['200'].content['application/json'].schema.properties.sources.items.properties,
     ).toHaveProperty('cancelled_corps');

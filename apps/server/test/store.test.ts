@@ -311,6 +311,29 @@ describe.each(kinds)('%s', (_name, location) => {
   });
 });
 
+describe('PostgreSQL: versions of days across replicas', () => {
+  it("moves a series' version when another replica writes its days, and only that series'", async () => {
+    const url = await postgres.createDatabase();
+    const reader = await openStore(url);
+    const writer = await openStore(url);
+    try {
+      const other = { ...series, openKfid: 'wkOther' };
+      // The reader listens once its connection is up.
+      for (let i = 0; i < 100 && reader.daysVersion(series) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+      const before = reader.daysVersion(series);
+      const otherBefore = reader.daysVersion(other);
+      expect(before).toBeDefined();
+      await writer.writeDays(series, [{ date: '2026-03-01', stat_time: 1772294400, statistic: { session_cnt: 1 } }], Date.now());
+      for (let i = 0; i < 100 && reader.daysVersion(series) === before; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(reader.daysVersion(series)).not.toBe(before);
+      expect(reader.daysVersion(other)).toBe(otherBefore);
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+  });
+});
+
 describe('the embedded store', () => {
   it("is one process's at a time: a second opening is refused, naming PostgreSQL", async () => {
     const where = tempDir('kf-lock-');

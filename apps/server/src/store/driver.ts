@@ -14,6 +14,12 @@ export interface SqlDriver {
   transaction<T>(work: (query: SqlDriver['query'], exec: SqlDriver['exec']) => Promise<T>): Promise<T>;
   /** Several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Follow NOTIFY on `channel` over a connection of its own (PostgreSQL; other processes write
+   * there too). `onState(false)` when the connection is lost (it is opened again), `onState(true)`
+   * once it listens. Returns how to stop.
+   */
+  listen?(channel: string, onMessage: (payload: string) => void, onState: (listening: boolean) => void): () => Promise<void>;
   /** Close and open again (an embedded store after a failed file operation); false where that is not how it recovers. */
   reopen(): Promise<boolean>;
   close(): Promise<void>;
@@ -196,6 +202,43 @@ export async function openPostgresDriver(url: string): Promise<SqlDriver> {
     async reopen() {
       // The pool replaces broken connections by itself.
       return false;
+    },
+    listen(channel, onMessage, onState) {
+      let stopped = false;
+      let client: pg.Client | undefined;
+      let retry: NodeJS.Timeout | undefined;
+      const connect = async () => {
+        if (stopped) return;
+        const next = new pg.Client({ connectionString: url, types });
+        const lost = () => {
+          if (client !== next) return;
+          client = undefined;
+          onState(false);
+          next.end().catch(() => {});
+          if (!stopped) retry = setTimeout(() => void connect(), 2000);
+        };
+        next.on('error', lost);
+        next.on('end', lost);
+        next.on('notification', (message) => {
+          if (message.channel === channel) onMessage(message.payload ?? '');
+        });
+        client = next;
+        try {
+          await next.connect();
+          await next.query(`LISTEN ${channel}`);
+          if (client === next && !stopped) onState(true);
+        } catch {
+          lost();
+        }
+      };
+      void connect();
+      return async () => {
+        stopped = true;
+        clearTimeout(retry);
+        const last = client;
+        client = undefined;
+        await last?.end().catch(() => {});
+      };
     },
     async close() {
       await pool.end();

@@ -14,7 +14,7 @@ import { metricsViewSql, MIGRATIONS } from './migrations.js';
 import { seriesQueries } from './series.js';
 import { ticketQueries } from './tickets.js';
 import { tokenQueries } from './tokens.js';
-import type { Store, StoreOptions } from './types.js';
+import type { SeriesKey, Store, StoreOptions } from './types.js';
 
 export type * from './types.js';
 
@@ -101,15 +101,44 @@ export async function migrate(driver: SqlDriver): Promise<void> {
   });
 }
 
+/** The channel on which writers of days tell the other replicas which series changed. */
+const DAYS_CHANNEL = 'kf_days_written';
+
 export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): Store {
   const q = driver.query.bind(driver);
   const tokens = tokenQueries(q, options);
+  const days = dayQueries(q);
+  // Versions of each series' days. The embedded store has no other writer; on PostgreSQL other
+  // replicas' writes arrive by NOTIFY, and while that connection is down every version is unknown
+  // (and, once it is back, new: `epoch` moves on).
+  const versions = new Map<string, number>();
+  let epoch = 0;
+  let following = !driver.listen;
+  const bump = (key: string) => versions.set(key, (versions.get(key) ?? 0) + 1);
+  const stopListening = driver.listen?.(DAYS_CHANNEL, bump, (listening) => {
+    epoch += 1;
+    following = listening;
+  });
+  const seriesKeyText = (s: SeriesKey) => JSON.stringify([s.source, s.endpoint, s.corpId, s.openKfid, s.servicerUserid]);
   return {
     kind: driver.kind,
     tokens,
     ...ticketQueries(q),
     ...catalogQueries(q),
-    ...dayQueries(q),
+    ...days,
+    async writeDays(series, written, fetchedAt) {
+      const key = seriesKeyText(series);
+      try {
+        return await days.writeDays(series, written, fetchedAt);
+      } finally {
+        // Also after a failed write (it may have been applied): readers look again.
+        bump(key);
+        if (driver.listen) await q('SELECT pg_notify($1, $2)', [DAYS_CHANNEL, key]).catch(() => {});
+      }
+    },
+    daysVersion(series) {
+      return following ? `${epoch}.${versions.get(seriesKeyText(series)) ?? 0}` : undefined;
+    },
     ...seriesQueries(q),
     query: (sql, params) => driver.query(sql, params),
     async probe(owner, { archive = false } = {}) {
@@ -156,6 +185,9 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
       return parts.join('\n');
     },
     reopen: () => driver.reopen(),
-    close: () => driver.close(),
+    async close() {
+      await stopListening?.();
+      await driver.close();
+    },
   };
 }

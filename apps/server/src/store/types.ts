@@ -95,6 +95,13 @@ export interface Store {
   forgetDiscovery(source: string, corpId: string): Promise<void>;
   readDays(series: SeriesKey, from: ChinaDay, to: ChinaDay): Promise<ArchivedDay[]>;
   /**
+   * The version of a series' archived days as this process knows it: it changes whenever days of
+   * the series are written, here or (on PostgreSQL, told by NOTIFY) by another replica. undefined
+   * while others' writes cannot be followed (the listening connection is down): then nothing read
+   * may be kept.
+   */
+  daysVersion(series: SeriesKey): string | undefined;
+  /**
    * Insert or replace days; returns how many rows were written and which stored days changed
    * (WeCom answered them differently than before: a late correction).
    */
