@@ -4,7 +4,7 @@
 // outlive this script), writes the four credentials and workflows. With --check: reads n8n's
 // execution output of each, compares the items with the simulator's data, stops both processes.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -110,10 +110,22 @@ async function waitFor(url) {
   throw new Error(`${url} did not answer`);
 }
 
+/** Whether something answers at `url` already (a process left from another run). */
+async function answers(url) {
+  try {
+    await fetch(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A helper process that outlives this script; its output goes to `<work>/<name>.log`. */
 function startDetached(name, args, env = {}) {
+  const out = openSync(join(work, `${name}.log`), 'w');
   const child = spawn(process.execPath, args, {
     detached: true,
-    stdio: ['ignore', 'ignore', 'ignore'],
+    stdio: ['ignore', out, out],
     env: { ...process.env, ...env },
   });
   child.unref();
@@ -130,10 +142,13 @@ if (stopOnly) {
   stop('server');
   stop('simulator');
 } else if (!check) {
+  for (const url of [simulatorUrl, `http://127.0.0.1:${SERVER_PORT}/healthz`])
+    if (await answers(url)) throw new Error(`${url} answers already: stop the process left from another run first`);
   startDetached('simulator', [join(repo, 'packages/simulator/bin/wecom-kf-simulator.js'), '--port', String(PORT)]);
   await waitFor(simulatorUrl);
   // A wecom-kf-stats server for the token service credential: one self-built source on the simulator.
   const store = join(work, 'server-store');
+  rmSync(store, { recursive: true, force: true });
   mkdirSync(store, { recursive: true });
   writeFileSync(
     join(work, 'server.config.json'),

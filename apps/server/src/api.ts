@@ -1,6 +1,6 @@
 /**
- * The gateway API under /api/v1: read-only JSON, every route but /healthz behind
- * `Authorization: Bearer <key>`. Statistics come from the archive whatever their age; days of
+ * The gateway API under /api/v1: read-only JSON, every route but /healthz and WeCom's callbacks
+ * (authenticated by their signature) behind `Authorization: Bearer <key>`. Statistics come from the archive whatever their age; days of
  * WeCom's window that it lacks are fetched live (paced like the collector) and stored. Answers
  * never hold a token or a secret, and errors never a stack.
  */

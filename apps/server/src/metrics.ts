@@ -19,6 +19,8 @@ export interface ServerMetrics {
    * usable), refused (4xx) or failed (5xx, WeCom sends it again).
    */
   onCallback(event: { source: string; outcome: 'accepted' | 'ignored' | 'refused' | 'failed'; event: string }): void;
+  /** How long a request to WeCom took on the wire (the pacer's wait left out). */
+  onWireTime(event: { source: string; path: string; seconds: number }): void;
   /** An API answer: its route (the pattern, never the URL), status and time to answer. */
   onApiRequest(event: { route: string; status: number; durationSeconds: number }): void;
 }
@@ -75,7 +77,7 @@ export function createMetrics(
   });
   const durations = new Histogram({
     name: 'kf_wecom_call_duration_seconds',
-    help: 'How long WeCom took to answer each request (every attempt), by source and API path',
+    help: 'How long WeCom took to answer each request on the wire (every attempt; the wait for the pace not counted), by source and API path',
     labelNames: ['source', 'path'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
     registers: [registry],
@@ -136,8 +138,10 @@ export function createMetrics(
     registry,
     onCall(event) {
       calls.inc({ source: event.source, path: event.path });
-      durations.observe({ source: event.source, path: event.path }, event.durationSeconds);
       if (event.errcode !== 0) errors.inc({ source: event.source, errcode: event.errcode === undefined ? 'http' : String(event.errcode) });
+    },
+    onWireTime({ source, path, seconds }) {
+      durations.observe({ source, path }, seconds);
     },
     onApiRequest({ route, status, durationSeconds }) {
       apiDurations.observe({ route, status: String(status) }, durationSeconds);

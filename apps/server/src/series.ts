@@ -2,7 +2,7 @@
  * The domain of the statistics routes: which source, corp and range a request names (core's rules
  * for ranges), and the answer from the archive first, with the in-window days it lacks fetched live
  * from WeCom (shared between identical requests, bounded by a deadline) and stored; what neither
- * can give is named in warnings. The routes (./api.ts) only validate, call these and serialize.
+ * can give is named in warnings. The routes (./routes/) only validate, call these and serialize.
  */
 import type { Logger } from 'pino';
 import type { queries } from '@wecom-kf-stats/core/server-api';
@@ -109,6 +109,8 @@ export interface SeriesRequest {
   from: ChinaDay;
   to: ChinaDay;
   warnings: { code: string; message: string; ranges?: { from: ChinaDay; to: ChinaDay }[] }[];
+  /** The clock when the request was read (epoch ms): its range, WeCom's window and its answer's China day are all of this instant. */
+  at: number;
 }
 
 export async function parseSeriesRequest(
@@ -152,6 +154,7 @@ export async function parseSeriesRequest(
     from: range.from,
     to: range.to,
     warnings: range.warnings.map((w) => ({ code: w.code, message: w.message })),
+    at: nowMs,
   };
 }
 
@@ -245,7 +248,7 @@ export async function statisticsFor(
     }
   };
   takeArchived(await store.readDays(series, from, to));
-  const window = statisticsWindow(now());
+  const window = statisticsWindow(request.at);
   const wanted = listDays(from, to).filter(
     (d) => !settled.has(d) && daysBetween(window.oldest, d) >= 0 && daysBetween(d, window.newest) >= 0,
   );

@@ -25,8 +25,6 @@ export interface CallEvent {
   path: string;
   /** errcode of the answer; undefined when there was no JSON answer (network, HTTP status). */
   errcode: number | undefined;
-  /** From sending the request to reading the answer. */
-  durationSeconds: number;
 }
 
 export interface CorpClient {
@@ -58,6 +56,8 @@ export interface WecomClientsOptions {
   tokenStore: TokenStore;
   now: () => number;
   onCall?: (event: CallEvent) => void;
+  /** How long a request took on the wire (its wait for the pace left out). */
+  onWireTime?: (event: { source: string; path: string; seconds: number }) => void;
   /** A 45009 paused a corp or the IP. */
   onPause?: (event: { source: string; scope: 'corp' | 'ip' }) => void;
   /** @default silent */
@@ -73,25 +73,14 @@ export interface WecomClientsOptions {
   onTicketRefused?: (suiteId: string, ticket: string) => Promise<void> | undefined;
 }
 
-/** The ticket each suite's token was last asked with: the one to set aside when WeCom answers 40085. */
-type TicketsInUse = Map<string, string>;
-
 /** A ticket getter for core: the newest one each time the suite token is renewed. */
 function ticketGetter(
   options: Pick<WecomClientsOptions, 'suiteTicket'>,
   suiteId: string,
   pasted: string | undefined,
-  inUse?: TicketsInUse,
 ): string | (() => Promise<string>) {
-  if (options.suiteTicket) {
-    return async () => {
-      const ticket = await options.suiteTicket!(suiteId, pasted);
-      inUse?.set(suiteId, ticket);
-      return ticket;
-    };
-  }
+  if (options.suiteTicket) return () => options.suiteTicket!(suiteId, pasted);
   if (pasted === undefined) throw new Error(`no suite_ticket for suite ${suiteId}: configure its callback or suiteTicketEnv`);
-  inUse?.set(suiteId, pasted);
   return pasted;
 }
 
@@ -103,11 +92,7 @@ const ERRCODE_TICKET_REFUSED = 40085;
 const SUITE_TOKEN_PATH = '/cgi-bin/service/get_suite_token';
 
 /** Core's auth options for a corp's credentials (a provider's ticket: the stored one when `suiteTicket` is given). */
-export function authOptions(
-  auth: CorpCredentials['auth'],
-  options: Pick<WecomClientsOptions, 'suiteTicket'>,
-  inUse?: TicketsInUse,
-): AuthOptions {
+export function authOptions(auth: CorpCredentials['auth'], options: Pick<WecomClientsOptions, 'suiteTicket'>): AuthOptions {
   switch (auth.type) {
     case 'selfBuilt':
       return { type: 'selfBuilt', corpId: auth.corpId, corpSecret: auth.corpSecret };
@@ -116,7 +101,7 @@ export function authOptions(
         type: 'serviceProvider',
         suiteId: auth.suiteId,
         suiteSecret: auth.suiteSecret,
-        suiteTicket: ticketGetter(options, auth.suiteId, auth.suiteTicket, inUse),
+        suiteTicket: ticketGetter(options, auth.suiteId, auth.suiteTicket),
         authCorpId: auth.authCorpId,
         permanentCode: auth.permanentCode,
       };
@@ -131,31 +116,51 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
   const pool = createUndiciTransport({ connections: Math.max(8, config.concurrency * 2) });
   let statisticsCalls = 0;
 
-  const ticketsInUse: TicketsInUse = new Map();
+  /** The JSON of a body, or undefined. */
+  const jsonOf = (text: string | undefined): Record<string, unknown> | undefined => {
+    try {
+      const value: unknown = JSON.parse(text ?? '');
+      return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 
-  /** Every request waits for its corp's (and the IP's) pace; statistics requests are counted. */
+  /**
+   * Every request waits for its corp's (and the IP's) pace; statistics requests are counted, and
+   * the time on the wire (the pace's wait left out) is timed. A suite token refused with 40085
+   * names the ticket it carried, so that this very ticket is set aside.
+   */
   const pacedTransport =
-    (corpId: string): Transport =>
+    (sourceId: string, corpId: string): Transport =>
     async (request) => {
       const path = request.label;
       await pacer.acquire(corpId, path, request.signal);
       if (STATISTICS_PATH_SET.has(path)) statisticsCalls += 1;
-      return pool(request);
+      const sentAt = performance.now();
+      try {
+        const response = await pool(request);
+        if (path === SUITE_TOKEN_PATH && response.status === 200 && jsonOf(response.body)?.errcode === ERRCODE_TICKET_REFUSED) {
+          const sent = jsonOf(request.body);
+          if (typeof sent?.suite_id === 'string' && typeof sent.suite_ticket === 'string')
+            options
+              .onTicketRefused?.(sent.suite_id, sent.suite_ticket)
+              ?.catch((error: Error) =>
+                log.warn({ suite: sent.suite_id }, `setting a refused suite_ticket aside failed: ${error.message}`),
+              );
+        }
+        return response;
+      } finally {
+        options.onWireTime?.({ source: sourceId, path, seconds: (performance.now() - sentAt) / 1000 });
+      }
     };
 
-  /** What core says of each answer (path, status, errcode, duration): counted, timed, and a 45009 or 40085 acted on. */
+  /** What core says of each answer (path, status, errcode): counted, and a 45009 acted on. */
   const onResponse =
-    (sourceId: string, corpId: string, suiteId: string | undefined) =>
+    (sourceId: string, corpId: string) =>
     (response: CallResponse): void => {
       const { path, errcode } = response;
-      options.onCall?.({ source: sourceId, path, errcode, durationSeconds: response.durationMs / 1000 });
-      if (errcode === ERRCODE_TICKET_REFUSED && path === SUITE_TOKEN_PATH && suiteId !== undefined) {
-        const ticket = ticketsInUse.get(suiteId);
-        if (ticket !== undefined)
-          options
-            .onTicketRefused?.(suiteId, ticket)
-            ?.catch((error: Error) => log.warn({ suite: suiteId }, `setting a refused suite_ticket aside failed: ${error.message}`));
-      }
+      options.onCall?.({ source: sourceId, path, errcode });
       if (errcode === ERRCODE_FREQUENCY_LIMIT) {
         const scope = pacer.frequencyLimited(corpId, path);
         options.onPause?.({ source: sourceId, scope });
@@ -177,9 +182,9 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
   const build = (corp: CorpCredentials): CorpClient => {
     const client = createNodeClient({
       ...clientOptions,
-      auth: authOptions(corp.auth, options, ticketsInUse),
-      transport: pacedTransport(corp.corpId),
-      onResponse: onResponse(corp.sourceId, corp.corpId, corp.auth.type === 'serviceProvider' ? corp.auth.suiteId : undefined),
+      auth: authOptions(corp.auth, options),
+      transport: pacedTransport(corp.sourceId, corp.corpId),
+      onResponse: onResponse(corp.sourceId, corp.corpId),
       // The archive is the cache.
       cache: false,
       windowPolicy: 'strict',
@@ -213,11 +218,11 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
           suite: {
             suiteId: provider.suiteId,
             suiteSecret: provider.suiteSecret,
-            suiteTicket: ticketGetter(options, provider.suiteId, provider.suiteTicket, ticketsInUse),
+            suiteTicket: ticketGetter(options, provider.suiteId, provider.suiteTicket),
           },
           // Suite calls are paced under the suite's own id.
-          transport: pacedTransport(provider.suiteId),
-          onResponse: onResponse(provider.sourceId, provider.suiteId, provider.suiteId),
+          transport: pacedTransport(provider.sourceId, provider.suiteId),
+          onResponse: onResponse(provider.sourceId, provider.suiteId),
         });
         suites.set(provider.sourceId, suite);
       }

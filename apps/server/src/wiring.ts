@@ -60,6 +60,7 @@ export function wireServer(options: WiringOptions): Wiring {
     tokenStore: tokens,
     now,
     onCall: metrics.onCall,
+    onWireTime: metrics.onWireTime,
     onPause: metrics.onPause,
     log: logger.child({ component: 'wecom' }),
     suiteTicket: (suiteId, pasted) => providers.suiteTicket(suiteId, pasted),

@@ -470,7 +470,17 @@ describe('tickets pushed on the clock', () => {
       const pushes = fastSim.provider.deliveries.filter((d) => d.kind === 'suite_ticket' && d.automatic);
       expect(pushes.length).toBeGreaterThanOrEqual(8);
       expect(pushes.every((d) => d.ok)).toBe(true);
-      expect(await fastRt.providers.suiteTicket(fastSim.fixtures.suite.suiteId, undefined)).toBe(fastSim.provider.latestTicket);
+      // The server holds the newest pushed ticket: pushes go on every second, so the one the
+      // simulator made last may still be on its way; compare between pushes.
+      await expect
+        .poll(
+          async () => (await fastRt.providers.suiteTicket(fastSim.fixtures.suite.suiteId, undefined)) === fastSim.provider.latestTicket,
+          {
+            timeout: 5000,
+            interval: 50,
+          },
+        )
+        .toBe(true);
       fastSim.invalidateTokens();
       const summary = await runCollect(fastRt, fastStore, fast);
       expect(summary).toMatchObject({ series: 1, failures: 0 });

@@ -51,7 +51,7 @@ export interface CallResponse {
   status: number | undefined;
   /** WeCom's errcode: 0 for an answer without error; undefined when there was no JSON answer. */
   errcode: number | undefined;
-  /** From sending the request to reading the answer. */
+  /** From handing the request to the transport to reading the answer (a transport that waits before sending counts its wait in). */
   durationMs: number;
   /** Which attempt of the call this was (1-based). */
   attempt: number;
@@ -224,7 +224,9 @@ export async function executeCall<S extends z.ZodType>(ctx: CallContext, call: A
       tell(ctx, { path: label, status: response.status, errcode: 0, durationMs: ctx.now() - sentAt, attempt });
       return answer;
     } catch (error) {
-      if (sentAt !== undefined) tell(ctx, { path: label, ...answerOf(error), durationMs: ctx.now() - sentAt, attempt });
+      // An exchange the caller called off (shutdown, a cancelled query) is nobody's answer.
+      if (sentAt !== undefined && !(error instanceof AbortedError))
+        tell(ctx, { path: label, ...answerOf(error), durationMs: ctx.now() - sentAt, attempt });
       if (
         call.token &&
         token !== undefined &&

@@ -59,11 +59,6 @@ function parseLast(value: unknown): number {
   return n;
 }
 
-/**
- * Resolve and check a range. `clamp` cuts it to the window with a RANGE_CLAMPED warning;
- * `strict` rejects any part outside. Reversed ranges, invalid dates and ranges wholly outside
- * the window are always errors.
- */
 /** The days asked for, before any window: `last`, or from/to with `to` defaulting to yesterday. */
 function requestedDays(input: RangeInput, nowMs: number, windowText: string): { from: ChinaDay; to: ChinaDay; fromField: string } {
   const yesterday = statisticsWindow(nowMs).newest;
@@ -95,6 +90,11 @@ function requestedDays(input: RangeInput, nowMs: number, windowText: string): { 
   return { from, to, fromField };
 }
 
+/**
+ * Resolve and check a range. `clamp` cuts it to the window with a RANGE_CLAMPED warning;
+ * `strict` rejects any part outside. Reversed ranges, invalid dates and ranges wholly outside
+ * the window are always errors.
+ */
 export function resolveRange(input: RangeInput, nowMs: number, policy: WindowPolicy = 'clamp'): ResolvedRange {
   const window = statisticsWindow(nowMs);
   const windowText = `days from ${window.oldest} to ${window.newest} (180 days ago to yesterday, China time)`;

@@ -196,8 +196,8 @@ export const answers = {
   statistics: z.object({ ...seriesHead, days: z.array(daySchema), warnings: z.array(warningSchema) }),
   summary: z.object({ ...seriesHead, summary: summarySchema, warnings: z.array(warningSchema) }),
   token: z.object({
-    access_token: z.string().min(1),
-    expires_in: z.number().int().positive().describe('Seconds it stays valid'),
+    access_token: z.string({ error: 'access_token as a string' }).min(1, { error: 'a non-empty access_token' }),
+    expires_in: z.number({ error: 'expires_in as a number of seconds' }).int().positive().describe('Seconds it stays valid'),
   }),
   health: z.object({
     status: z.enum(['ok', 'unavailable']),
@@ -226,7 +226,7 @@ export type ErrorAnswer = z.output<typeof errorAnswer>;
  * What core's `tokenService` auth accepts from any token service: the server's token answer, with
  * `expires_in` optional (a service that leaves it out gets WeCom's 7200 s).
  */
-export const tokenServiceAnswer = answers.token.extend({ expires_in: z.number().optional() });
+export const tokenServiceAnswer = answers.token.extend({ expires_in: z.number({ error: 'expires_in as a number of seconds' }).optional() });
 
 /** Any route's answer schema, and the value it parses to (for clients without zod of their own). */
 export type AnswerSchema = z.ZodType;

@@ -46,7 +46,7 @@ export function registerStatisticsRoutes(api: ApiRoutes, context: RouteContext):
   ): Promise<CachedAnswer> {
     // Read before the archive is: a write meanwhile leaves the entry stale, never wrong.
     const version = store.daysVersion(parsed.series);
-    const key = JSON.stringify([route, parsed.series, parsed.from, parsed.to, parsed.warnings, chinaToday(now())]);
+    const key = JSON.stringify([route, parsed.series, parsed.from, parsed.to, parsed.warnings, chinaToday(parsed.at)]);
     const hit = version === undefined ? undefined : cache.get(key, version);
     if (hit) return hit;
     const result = await statisticsFor(context, parsed, live);

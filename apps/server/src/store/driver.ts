@@ -3,6 +3,7 @@
  * native build) and a real server by URL (node-postgres). Both run the same SQL.
  */
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -35,6 +36,10 @@ export interface SqlDriver {
 const PRIVATE_DIR = 0o700;
 const PRIVATE_FILE = 0o600;
 const SECURE_EVERY_MS = 60_000;
+/** The listening connection: opened again this long after it is lost, checked this often, and given this long for its own notice to come back (and for each check). */
+const LISTEN_RETRY_MS = 2_000;
+const LISTEN_CHECK_MS = 30_000;
+const LISTEN_PROBE_TIMEOUT_MS = 5_000;
 
 export function securePrivateTree(directory: string): void {
   const visit = (path: string, isTop: boolean) => {
@@ -207,26 +212,48 @@ export async function openPostgresDriver(url: string): Promise<SqlDriver> {
       let stopped = false;
       let client: pg.Client | undefined;
       let retry: NodeJS.Timeout | undefined;
+      let check: NodeJS.Timeout | undefined;
+      const probe = `kf-probe-${randomUUID()}`;
       const connect = async () => {
         if (stopped) return;
-        const next = new pg.Client({ connectionString: url, types });
+        const next = new pg.Client({ connectionString: url, types, keepAlive: true, query_timeout: LISTEN_PROBE_TIMEOUT_MS });
+        let heardProbe: (() => void) | undefined;
         const lost = () => {
           if (client !== next) return;
           client = undefined;
+          clearInterval(check);
           onState(false);
           next.end().catch(() => {});
-          if (!stopped) retry = setTimeout(() => void connect(), 2000);
+          if (!stopped) retry = setTimeout(() => void connect(), LISTEN_RETRY_MS);
         };
         next.on('error', lost);
         next.on('end', lost);
         next.on('notification', (message) => {
-          if (message.channel === channel) onMessage(message.payload ?? '');
+          if (message.channel !== channel) return;
+          if (message.payload === probe) heardProbe?.();
+          else onMessage(message.payload ?? '');
         });
         client = next;
         try {
           await next.connect();
           await next.query(`LISTEN ${channel}`);
-          if (client === next && !stopped) onState(true);
+          // Listening only counts once a notice has come back on this connection (a pooler in
+          // transaction mode takes LISTEN and delivers nothing).
+          await new Promise<void>((resolve, reject) => {
+            const late = setTimeout(() => reject(new Error('no notice came back')), LISTEN_PROBE_TIMEOUT_MS);
+            heardProbe = () => {
+              clearTimeout(late);
+              resolve();
+            };
+            next.query('SELECT pg_notify($1, $2)', [channel, probe]).catch(reject);
+          });
+          if (client !== next || stopped) return;
+          onState(true);
+          // A connection that died without a word (a NAT's idle timeout) is found within a minute.
+          check = setInterval(() => {
+            next.query('SELECT 1').catch(lost);
+          }, LISTEN_CHECK_MS);
+          check.unref();
         } catch {
           lost();
         }
@@ -235,6 +262,7 @@ export async function openPostgresDriver(url: string): Promise<SqlDriver> {
       return async () => {
         stopped = true;
         clearTimeout(retry);
+        clearInterval(check);
         const last = client;
         client = undefined;
         await last?.end().catch(() => {});

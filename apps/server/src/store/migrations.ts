@@ -165,6 +165,28 @@ DELETE FROM kf_tokens;
 DELETE FROM kf_leases WHERE key LIKE 'token:%';
 `,
   },
+  {
+    version: 8,
+    name: 'writes of days notify the replicas, in the writing transaction',
+    // A statement-level trigger: one NOTIFY per series a statement wrote, sent when (and only if)
+    // its transaction commits, whoever wrote (an older replica included). Readers keep answers in
+    // memory until their series is named on this channel.
+    sql: `
+CREATE FUNCTION kf_days_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('kf_days_written', key)
+  FROM (SELECT DISTINCT json_build_array(source, endpoint, corp_id, open_kfid, servicer_userid)::text AS key FROM written) AS series;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER kf_days_inserted AFTER INSERT ON kf_days REFERENCING NEW TABLE AS written
+  FOR EACH STATEMENT EXECUTE FUNCTION kf_days_notify();
+CREATE TRIGGER kf_days_updated AFTER UPDATE ON kf_days REFERENCING NEW TABLE AS written
+  FOR EACH STATEMENT EXECUTE FUNCTION kf_days_notify();
+CREATE TRIGGER kf_days_deleted AFTER DELETE ON kf_days REFERENCING OLD TABLE AS written
+  FOR EACH STATEMENT EXECUTE FUNCTION kf_days_notify();
+`,
+  },
 ];
 
 /** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */

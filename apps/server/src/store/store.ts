@@ -114,12 +114,28 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
   const versions = new Map<string, number>();
   let epoch = 0;
   let following = !driver.listen;
+  const seriesKeyText = (s: SeriesKey) => JSON.stringify([s.source, s.endpoint, s.corpId, s.openKfid, s.servicerUserid]);
   const bump = (key: string) => versions.set(key, (versions.get(key) ?? 0) + 1);
-  const stopListening = driver.listen?.(DAYS_CHANNEL, bump, (listening) => {
+  const heard = (payload: string) => {
+    try {
+      const [source, endpoint, corpId, openKfid, servicerUserid] = JSON.parse(payload) as string[];
+      bump(
+        seriesKeyText({
+          source: source!,
+          endpoint: endpoint as SeriesKey['endpoint'],
+          corpId: corpId!,
+          openKfid: openKfid!,
+          servicerUserid: servicerUserid!,
+        }),
+      );
+    } catch {
+      // Not a series: nothing to move.
+    }
+  };
+  const stopListening = driver.listen?.(DAYS_CHANNEL, heard, (listening) => {
     epoch += 1;
     following = listening;
   });
-  const seriesKeyText = (s: SeriesKey) => JSON.stringify([s.source, s.endpoint, s.corpId, s.openKfid, s.servicerUserid]);
   return {
     kind: driver.kind,
     tokens,
@@ -132,8 +148,8 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         return await days.writeDays(series, written, fetchedAt);
       } finally {
         // Also after a failed write (it may have been applied): readers look again.
+        // (Other replicas hear of it from the table's trigger, when the write commits.)
         bump(key);
-        if (driver.listen) await q('SELECT pg_notify($1, $2)', [DAYS_CHANNEL, key]).catch(() => {});
       }
     },
     daysVersion(series) {
