@@ -16,9 +16,8 @@ export interface CachedAnswer {
 export interface AnswerCache {
   get(key: string, version: string): CachedAnswer | undefined;
   set(key: string, version: string, text: string): CachedAnswer;
-  /** An ETag for an answer that is not kept. */
-  tag(body: Buffer): string;
-  readonly size: number;
+  /** An answer encoded with its ETag, not kept. */
+  unkept(text: string): CachedAnswer;
 }
 
 export function createAnswerCache(options: { maxEntries?: number; maxBytes?: number } = {}): AnswerCache {
@@ -32,7 +31,10 @@ export function createAnswerCache(options: { maxEntries?: number; maxBytes?: num
     entries.delete(key);
     bytes -= entry.body.byteLength;
   };
-  const tag = (body: Buffer) => `"${createHash('sha1').update(body).digest('base64url')}"`;
+  const unkept = (text: string): CachedAnswer => {
+    const body = Buffer.from(text);
+    return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+  };
   return {
     get(key, version) {
       const entry = entries.get(key);
@@ -48,18 +50,14 @@ export function createAnswerCache(options: { maxEntries?: number; maxBytes?: num
     },
     set(key, version, text) {
       drop(key);
-      const body = Buffer.from(text);
-      const entry = { body, etag: tag(body), version };
-      if (body.byteLength > maxBytes) return entry;
+      const entry = { ...unkept(text), version };
+      if (entry.body.byteLength > maxBytes) return entry;
       entries.set(key, entry);
-      bytes += body.byteLength;
+      bytes += entry.body.byteLength;
       while (entries.size > maxEntries || bytes > maxBytes) drop(entries.keys().next().value!);
       return entry;
     },
-    tag,
-    get size() {
-      return entries.size;
-    },
+    unkept,
   };
 }
 

@@ -53,8 +53,7 @@ export function registerStatisticsRoutes(api: ApiRoutes, context: RouteContext):
     const serialized = reply.serialize(make(result));
     const text = typeof serialized === 'string' ? serialized : Buffer.from(serialized as ArrayBuffer).toString('utf8');
     if (result.fromArchiveOnly && version !== undefined) return cache.set(key, version, text);
-    const body = Buffer.from(text);
-    return { body, etag: cache.tag(body) };
+    return cache.unkept(text);
   }
 
   api.get('/api/v1/statistics', { schema: ROUTE_SCHEMAS.statistics }, async (request, reply) => {
