@@ -83,6 +83,8 @@ export interface AuthorizeOptions {
   corpName?: string;
   /** The `State` of the create_auth message; default ''. */
   state?: string;
+  /** The accounts the corp authorizes for the KF component: sent as ExtraInfo.AuthOpenKfIdList (page 99401). Default: none sent. */
+  openKfIds?: readonly string[];
 }
 
 export interface Authorization extends CallbackResult {
@@ -108,8 +110,8 @@ export interface SimulatorProvider {
   pushTicket(): Promise<TicketPush>;
   /** A new corp authorizes the suite: it gets a permanent code and one-time auth code, then create_auth is POSTed. */
   authorize(options?: AuthorizeOptions): Promise<Authorization>;
-  /** POSTs change_auth for an authorized corp. */
-  changeAuth(corpId: string): Promise<CallbackResult>;
+  /** POSTs change_auth for an authorized corp (with the accounts it now authorizes, as ExtraInfo). */
+  changeAuth(corpId: string, options?: { openKfIds?: readonly string[] }): Promise<CallbackResult>;
   /** The corp removes the suite: its permanent code and corp tokens stop working, then cancel_auth is POSTed. */
   cancelAuth(corpId: string): Promise<CallbackResult>;
   /** The newest pushed suite_ticket. */
@@ -188,9 +190,25 @@ function cdata(value: string): string {
 }
 
 /** The inner XML of a suite callback message: each field a CDATA element, `TimeStamp` a number. */
-function innerXml(fields: readonly (readonly [string, string | number])[]): string {
-  const body = fields.map(([name, value]) => `<${name}>${typeof value === 'number' ? String(value) : cdata(value)}</${name}>`);
+/** A field whose value is XML of its own (ExtraInfo). */
+interface RawXml {
+  xml: string;
+}
+
+function innerXml(fields: readonly (readonly [string, string | number | RawXml])[]): string {
+  const body = fields.map(
+    ([name, value]) =>
+      `<${name}>${typeof value === 'number' ? String(value) : typeof value === 'string' ? cdata(value) : value.xml}</${name}>`,
+  );
   return `<xml>${body.join('')}</xml>`;
+}
+
+/** ExtraInfo of the KF component's authorization events (page 99401): the accounts the corp chose. */
+function extraInfo(openKfIds: readonly string[] | undefined): (readonly [string, RawXml])[] {
+  if (openKfIds === undefined) return [];
+  return [
+    ['ExtraInfo', { xml: `<AuthOpenKfIdList>${openKfIds.map((id) => `<OpenKfId>${cdata(id)}</OpenKfId>`).join('')}</AuthOpenKfIdList>` }],
+  ];
 }
 
 function digits(count: number): string {
@@ -435,11 +453,12 @@ export function createProvider(deps: ProviderDeps): SimulatorProvider & { close(
         ['InfoType', 'create_auth'],
         ['TimeStamp', Math.floor(at / 1000)],
         ['State', state],
+        ...extraInfo(options.openKfIds),
       ]);
       const delivery = await track(deliver(resolved, 'create_auth', message, false));
       return { authCorpId: corpId, corpName, permanentCode, authCode, ...result(delivery) };
     },
-    async changeAuth(corpId) {
+    async changeAuth(corpId, options = {}) {
       const resolved = requireTarget();
       if (directory.permanentCode(corpId) === undefined) throw new RangeError(`corp ${corpId} has not authorized the suite`);
       const message = innerXml([
@@ -448,6 +467,7 @@ export function createProvider(deps: ProviderDeps): SimulatorProvider & { close(
         ['TimeStamp', Math.floor(now() / 1000)],
         ['AuthCorpId', corpId],
         ['State', ''],
+        ...extraInfo(options.openKfIds),
       ]);
       return result(await track(deliver(resolved, 'change_auth', message, false)));
     },
