@@ -29,22 +29,25 @@ function pinnedClockEnv(nowMs: number): Record<string, string> {
 
 /** The server's read key given to Grafana, and a second key (both ordinary read keys). */
 export const SERVER_API_KEY = 'grafana-read-key-5b1e0c7d9a';
+/** A key of the server's adminKeysEnv: it makes keys for customers. Grafana never gets it. */
+export const SERVER_ADMIN_KEY = 'admin-key-for-tenants-3c8d21f0';
 /** A key of the server's tokenApiKeysEnv: it may take access tokens. Grafana never gets it. */
 export const SERVER_TOKEN_KEY = 'token-service-key-7e2f9c1a04';
 /** A canary: the suite_ticket of the provider source. It opens doors on the simulator only. */
 export const CANARY_SUITE_TICKET = 'canary-suite-ticket-9d4e2a71c3';
 export const DAY_MS = 86_400_000;
 
-/** GET a path of the server directly (not through Grafana), with a key. */
-export function serverGet(url: string, key: string): Promise<{ status: number; body: string }> {
+/** GET (or, with a body, POST as JSON) a path of the server directly (not through Grafana), with a key. */
+export function serverGet(url: string, key: string, body?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { authorization: `Bearer ${key}` } }, (res) => {
+    const headers = { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const req = request(url, { method: body === undefined ? 'GET' : 'POST', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -112,10 +115,14 @@ export async function startKfServer(options: StartOptions): Promise<KfServer> {
     ISV_SUITE_TICKET: CANARY_SUITE_TICKET,
     KF_STATS_API_KEYS: `${SERVER_API_KEY},another-read-key-0123456789`,
     KF_STATS_TOKEN_KEYS: SERVER_TOKEN_KEY,
+    KF_STATS_ADMIN_KEYS: SERVER_ADMIN_KEY,
+    // A second corp of the provider source, when the simulator has one (extraCorpCount).
+    ISV_SECOND_PERMANENT_CODE: sim.fixtures.extraCorps.suiteAuth[0]?.permanentCode ?? '',
   };
   const config = (sources: unknown[]) =>
     simulatorConfigJson(sim, './data', {
       tokenApiKeysEnv: 'KF_STATS_TOKEN_KEYS',
+      adminKeysEnv: 'KF_STATS_ADMIN_KEYS',
       baseUrl: recorderUrl,
       schedule: { runOnStart: false },
       sources,
@@ -138,7 +145,16 @@ export async function startKfServer(options: StartOptions): Promise<KfServer> {
       options.setSimulatorOffset?.(0);
       if (code !== 0) throw new Error(`collect exited ${code}: ${collect.output()}`);
     }
-    writeFileSync(configFile, JSON.stringify(config([acme, isv])));
+    // A service provider serving several corps, as a provider's customers share it.
+    const second = sim.fixtures.extraCorps.suiteAuth[0];
+    const isvAuth = isv.auth as { corps: unknown[] };
+    const provider = second
+      ? {
+          ...isv,
+          auth: { ...isvAuth, corps: [...isvAuth.corps, { authCorpId: second.authCorpId, permanentCodeEnv: 'ISV_SECOND_PERMANENT_CODE' }] },
+        }
+      : isv;
+    writeFileSync(configFile, JSON.stringify(config([acme, provider])));
     const serve = spawnProcess(SERVER_BIN, ['serve', '--config', configFile], { ...env, ...pinnedClockEnv(options.now()) });
     const [, url] = (await serve.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/).catch((error: Error) => {
       serve.child.kill('SIGTERM');
@@ -147,7 +163,16 @@ export async function startKfServer(options: StartOptions): Promise<KfServer> {
     return {
       url,
       tokens,
-      secrets: [selfBuilt.corpSecret, suite.suiteSecret, suite.permanentCode, CANARY_SUITE_TICKET, SERVER_API_KEY, SERVER_TOKEN_KEY],
+      secrets: [
+        selfBuilt.corpSecret,
+        suite.suiteSecret,
+        suite.permanentCode,
+        CANARY_SUITE_TICKET,
+        SERVER_API_KEY,
+        SERVER_TOKEN_KEY,
+        SERVER_ADMIN_KEY,
+        ...(second ? [second.permanentCode] : []),
+      ],
       get stderr() {
         return serve.output();
       },

@@ -11,14 +11,15 @@ import { addDays, listDays, summarizeDays } from '@wecom-kf-stats/core/internal'
 import { pinChinaClock, useSimulator } from '@wecom-kf-stats/test-utils';
 import { startGrafanaHost, type GrafanaHost, type GrafanaHostOptions } from './grafana-host';
 import { ACCOUNT, expectedDays, field, request, window } from './helpers';
-import { SERVER_API_KEY, SERVER_TOKEN_KEY, serverGet, startKfServer, type KfServer } from './kf-server';
+import { SERVER_ADMIN_KEY, SERVER_API_KEY, SERVER_TOKEN_KEY, serverGet, startKfServer, type KfServer } from './kf-server';
 
 let simOffsetMs = 0;
 // Registered before useSimulator's own hook: this file's clock is pinned to 10:00 China time.
 beforeAll(() => {
   pinChinaClock(10);
 });
-const kf = useSimulator({ now: () => Date.now() + simOffsetMs });
+// One corp more for the provider source: a service provider serving two customers.
+const kf = useSimulator({ now: () => Date.now() + simOffsetMs, extraCorpCount: 1 });
 afterAll(() => {
   vi.useRealTimers();
 });
@@ -33,10 +34,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function serverHost(patch: Partial<GrafanaHostOptions['jsonData']> = {}, extra: Partial<GrafanaHostOptions> = {}): GrafanaHost {
+function serverHost(
+  patch: Partial<GrafanaHostOptions['jsonData']> = {},
+  extra: Partial<GrafanaHostOptions> = {},
+  serverApiKey = SERVER_API_KEY,
+): GrafanaHost {
   const host = startGrafanaHost({
     jsonData: { connection: 'server', serverUrl: server.url, source: 'acme', ...patch },
-    secureJsonData: { serverApiKey: SERVER_API_KEY },
+    secureJsonData: { serverApiKey },
     ...extra,
   });
   hosts.push(host);
@@ -111,7 +116,7 @@ describe('server mode: queries', () => {
   });
 
   test('component statistics of a service provider source, through the server', async () => {
-    const host = serverHost({ source: 'isv' });
+    const host = serverHost({ source: 'isv', serverCorpId: kf.sim.fixtures.suite.authCorpId });
     const { newest } = window();
     const response = await host.datasource.query(
       request([{ endpoint: 'component', metrics: ['session_cnt'] }], { from: addDays(newest, -2), to: newest }),
@@ -220,6 +225,36 @@ describe('server mode: variables, pickers and Save & test', () => {
     expect(answer.status).toBe('error');
     expect(answer.message).toContain('HTTP 403');
     expect(host.upstreamRequests).toEqual([]);
+  });
+});
+
+describe("server mode: a provider's customer with a key of its own", () => {
+  test('a key limited to one corp shows that corp only, needs no corp id, and its pickers list what it sees', async () => {
+    const [first, second] = [kf.sim.fixtures.suite.authCorpId, kf.sim.fixtures.extraCorps.suiteAuth[0]!.authCorpId];
+    // The operator's key sees both corps: a data source on it must name one.
+    const both = await serverHost({ source: 'isv' }, { user: admin }).datasource.testDatasource();
+    expect(both.message).toMatch(/^Source "isv" serves 2 corps \(.*\): enter the corp ID/);
+
+    const made = await serverGet(`${server.url}/api/v1/keys`, SERVER_ADMIN_KEY, { name: 'customer-two', corps: [second] });
+    expect(made.status).toBe(201);
+    const customerKey = (JSON.parse(made.body) as { key: string }).key;
+    const customer = (patch: Partial<GrafanaHostOptions['jsonData']> = {}, extra: Partial<GrafanaHostOptions> = {}) =>
+      serverHost({ source: 'isv', ...patch }, extra, customerKey);
+    const saved = await customer({}, { user: admin }).datasource.testDatasource();
+    expect(saved.status).toBe('success');
+    const { newest } = window();
+    const response = await customer().datasource.query(
+      request([{ endpoint: 'component', metrics: ['session_cnt'] }], { from: addDays(newest, -2), to: newest }),
+    );
+    expect(response.errors).toBeUndefined();
+    expect(field(response.data[0], 'session_cnt').values).toHaveLength(3);
+    const accounts = await customer().datasource.listAccounts();
+    expect(accounts.map((a) => a.open_kfid)).toEqual(kf.sim.fixtures.accounts.map((a) => a.open_kfid));
+    // The other customer's corp, typed in by hand, is refused by the server.
+    const other = await customer({ serverCorpId: first }).datasource.query(
+      request([{ endpoint: 'component', metrics: ['session_cnt'] }], { from: addDays(newest, -2), to: newest }),
+    );
+    expect(other.errors?.[0]?.message).toMatch(/HTTP 403.*may not read corp/);
   });
 });
 

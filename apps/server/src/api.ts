@@ -4,7 +4,7 @@
  * WeCom's window that it lacks are fetched live (paced like the collector) and stored. Answers
  * never hold a token or a secret, and errors never a stack.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
@@ -31,6 +31,9 @@ import { registerCatalogRoutes } from './routes/catalog.js';
 import { sendError, type RouteContext } from './routes/context.js';
 import { registerStatisticsRoutes } from './routes/statistics.js';
 import { registerTokenRoute } from './routes/token.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { createKeyRing, ForbiddenError, OPERATOR, type Access } from './access.js';
+import type { AuthEvents } from './callback/auth-events.js';
 import { createRefusalCache, isUnknownAccount, NotFoundError, ParameterError, type LiveFetches, type SeriesContext } from './series.js';
 
 export interface ApiOptions extends SeriesContext {
@@ -38,6 +41,10 @@ export interface ApiOptions extends SeriesContext {
   apiKeys: readonly string[];
   /** Keys that may also take access tokens (`tokenApiKeysEnv`). */
   tokenApiKeys?: readonly string[];
+  /** Keys that manage keys and delete corps' data (`adminKeysEnv`). */
+  adminKeys?: readonly string[];
+  /** Authorization events of the callbacks (wireServer's). */
+  authEvents: AuthEvents;
   /** The tokens the process's clients share (wireServer's); the token service drops a rejected one there. @default the store's */
   tokens?: TokenStore;
   /** The store's health for /healthz. @default one made here, probing the store in the background */
@@ -71,16 +78,6 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'the request headers are too large'],
 };
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
-/** Constant-time check against every key (hashing first makes the lengths equal). */
-function keyMatches(presented: string, keys: readonly Buffer[]): boolean {
-  const candidate = digest(presented);
-  let found = false;
-  for (const key of keys) found = timingSafeEqual(candidate, key) || found;
-  return found;
-}
-
 export { MAX_PARAMETER_LENGTH };
 
 /** A parameter name as a message may show it (a name made of odd bytes is cut and escaped). */
@@ -93,23 +90,39 @@ const shownName = (name: string) => (NOT_TEXT.test(name) || name.length > 40 ? J
 function parameterErrorOf(
   error: { validation: { keyword?: string; instancePath?: string; message?: string; params?: unknown }[] },
   allowed: readonly string[],
+  context: string,
 ): ParameterError {
   // An unknown parameter first: it is usually a misspelt one, whose absence the other problems are.
   const first = error.validation.find((v) => v.keyword === 'unrecognized_keys') ?? error.validation[0]!;
   const keys = (first.params as { keys?: string[] } | undefined)?.keys;
   if (first.keyword === 'unrecognized_keys' && keys?.length)
-    return new ParameterError(shownName(keys[0]!), `unknown parameter; allowed: ${allowed.join(', ')}`);
-  const name = (first.instancePath ?? '').split('/')[1] || 'request';
-  return new ParameterError(shownName(name), first.message ?? 'not valid');
+    return new ParameterError(shownName(keys[0]!), `unknown ${context === 'body' ? 'field' : 'parameter'}; allowed: ${allowed.join(', ')}`);
+  // A body field by its path (`sources[2]`); a body that is not an object is "body".
+  const [head, ...rest] = (first.instancePath ?? '').split('/').slice(1);
+  const name = head
+    ? shownName(head) + rest.map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${shownName(part)}`)).join('')
+    : context === 'body'
+      ? 'body'
+      : 'request';
+  return new ParameterError(name, first.message ?? 'not valid');
 }
 
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
-  const { config, store, clients, now } = options;
-  const keys = options.apiKeys.map(digest);
-  const tokenKeys = (options.tokenApiKeys ?? []).map(digest);
+  const { config, store, now } = options;
   const { providers } = options;
-  /** Requests whose key may take access tokens. */
-  const tokenRequests = new WeakSet<FastifyRequest>();
+  // The configured keys and those made at run time (read from the store now, then every few seconds).
+  const keyRing = createKeyRing({
+    apiKeys: options.apiKeys,
+    tokenApiKeys: options.tokenApiKeys ?? [],
+    adminKeys: options.adminKeys ?? [],
+    store,
+    now,
+    log: options.logger.child({ component: 'keys' }),
+  });
+  await keyRing.refresh();
+  keyRing.start();
+  /** What each authenticated request's key may do. */
+  const accessOf = new WeakMap<FastifyRequest, Access>();
   const limits = config.http;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -193,17 +206,26 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const tokenKey = match !== null && tokenKeys.length > 0 && keyMatches(match[1]!, tokenKeys);
-    if (tokenKey) tokenRequests.add(request);
-    if (!match || (!tokenKey && !keyMatches(match[1]!, keys))) {
+    const access = match ? keyRing.check(match[1]!) : undefined;
+    if (access === undefined || access === 'expired') {
       reply.header('www-authenticate', 'Bearer');
       return sendError(
         reply,
         401,
         'UNAUTHORIZED',
-        match ? 'the API key is not valid' : 'send the header "Authorization: Bearer <API key>"',
+        access === 'expired'
+          ? 'the API key has expired'
+          : match
+            ? 'the API key is not valid'
+            : 'send the header "Authorization: Bearer <API key>"',
       );
     }
+    accessOf.set(request, access);
+  };
+  /** Routes for the operator's and admin keys only (403 for scoped keys), or for admin keys only. */
+  const only = (kinds: readonly Access['kind'][], what: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const access = accessOf.get(request);
+    if (!access || !kinds.includes(access.kind)) return sendError(reply, 403, 'FORBIDDEN', `${what}`);
   };
 
   app.setErrorHandler((error, request, reply) => {
@@ -211,10 +233,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const context = (error as { validationContext?: string }).validationContext ?? 'querystring';
       const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[context];
       const allowed = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-      return sendError(reply, 400, 'INVALID_PARAMETER', parameterErrorOf(error, allowed).message);
+      return sendError(reply, 400, 'INVALID_PARAMETER', parameterErrorOf(error, allowed, context).message);
     }
     if (error instanceof ParameterError) return sendError(reply, 400, 'INVALID_PARAMETER', error.message);
     if (error instanceof NotFoundError) return sendError(reply, 404, 'NOT_FOUND', error.message);
+    if (error instanceof ForbiddenError) return sendError(reply, 403, 'FORBIDDEN', error.message);
     if (isUnknownAccount(error)) {
       // WeCom says the account (or servicer) does not exist: the same answer as any unknown id.
       return sendError(reply, 404, 'NOT_FOUND', redactText(error.message));
@@ -244,17 +267,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${pathOf(request.url)}`));
 
   const live: LiveFetches = { inflight: new Map(), refusals: createRefusalCache(), health };
-  const routeContext: RouteContext = { ...options, live };
+  const routeContext: RouteContext = { ...options, live, accessOf: (request) => accessOf.get(request) ?? OPERATOR };
 
   // Without a key: WeCom's callbacks (authenticated by their signature) and the health check.
-  registerCallbackRoutes(app, {
-    providers,
-    clients,
-    now,
-    metrics: options.metrics,
-    logger: options.logger,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  registerCallbackRoutes(app, { providers, authEvents: options.authEvents, now, metrics: options.metrics, logger: options.logger });
   const publicRoutes = app.withTypeProvider<ZodTypeProvider>();
   // The state the background probe last saw, so a flood costs a map read each.
   publicRoutes.get('/healthz', { config: PUBLIC_ROUTE_LIMIT, schema: ROUTE_SCHEMAS.health }, async (_request, reply) => {
@@ -269,24 +285,30 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     scope.addHook('onRequest', authenticate);
     const api = scope.withTypeProvider<ZodTypeProvider>();
 
-    api.get('/metrics', { schema: ROUTE_SCHEMAS.metrics }, async (_request, reply) => {
-      reply.type(options.metrics.registry.contentType);
-      return options.metrics.registry.metrics();
-    });
+    api.get(
+      '/metrics',
+      { schema: ROUTE_SCHEMAS.metrics, preHandler: only(['operator', 'admin'], "/metrics is for the operator's and admin keys") },
+      async (_request, reply) => {
+        reply.type(options.metrics.registry.contentType);
+        return options.metrics.registry.metrics();
+      },
+    );
 
     api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
     registerCatalogRoutes(api, routeContext);
     registerStatisticsRoutes(api, routeContext);
-    registerTokenRoute(api, {
+    registerTokenRoute(api, { ...routeContext, tokens: options.tokens ?? store.tokens });
+    registerAdminRoutes(api, {
       ...routeContext,
-      tokens: options.tokens ?? store.tokens,
-      mayTakeTokens: (request) => tokenRequests.has(request),
+      adminOnly: only(['admin'], 'only admin keys (adminKeysEnv) manage keys and delete data'),
+      keyRing,
     });
 
     for (const url of GET_ONLY_ROUTES) if (url !== '/healthz') answerGetOnly(scope, url);
   });
 
+  app.addHook('onClose', async () => keyRing.stop());
   return app;
 }
 

@@ -215,14 +215,12 @@ async function listSeries(
   if (perAccount.length === 0) return series;
   let accounts = source.accounts;
   if (!accounts) {
-    const listed = await corp.client.listAccounts(signal ? { signal } : {});
-    await store.saveAccounts(
-      source.id,
-      corp.corpId,
-      listed.map((a) => ({ openKfid: a.open_kfid, name: a.name ?? null })),
-      now(),
-    );
-    accounts = listed.map((a) => a.open_kfid);
+    const listed = (await corp.client.listAccounts(signal ? { signal } : {})).map((a) => ({ openKfid: a.open_kfid, name: a.name ?? null }));
+    // A corp that chose accounts for the KF component (AuthOpenKfIdList): exactly those.
+    const chosen = corp.authorizedAccounts;
+    const kept = chosen ? chosen.map((openKfid) => listed.find((a) => a.openKfid === openKfid) ?? { openKfid, name: null }) : listed;
+    await store.saveAccounts(source.id, corp.corpId, kept, now());
+    accounts = kept.map((a) => a.openKfid);
   }
   for (const openKfid of accounts) {
     if (perAccount.includes('corp')) series.push({ ...base, endpoint: 'corp', openKfid, servicerUserid: '' });

@@ -40,6 +40,7 @@ const INLINE_SECRETS: Record<string, string> = {
   permanentCode: 'permanentCodeEnv',
   apiKeys: 'apiKeysEnv',
   tokenApiKeys: 'tokenApiKeysEnv',
+  adminKeys: 'adminKeysEnv',
   headers: 'headersEnv',
   token: 'tokenEnv',
   encodingAesKey: 'encodingAesKeyEnv',
@@ -167,6 +168,11 @@ export const configSchema = z
      * `apiKeysEnv` alone never get a token.
      */
     tokenApiKeysEnv: envName.optional(),
+    /**
+     * Names the variable holding the admin keys, comma-separated: they read everything, like the
+     * operator's keys, and only they manage keys (/api/v1/keys) and delete a corp's data.
+     */
+    adminKeysEnv: envName.optional(),
     /** Names the variable holding the key (32 bytes, base64) that encrypts permanent codes, tickets and tokens at rest. */
     storeKeyEnv: envName.optional(),
     baseUrl: z
@@ -239,6 +245,15 @@ export const configSchema = z
         liveFetchDeadlineMs: intIn(0, 120_000, 'milliseconds from 0 to 120000').default(5_000),
       })
       .default({ liveFetchDeadlineMs: 5_000 }),
+    retention: z
+      .strictObject({
+        /**
+         * Days a cancelled corp's archived days are kept after its cancel_auth; everything else of
+         * it goes at once. WeCom's rule (page 90642): 服务商收到取消授权事件后，应当确保删除该企业所有相关的数据.
+         */
+        cancelledCorpDays: intIn(0, 3650, 'a whole number of days from 0 to 3650').default(0),
+      })
+      .default({ cancelledCorpDays: 0 }),
     /** Series collected at once by this process. */
     concurrency: posInt('series collected at once').max(64, { error: 'series collected at once: a whole number from 1 to 64' }).default(4),
     /** A lease on a series lasts this long unless renewed; a killed process's work is picked up after it. */
@@ -379,6 +394,8 @@ export function isPostgresUrl(store: string): boolean {
 export interface CorpCredentials {
   sourceId: string;
   corpId: string;
+  /** The accounts the corp chose for the KF component (AuthOpenKfIdList): only these are collected. */
+  authorizedAccounts?: readonly string[];
   auth:
     | { type: 'selfBuilt'; corpId: string; corpSecret: string }
     | {
@@ -540,6 +557,11 @@ function readKeys(name: string, path: string, env: NodeJS.ProcessEnv): string[] 
   const short = keys.findIndex((k) => k.length < 16);
   if (short !== -1) throw new ConfigError([{ path, message: `key ${short + 1} in ${name} is shorter than 16 characters` }]);
   return keys;
+}
+
+/** The admin keys (`adminKeysEnv`); none when it is not set. */
+export function resolveAdminKeys(config: ServerConfig, env: NodeJS.ProcessEnv): string[] {
+  return config.adminKeysEnv ? readKeys(config.adminKeysEnv, 'adminKeysEnv', env) : [];
 }
 
 /** The keys that may take access tokens (`tokenApiKeysEnv`); none when it is not set. */

@@ -23,6 +23,8 @@ export interface ServerMetrics {
   onWireTime(event: { source: string; path: string; seconds: number }): void;
   /** An API answer: its route (the pattern, never the URL), status and time to answer. */
   onApiRequest(event: { route: string; status: number; durationSeconds: number }): void;
+  /** An authorization event recorded, repeated by WeCom, applied, put off to try again, or failed. */
+  onAuthEvent(event: { source: string; event: string; outcome: 'recorded' | 'repeated' | 'applied' | 'retried' | 'failed' }): void;
 }
 
 /** The provider sources with a callback, for the suite_ticket age. */
@@ -40,6 +42,12 @@ export function createMetrics(
   callbackSuites: readonly CallbackSuite[] = [],
 ): ServerMetrics {
   const registry = new Registry();
+  const authEvents = new Counter({
+    name: 'kf_authorization_events_total',
+    help: 'Authorization events (create_auth, reset_permanent_code, change_auth, cancel_auth) by source, event and outcome: recorded, repeated (WeCom sent it again), applied, retried, failed',
+    labelNames: ['source', 'event', 'outcome'],
+    registers: [registry],
+  });
   const callbacks = new Counter({
     name: 'kf_callbacks_total',
     help: 'Command callbacks from WeCom by source, event (InfoType, "verify_url", "other" or "unknown") and outcome (accepted, ignored, refused, failed)',
@@ -151,6 +159,9 @@ export function createMetrics(
     },
     onRevised({ source, days }) {
       revisions.inc({ source }, days);
+    },
+    onAuthEvent({ source, event, outcome }) {
+      authEvents.inc({ source: sources.includes(source) ? source : 'unknown', event, outcome });
     },
     onCallback({ source, outcome, event }) {
       // Labels stay bounded whatever a caller sends: only configured sources and known events.

@@ -6,13 +6,13 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { answers, errorAnswer, queries, tokenParams } from '@wecom-kf-stats/core/server-api';
+import { answers, corpParams, errorAnswer, keyParams, keyRequest, queries, tokenParams } from '@wecom-kf-stats/core/server-api';
 
 /** The error answers, each described once. */
 const ERRORS = {
-  400: errorAnswer.describe('A malformed parameter (INVALID_PARAMETER): the message starts with its name'),
+  400: errorAnswer.describe('A malformed parameter or body field (INVALID_PARAMETER): the message starts with its name'),
   401: errorAnswer.describe('No API key, or one that is not valid (UNAUTHORIZED)'),
-  403: errorAnswer.describe('The key may not do this (FORBIDDEN)'),
+  403: errorAnswer.describe('The key may not do this, or may not read what the request names (FORBIDDEN)'),
   404: errorAnswer.describe('A well-formed source, corp or account the server has never seen (NOT_FOUND)'),
   429: errorAnswer.describe('Too many requests from this address (TOO_MANY_REQUESTS)'),
   502: errorAnswer.describe('WeCom, or the way to it, failed (UPSTREAM_…): the message says how'),
@@ -25,7 +25,7 @@ const pick = <K extends keyof typeof ERRORS>(...codes: K[]) =>
   Object.fromEntries(codes.map((c) => [c, ERRORS[c]])) as Pick<typeof ERRORS, K>;
 
 /** A statistics route can fail on the store, on WeCom while listing a corp, or on its parameters. */
-const seriesErrors = pick(400, 401, 404, 502, 503);
+const seriesErrors = pick(400, 401, 403, 404, 502, 503);
 /** Answers carry an ETag; asked again with it in If-None-Match, an unchanged answer is a 304 without body. */
 const notModified = { 304: z.null().describe('Not modified: the answer is the one of the ETag in If-None-Match') };
 
@@ -33,7 +33,7 @@ export const ROUTE_SCHEMAS = {
   sources: {
     summary: 'The configured sources and their corps',
     querystring: queries.sources,
-    response: { 200: answers.sources, ...pick(400, 401, 503) },
+    response: { 200: answers.sources, ...pick(400, 401, 403, 503) },
   },
   accounts: {
     summary: 'Customer-service accounts of a source (kf/account/list, remembered in the store)',
@@ -62,6 +62,26 @@ export const ROUTE_SCHEMAS = {
     querystring: queries.token,
     response: { 200: answers.token, ...pick(400, 401, 403, 404, 502, 503) },
   },
+  keyCreate: {
+    summary: 'Make an API key limited to sources and corps (admin keys only): the key is in this answer alone',
+    body: keyRequest,
+    response: { 201: answers.keyCreated, ...pick(400, 401, 403, 503) },
+  },
+  keyList: {
+    summary: 'The API keys made at run time, without the keys themselves (admin keys only)',
+    querystring: queries.sources,
+    response: { 200: answers.keys, ...pick(400, 401, 403, 503) },
+  },
+  keyRevoke: {
+    summary: 'Revoke a key: every replica refuses it within seconds (admin keys only)',
+    params: keyParams,
+    response: { 204: z.null().describe('Revoked'), ...pick(400, 401, 403, 404, 503) },
+  },
+  corpDelete: {
+    summary: 'Delete everything the server keeps of a corp, its archived days included (admin keys only)',
+    params: corpParams,
+    response: { 204: z.null().describe('Deleted'), ...pick(400, 401, 403, 404, 503) },
+  },
   health: {
     summary: 'Liveness and store check, as the background probe last saw it (no key)',
     security: [],
@@ -76,6 +96,7 @@ export const ROUTE_SCHEMAS = {
     response: {
       200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
       401: ERRORS[401],
+      403: ERRORS[403],
     },
   },
 } as const;

@@ -3,6 +3,11 @@
  * Exit 0 on success, 1 when a run had failures or the server failed, 2 on bad usage or config.
  */
 import { hostname } from 'node:os';
+import { parseArgs as parseArgv } from 'node:util';
+import { keyRequest, type KeyRequest } from '@wecom-kf-stats/core/server-api';
+import { createKey, describeKey, KEYS_REFRESH_MS } from './access.js';
+import { deleteCorpData } from './callback/auth-events.js';
+import { corpsOfSource, ParameterError } from './series.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildApi } from './api.js';
@@ -18,6 +23,7 @@ import {
   resolveCredentials,
   resolveProviders,
   resolveTokenApiKeys,
+  resolveAdminKeys,
   type CorpCredentials,
   type ProviderSecrets,
   type ServerConfig,
@@ -30,6 +36,9 @@ import { authOptions, type WecomClients } from './wecom.js';
 import { createNodeClient, redactText } from './kf-core.js';
 
 export const NAME = 'wecom-kf-stats-server';
+
+/** How often `serve` applies authorization events due again, deletes expired archives and takes in other replicas' authorizations. */
+const MAINTENANCE_INTERVAL_MS = 5_000;
 
 export interface ProgramIO {
   stdout: NodeJS.WritableStream;
@@ -47,6 +56,12 @@ Commands:
   serve          the API on listen.host:listen.port and the daily collection at schedule.dailyAt (China time)
   collect        one collection run, then exit (0: all series collected, 1: some failed)
   check-config   validate the config and the environment variables it names, then exit
+  keys create    make an API key: --name N [--source ID]... [--corp ID]... [--token] [--expires-days D];
+                 the key is the last line of the output, shown this once
+  keys list      the keys made so far (names and scopes, never the keys)
+  keys revoke    --name N: every replica refuses the key within seconds
+  purge          --source ID --corp ID: delete everything kept of a corp, its archived days included
+  (keys and purge need the store: on the embedded store, while no server holds it)
 
 Options:
   --config FILE  the JSON config (default: ./kf-stats.config.json)
@@ -56,34 +71,206 @@ Options:
 
 class UsageError extends Error {}
 
-function parseArgs(argv: readonly string[]): { command: string; configFile: string; probe: boolean } | 'help' {
-  let command: string | undefined;
-  let configFile = 'kf-stats.config.json';
-  let probe = false;
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return 'help';
-    if (arg === '--probe') {
-      probe = true;
-      continue;
-    }
-    if (arg === '--config' || arg.startsWith('--config=')) {
-      const value = arg === '--config' ? argv[++i] : arg.slice('--config='.length);
-      if (!value) throw new UsageError('--config needs a file path');
-      configFile = value;
-    } else if (arg.startsWith('-')) {
-      throw new UsageError(`unknown option ${arg}`);
-    } else if (command === undefined) {
-      command = arg;
-    } else {
-      throw new UsageError(`unexpected argument "${arg}"`);
-    }
+interface Args {
+  command: 'serve' | 'collect' | 'check-config' | 'keys create' | 'keys list' | 'keys revoke' | 'purge';
+  configFile: string;
+  probe: boolean;
+  name?: string;
+  sources?: string[];
+  corps?: string[];
+  token: boolean;
+  expiresDays?: string;
+}
+
+/** Which options each command takes (besides --config and --help). */
+const COMMAND_OPTIONS: Record<Args['command'], readonly string[]> = {
+  serve: [],
+  collect: [],
+  'check-config': ['probe'],
+  'keys create': ['name', 'source', 'corp', 'token', 'expires-days'],
+  'keys list': [],
+  'keys revoke': ['name'],
+  purge: ['source', 'corp'],
+};
+
+function parseArgs(argv: readonly string[]): Args | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgv({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        probe: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        name: { type: 'string' },
+        source: { type: 'string', multiple: true },
+        corp: { type: 'string', multiple: true },
+        token: { type: 'boolean' },
+        'expires-days': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    const message = (error as Error).message;
+    const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1];
+    if (/Unknown option/i.test(message)) throw new UsageError(`unknown option ${option ?? ''}`.trim());
+    if (/argument missing/i.test(message))
+      throw new UsageError(option === '--config' ? '--config needs a file path' : `${option ?? 'an option'} needs a value`);
+    throw new UsageError(message.split('\n', 1)[0]!);
   }
-  if (command === undefined) throw new UsageError('a command is required: serve, collect or check-config');
-  if (!['serve', 'collect', 'check-config'].includes(command))
-    throw new UsageError(`unknown command "${command}"; commands: serve, collect, check-config`);
-  if (probe && command !== 'check-config') throw new UsageError('--probe goes with check-config only');
-  return { command, configFile, probe };
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  const [first, second, ...rest] = positionals;
+  if (first === undefined) throw new UsageError('a command is required: serve, collect, check-config, keys or purge');
+  let command: Args['command'];
+  let extra: string | undefined;
+  if (first === 'keys') {
+    if (second === undefined) throw new UsageError('keys needs a subcommand: create, list or revoke');
+    if (!['create', 'list', 'revoke'].includes(second))
+      throw new UsageError(`unknown keys subcommand "${second}"; subcommands: create, list, revoke`);
+    command = `keys ${second}` as Args['command'];
+    extra = rest[0];
+  } else {
+    if (!['serve', 'collect', 'check-config', 'purge'].includes(first))
+      throw new UsageError(`unknown command "${first}"; commands: serve, collect, check-config, keys, purge`);
+    command = first as Args['command'];
+    extra = second;
+  }
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  if (values.config === '') throw new UsageError('--config needs a file path');
+  const allowed = COMMAND_OPTIONS[command];
+  for (const option of ['probe', 'name', 'source', 'corp', 'token', 'expires-days'] as const) {
+    if (values[option] !== undefined && !allowed.includes(option))
+      throw new UsageError(
+        `--${option} goes with ${Object.entries(COMMAND_OPTIONS)
+          .filter(([, o]) => o.includes(option))
+          .map(([c]) => c)
+          .join(' or ')} only`,
+      );
+  }
+  if ((command === 'keys create' || command === 'keys revoke') && values.name === undefined)
+    throw new UsageError(`${command} needs --name`);
+  if (command === 'purge' && (values.source?.length !== 1 || values.corp?.length !== 1))
+    throw new UsageError('purge needs one --source and one --corp');
+  return {
+    command,
+    configFile: values.config ?? 'kf-stats.config.json',
+    probe: values.probe ?? false,
+    token: values.token ?? false,
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values.source ? { sources: values.source } : {}),
+    ...(values.corp ? { corps: values.corp } : {}),
+    ...(values['expires-days'] !== undefined ? { expiresDays: values['expires-days'] } : {}),
+  };
+}
+
+/** The command line's name of a key request's field. */
+const FLAG_OF: Record<string, string> = {
+  name: '--name',
+  sources: '--source',
+  corps: '--corp',
+  token: '--token',
+  expiresInDays: '--expires-days',
+};
+
+/** The command's flag of a key request's field, with its place in a repeated flag (`--source 2`). */
+function flagOf(path: string): string {
+  const [field, index] = path.split(/[[\]]/);
+  return `${FLAG_OF[field!] ?? field}${index ? ` ${Number(index) + 1}` : ''}`;
+}
+
+/** `keys create`'s flags as the API's key request, checked before the store is opened; or the one line naming what is wrong. */
+function keyRequestOf(args: Args, config: ServerConfig): { request: KeyRequest } | { problem: string } {
+  const days = args.expiresDays === undefined ? undefined : /^\d{1,5}$/.test(args.expiresDays) ? Number(args.expiresDays) : NaN;
+  if (Number.isNaN(days))
+    return { problem: `--expires-days: "${args.expiresDays!.slice(0, 40)}" is not a whole number of days from 1 to 3650` };
+  const parsed = keyRequest.safeParse({
+    name: args.name,
+    ...(args.sources ? { sources: args.sources } : {}),
+    ...(args.corps ? { corps: args.corps } : {}),
+    ...(args.token ? { token: true } : {}),
+    ...(days !== undefined ? { expiresInDays: days } : {}),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('');
+    return { problem: `${flagOf(path || 'name')}: ${issue.message}` };
+  }
+  const known = config.sources.map((s) => s.id);
+  const unknown = parsed.data.sources?.findIndex((id) => !known.includes(id)) ?? -1;
+  if (unknown !== -1)
+    return {
+      problem: `${flagOf(`sources[${unknown}]`)}: "${parsed.data.sources![unknown]!.slice(0, 64)}" is not a source of the config; sources: ${known.join(', ')}`,
+    };
+  return { request: parsed.data };
+}
+
+/**
+ * keys create / list / revoke and purge: the store opened by this process alone on the embedded
+ * store (a running server holds it), shared with the servers on PostgreSQL.
+ */
+async function runStoreCommand(
+  args: Args,
+  runtime: Runtime,
+  config: ServerConfig,
+  io: ProgramIO,
+  now: () => number,
+  request: KeyRequest | undefined,
+): Promise<number> {
+  const fail = (message: string, code = 2) => {
+    io.stderr.write(`${NAME}: ${message}\n`);
+    return code;
+  };
+  switch (args.command) {
+    case 'keys create': {
+      const made = await createKey(runtime.store, config, request!, now());
+      io.stdout.write(
+        `key "${made.name}" made: sources ${made.sources?.join(', ') ?? 'all'}; corps ${made.corps?.join(', ') ?? 'all'}; tokens ${made.token ? 'yes' : 'no'}; expires ${made.expiresAt ?? 'never'}\n` +
+          `the key (shown this once; only its hash is kept):\n${made.key}\n`,
+      );
+      return 0;
+    }
+    case 'keys list': {
+      const rows = await runtime.store.keys.list();
+      if (rows.length === 0) io.stdout.write('no keys made yet (keys create makes one)\n');
+      for (const row of rows) {
+        const key = describeKey(row);
+        io.stdout.write(
+          `${key.name}\tsources ${key.sources?.join(',') ?? 'all'}\tcorps ${key.corps?.join(',') ?? 'all'}\ttokens ${key.token ? 'yes' : 'no'}\texpires ${key.expiresAt ?? 'never'}\tlast used ${row.lastUsedAt === null ? 'never' : new Date(row.lastUsedAt).toISOString()}\n`,
+        );
+      }
+      return 0;
+    }
+    case 'keys revoke': {
+      if (!(await runtime.store.keys.revoke(args.name!)))
+        return fail(`--name: no key is named "${args.name!.slice(0, 64)}" (keys list shows them)`, 1);
+      io.stdout.write(`key "${args.name}" revoked: every server refuses it within ${KEYS_REFRESH_MS / 1000} s\n`);
+      return 0;
+    }
+    case 'purge': {
+      const sourceId = args.sources![0]!;
+      const corpId = args.corps![0]!;
+      const source = config.sources.find((s) => s.id === sourceId);
+      if (!source)
+        return fail(
+          `--source: "${sourceId.slice(0, 64)}" is not a source of the config; sources: ${config.sources.map((s) => s.id).join(', ')}`,
+        );
+      const corps = await corpsOfSource(runtime.providers, source);
+      if (!corps.some((c) => c.corpId === corpId))
+        return fail(`--corp: "${corpId.slice(0, 64)}" is not a corp of source "${sourceId}" (nothing is kept of it)`, 1);
+      await runtime.providers.sync(runtime.clients);
+      const days = await deleteCorpData(runtime, { source: sourceId, corpId });
+      const configured = source.auth.type === 'serviceProvider' ? source.auth.corps.some((c) => c.authCorpId === corpId) : true;
+      io.stdout.write(
+        `corp ${corpId} of source ${sourceId}: its data and ${days} archived days are deleted` +
+          (configured ? '; it is still in the config, so the next run collects it again unless you remove it there\n' : '\n'),
+      );
+      return 0;
+    }
+    default:
+      return fail(`${args.command} is not a store command`);
+  }
 }
 
 interface Runtime {
@@ -92,6 +279,7 @@ interface Runtime {
   tokens: Wiring['tokens'];
   metrics: Wiring['metrics'];
   providers: Wiring['providers'];
+  authEvents: Wiring['authEvents'];
   owner: string;
   close(): Promise<void>;
 }
@@ -102,10 +290,20 @@ async function startRuntime(
   secrets: ProviderSecrets,
   now: () => number,
   logger: Logger,
+  signal?: AbortSignal,
 ): Promise<Runtime> {
   const store = await openStore(config.store, { sealKey: secrets.storeKey });
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const { clients, tokens, metrics, providers } = wireServer({ config, credentials, providers: secrets, store, owner, now, logger });
+  const { clients, tokens, metrics, providers, authEvents } = wireServer({
+    config,
+    credentials,
+    providers: secrets,
+    store,
+    owner,
+    now,
+    logger,
+    ...(signal ? { signal } : {}),
+  });
   // The corps that authorized a suite through its callback, as stored by any replica.
   await providers.sync(clients);
   return {
@@ -114,8 +312,10 @@ async function startRuntime(
     tokens,
     metrics,
     providers,
+    authEvents,
     owner,
     async close() {
+      await authEvents.idle();
       await clients.close();
       await store.close();
     },
@@ -183,13 +383,18 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   let secrets: ProviderSecrets | undefined;
   let apiKeys: string[] = [];
   let tokenApiKeys: string[] = [];
+  let adminKeys: string[] = [];
   if (parsed) {
     credentials = attempt(() => resolveCredentials(parsed, io.env));
-    // `collect` answers no callback: it needs the suites and the store key, not the callbacks' secrets.
-    secrets = attempt(() => resolveProviders(parsed, io.env, { callbackSecrets: args.command !== 'collect' }));
+    // Only `serve` answers callbacks: the others need the suites and the store key, not the callbacks' secrets.
+    secrets = attempt(() =>
+      resolveProviders(parsed, io.env, { callbackSecrets: args.command === 'serve' || args.command === 'check-config' }),
+    );
     if (args.command === 'serve' || (args.command === 'check-config' && parsed.apiKeysEnv))
       apiKeys = attempt(() => resolveApiKeys(parsed, io.env)) ?? [];
-    if (args.command !== 'collect') tokenApiKeys = attempt(() => resolveTokenApiKeys(parsed, io.env)) ?? [];
+    if (args.command === 'serve' || args.command === 'check-config')
+      tokenApiKeys = attempt(() => resolveTokenApiKeys(parsed, io.env)) ?? [];
+    if (args.command === 'serve' || args.command === 'check-config') adminKeys = attempt(() => resolveAdminKeys(parsed, io.env)) ?? [];
   } else if (json !== undefined) {
     // The schema refused the file: still name the variables it points at that are not set.
     const named = new Set(problems.map((p) => p.path));
@@ -211,15 +416,40 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     return args.probe ? ((await probeCredentials(config, credentials, io)) ? 0 : 1) : 0;
   }
 
+  // A key request is checked before the store is opened.
+  let keyToMake: KeyRequest | undefined;
+  if (args.command === 'keys create') {
+    const checked = keyRequestOf(args, config);
+    if ('problem' in checked) {
+      io.stderr.write(`${NAME}: ${checked.problem}\n`);
+      return 2;
+    }
+    keyToMake = checked.request;
+  }
   const logger = createLogger(config.logLevel, io.logDestination ?? 2);
   const stop = new AbortController();
   io.onStop(() => stop.abort(new Error('the server is shutting down')));
   let runtime: Runtime;
   try {
-    runtime = await startRuntime(config, credentials, secrets, now, logger);
+    runtime = await startRuntime(config, credentials, secrets, now, logger, stop.signal);
   } catch (error) {
     io.stderr.write(`${NAME}: cannot open the store: ${(error as Error).message}\n`);
     return 1;
+  }
+  if (args.command !== 'serve' && args.command !== 'collect') {
+    try {
+      return await runStoreCommand(args, runtime, config, io, now, keyToMake);
+    } catch (error) {
+      if (error instanceof ParameterError) {
+        // A name taken meanwhile.
+        io.stderr.write(`${NAME}: ${flagOf(error.parameter)}: ${error.message.slice(error.parameter.length + 2)}\n`);
+        return 2;
+      }
+      io.stderr.write(`${NAME}: ${args.command} failed: ${redactText((error as Error).message)}\n`);
+      return 1;
+    } finally {
+      await runtime.close();
+    }
   }
   const runOnce = () =>
     collect({
@@ -255,8 +485,10 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     metrics: runtime.metrics,
     providers: runtime.providers,
     tokens: runtime.tokens,
+    authEvents: runtime.authEvents,
     apiKeys,
     tokenApiKeys,
+    adminKeys,
     now,
     logger,
     signal: stop.signal,
@@ -281,16 +513,26 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     await runtime.close();
     return 1;
   }
-  // Authorizations another replica received reach this one within a minute (the API also looks
-  // at once for a corp it does not know yet).
-  const authorizationSync = runtime.providers.list.some((p) => p.callbackAuthorizations)
-    ? setInterval(() => {
-        runtime.providers
-          .sync(runtime.clients)
-          .catch((error: Error) => logger.warn({ component: 'callback', err: error }, `taking in authorizations failed: ${error.message}`));
-      }, 60_000)
-    : undefined;
-  authorizationSync?.unref();
+  // Authorization events left by a process that stopped are finished now; then, every few
+  // seconds, events due again are applied, archives whose retention ended are deleted, and
+  // authorizations another replica applied reach this one (the API also looks at once for a corp
+  // it does not know yet).
+  const maintain = async () => {
+    await runtime.authEvents.tick();
+    await runtime.providers.sync(runtime.clients);
+  };
+  let maintaining: Promise<void> | undefined;
+  const maintenance = setInterval(() => {
+    maintaining ??= maintain()
+      .catch((error: Error) =>
+        logger.warn({ component: 'callback', err: error }, `authorization upkeep failed: ${redactText(error.message)}`),
+      )
+      .finally(() => (maintaining = undefined));
+  }, MAINTENANCE_INTERVAL_MS);
+  maintenance.unref();
+  void maintain().catch((error: Error) =>
+    logger.warn({ component: 'callback', err: error }, `authorization upkeep failed: ${redactText(error.message)}`),
+  );
   const schedule = scheduleDaily(config.schedule.dailyAt, now, runLogged);
   logger.info(
     { component: 'schedule', nextAt: new Date(schedule.nextAt).toISOString() },
@@ -304,7 +546,8 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   });
   logger.info('shutting down: finishing the API, releasing leases');
   schedule.stop();
-  clearInterval(authorizationSync);
+  clearInterval(maintenance);
+  await maintaining;
   await app.close();
   await running;
   await runtime.close();

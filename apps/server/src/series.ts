@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { queries } from '@wecom-kf-stats/core/server-api';
 import type { z } from 'zod';
+import { ForbiddenError, OPERATOR, seesCorp, seesSource, type Access } from './access.js';
 import type { Providers } from './callback/provider.js';
 import { dayRuns, daysBetween, describeDays, listDays, resolveArchiveRange, statisticsWindow, type ChinaDay } from './china-days.js';
 import { fetchAndStore, isSettled, type FetchAndStoreResult } from './collector.js';
@@ -63,11 +64,18 @@ export function parameterErrorOfValidation(error: ValidationError): ParameterErr
  */
 export class NotFoundError extends Error {}
 
-export function findSource(config: ServerConfig, query: Query): SourceConfig {
+/**
+ * The source a request names. Outside the key's scope it is a 403 whether it exists or not; a
+ * key that sees every source gets 404 for one the config does not have.
+ */
+export function findSource(config: ServerConfig, query: Query, access: Access = OPERATOR): SourceConfig {
   const id = query.source;
   if (id === undefined || id === '') throw new ParameterError('source', 'required: a source id (GET /api/v1/sources lists them)');
-  const source = config.sources.find((s) => s.id === id);
-  if (!source) throw new NotFoundError(`source "${id}" is not served here`);
+  const source = seesSource(access, id) ? config.sources.find((s) => s.id === id) : undefined;
+  if (!source) {
+    if (access.kind === 'scoped') throw new ForbiddenError(`this API key may not read source "${id}"`);
+    throw new NotFoundError(`source "${id}" is not served here`);
+  }
   return source;
 }
 
@@ -77,17 +85,27 @@ function configuredCorps(source: SourceConfig): string[] {
 
 export interface CorpState {
   corpId: string;
-  /** `cancelled`: the corp removed the suite; its archive is served, WeCom is not asked. */
+  /** `cancelled`: the corp removed the suite; its archive is served until it is deleted, WeCom is not asked. */
   state: 'active' | 'cancelled';
+  /** A cancelled corp's archived days go then (epoch ms); null: at once, or not cancelled. */
+  archiveDeletedAt: number | null;
 }
 
-/** Every corp of a source whose archive can be read: configured ones, and those that authorized it (even if since cancelled). */
-export function corpsOfSource(providers: Providers, source: SourceConfig): Promise<CorpState[]> {
-  return providers.corpsOf(source.id, configuredCorps(source));
+/**
+ * Every corp of a source whose archive can be read and that the key sees: configured ones, and
+ * those that authorized it (even if since cancelled, until their data is deleted). A scoped key
+ * that sees none of the source's corps may not read the source.
+ */
+export async function corpsOfSource(providers: Providers, source: SourceConfig, access: Access = OPERATOR): Promise<CorpState[]> {
+  const all = await providers.corpsOf(source.id, configuredCorps(source));
+  if (access.corps === null) return all;
+  const seen = all.filter((c) => seesCorp(access, source.id, c.corpId));
+  if (seen.length === 0) throw new ForbiddenError(`this API key may not read source "${source.id}"`);
+  return seen;
 }
 
-/** The corp a request is for: the one it names, or the source's only one. */
-export function pickCorp(corps: readonly CorpState[], source: SourceConfig, query: Query): CorpState {
+/** The corp a request is for: the one it names, or the only one the key sees. */
+export function pickCorp(corps: readonly CorpState[], source: SourceConfig, query: Query, access: Access = OPERATOR): CorpState {
   const asked = query.corpid;
   if (asked === undefined || asked === '') {
     if (corps.length === 0) throw new NotFoundError(`source "${source.id}" has no corp yet: no corp has authorized its suite`);
@@ -96,7 +114,10 @@ export function pickCorp(corps: readonly CorpState[], source: SourceConfig, quer
     return corps[0]!;
   }
   const corp = corps.find((c) => c.corpId === asked);
-  if (!corp) throw new NotFoundError(`corp "${asked}" is not a corp of source "${source.id}"`);
+  if (!corp) {
+    if (access.kind === 'scoped') throw new ForbiddenError(`this API key may not read corp "${asked}" of source "${source.id}"`);
+    throw new NotFoundError(`corp "${asked}" is not a corp of source "${source.id}"`);
+  }
   return corp;
 }
 
@@ -118,9 +139,10 @@ export async function parseSeriesRequest(
   providers: Providers,
   query: SeriesQuery,
   nowMs: number,
+  access: Access = OPERATOR,
 ): Promise<SeriesRequest> {
-  const source = findSource(config, query);
-  const corp = pickCorp(await corpsOfSource(providers, source), source, query);
+  const source = findSource(config, query, access);
+  const corp = pickCorp(await corpsOfSource(providers, source, access), source, query, access);
   const corpId = corp.corpId;
   const { endpoint } = query;
   if (endpoint === 'component' && source.auth.type !== 'serviceProvider') {

@@ -30,6 +30,8 @@ export interface CallEvent {
 export interface CorpClient {
   sourceId: string;
   corpId: string;
+  /** The accounts the corp chose for the KF component (AuthOpenKfIdList); undefined: all it has. */
+  authorizedAccounts?: readonly string[];
   authType: CorpCredentials['auth']['type'];
   client: NodeKfStatsClient;
 }
@@ -190,7 +192,13 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
       windowPolicy: 'strict',
       concurrency: 2,
     });
-    return { sourceId: corp.sourceId, corpId: corp.corpId, authType: corp.auth.type, client };
+    return {
+      sourceId: corp.sourceId,
+      corpId: corp.corpId,
+      authType: corp.auth.type,
+      client,
+      ...(corp.authorizedAccounts ? { authorizedAccounts: corp.authorizedAccounts } : {}),
+    };
   };
   let corps = credentials.map(build);
   const suites = new Map<string, SuiteClient>();
@@ -206,9 +214,14 @@ export function createWecomClients(options: WecomClientsOptions): WecomClients {
       return added;
     },
     remove(sourceId, corpId) {
-      const before = corps.length;
-      corps = corps.filter((c) => !(c.sourceId === sourceId && c.corpId === corpId));
-      return corps.length < before;
+      const gone = corps.filter((c) => c.sourceId === sourceId && c.corpId === corpId);
+      corps = corps.filter((c) => !gone.includes(c));
+      // Its token goes with it, from this process's memory and from the store.
+      for (const c of gone)
+        void Promise.resolve(options.tokenStore.delete?.(c.client.authKey)).catch((error: Error) =>
+          log.warn({ source: sourceId, corp: corpId }, `the token of a removed corp could not be deleted: ${error.message}`),
+        );
+      return gone.length > 0;
     },
     suite(provider) {
       let suite = suites.get(provider.sourceId);

@@ -4,6 +4,7 @@
  * what they measure is what runs.
  */
 import type { Logger } from 'pino';
+import { createAuthEvents, type AuthEvents } from './callback/auth-events.js';
 import { createProviders, type Providers } from './callback/provider.js';
 import type { CorpCredentials, ProviderSecrets, ServerConfig } from './config.js';
 import { createMetrics } from './metrics.js';
@@ -27,6 +28,8 @@ export interface WiringOptions {
   pacerSleep?: PacerOptions['sleep'];
   /** Retry overrides for core (tests and benchmarks shorten the waits). */
   retry?: WecomClientsOptions['retry'];
+  /** Shutdown: authorization events stop being applied (the next process finishes them). */
+  signal?: AbortSignal;
 }
 
 export interface Wiring {
@@ -34,6 +37,8 @@ export interface Wiring {
   /** The tokens every client of the process shares (through the store with the other processes). */
   tokens: TokenStore;
   providers: Providers;
+  /** Authorization events recorded by the callbacks, applied after their answer. */
+  authEvents: AuthEvents;
   metrics: ReturnType<typeof createMetrics>;
 }
 
@@ -67,5 +72,17 @@ export function wireServer(options: WiringOptions): Wiring {
     onTicketRefused: (suiteId, ticket) => providers.ticketRejected(suiteId, ticket),
     ...(options.retry ? { retry: options.retry } : {}),
   });
-  return { clients, tokens, metrics, providers };
+  const authEvents = createAuthEvents({
+    store,
+    clients,
+    providers,
+    config,
+    storeKey: options.providers?.storeKey,
+    owner,
+    now,
+    metrics,
+    log: logger.child({ component: 'callback' }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { clients, tokens, metrics, providers, authEvents };
 }

@@ -436,8 +436,20 @@ describe('the OpenAPI document', () => {
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     const routes = ['/api/v1/sources', '/api/v1/accounts', '/api/v1/servicers', '/api/v1/statistics', '/api/v1/summary'];
     expect(Object.keys(doc.paths).sort()).toEqual(
-      [...routes, '/api/v1/sources/{source}/token', '/healthz', '/metrics', '/callback/{source}'].sort(),
+      [
+        ...routes,
+        '/api/v1/sources/{source}/token',
+        '/api/v1/keys',
+        '/api/v1/keys/{name}',
+        '/api/v1/sources/{source}/corps/{corpid}',
+        '/healthz',
+        '/metrics',
+        '/callback/{source}',
+      ].sort(),
     );
+    expect(Object.keys(doc.paths['/api/v1/keys']).sort()).toEqual(['get', 'post']);
+    expect(doc.paths['/api/v1/keys'].post.requestBody.content['application/json'].schema.required).toEqual(['name']);
+    expect(Object.keys(doc.paths['/api/v1/sources/{source}/corps/{corpid}'])).toEqual(['delete']);
     expect(
       doc.paths['/api/v1/sources/{source}/token'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
     ).toEqual(['query:corpid', 'path:source']);
@@ -462,7 +474,7 @@ describe('the OpenAPI document', () => {
     ]);
     expect(doc.paths['/healthz'].get.security).toEqual([]);
     // Every status the handlers answer is listed, with the error shape.
-    expect(Object.keys(doc.paths['/api/v1/statistics'].get.responses)).toEqual(['200', '304', '400', '401', '404', '502', '503']);
+    expect(Object.keys(doc.paths['/api/v1/statistics'].get.responses)).toEqual(['200', '304', '400', '401', '403', '404', '502', '503']);
     expect(
       doc.paths['/api/v1/sources'].get.responses['200'].content['application/json'].schema.properties.sources.items.properties,
     ).toHaveProperty('cancelled_corps');

@@ -9,12 +9,13 @@ import { randomBytes } from 'node:crypto';
 import * as wecom from '@wecom/crypto';
 import type { FastifyInstance } from 'fastify';
 import { createNodeClient } from '@wecom-kf-stats/core/node';
+import { chinaDayOfEpochMs } from '@wecom-kf-stats/core/days';
 import { chinaClock, startSimulator, type Simulator } from '@wecom-kf-stats/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../src/api.js';
 import { collect } from '../src/collector.js';
 import { openStore, type Store } from '../src/store/store.js';
-import { apiOptions, createRuntime, fetchAnswer, silentLog, tempDir, type Json, type Runtime } from './helpers.js';
+import { apiOptions, createRuntime, fetchAnswer, postCallbackEvent, silentLog, tempDir, type Json, type Runtime } from './helpers.js';
 
 const now = chinaClock({ hour: 10 });
 const KEY = 'read-key-0123456789abcdef';
@@ -37,6 +38,9 @@ const configFor = (simulator: Simulator) => ({
   tokenApiKeysEnv: 'TOKEN_KEYS',
   storeKeyEnv: 'STORE_KEY',
   concurrency: 8,
+  // A cancelled corp's archive is kept a while here, so that it can be read after the cancel
+  // (tenants.test.ts deletes it at once, the default).
+  retention: { cancelledCorpDays: 30 },
   sources: [
     {
       id: 'isv',
@@ -120,6 +124,7 @@ describe('the command callback of a service provider', () => {
     for (let i = 0; i < CORPS; i += 1) {
       const auth = await sim.provider.authorize({ corpName: `Corp ${i}` });
       expect(auth).toMatchObject({ status: 200, body: 'success', ok: true });
+      await rt.authEvents.idle();
       authorized.push({ corpId: auth.authCorpId, permanentCode: auth.permanentCode, authCode: auth.authCode });
     }
     expect(sim.callCount('/cgi-bin/service/get_permanent_code')).toBe(CORPS);
@@ -141,6 +146,7 @@ describe('the command callback of a service provider', () => {
   it('stops calling a corp after its cancel_auth, and still serves its archive', async () => {
     const gone = authorized[7]!;
     expect(await sim.provider.cancelAuth(gone.corpId)).toMatchObject({ status: 200, ok: true });
+    await rt.authEvents.idle();
     expect((await store.listAuthorizations('isv')).find((r) => r.corpId === gone.corpId)?.state).toBe('cancelled');
 
     // The next day's run: every other corp gets its new day, the cancelled one is not called.
@@ -159,13 +165,16 @@ describe('the command callback of a service provider', () => {
     expect(archived.body.warnings.map((w: Json) => w.code)).toEqual(['NOT_COLLECTED']);
     expect(sim.calls.filter((c) => c.corpId === gone.corpId)).toEqual([]);
     const sources = await get('/api/v1/sources');
-    expect(sources.body.sources[0].cancelled_corps).toEqual([gone.corpId]);
+    expect(sources.body.sources[0].cancelled_corps).toEqual([
+      { corpid: gone.corpId, archive_deleted_on: chinaDayOfEpochMs(now() + 30 * 86_400_000) },
+    ]);
   }, 120_000);
 
   it('refreshes a corp on change_auth: its accounts are listed again on the next run', async () => {
     const corp = authorized[3]!;
     await store.saveDiscovery({ source: 'isv', corpId: corp.corpId, basis: 'basis', series: [], at: now() });
     expect(await sim.provider.changeAuth(corp.corpId)).toMatchObject({ status: 200, ok: true });
+    await rt.authEvents.idle();
     expect(await store.readDiscovery('isv', corp.corpId, 'basis')).toBeUndefined();
   });
 
@@ -235,7 +244,7 @@ describe('the command callback of a service provider', () => {
       expect(secret.length).toBeGreaterThan(8);
       for (const text of [...answers, rt.logs.text(), dump]) expect(text).not.toContain(secret);
     }
-    expect(rt.logs.text()).toMatch(/create_auth: corp \S+ \(Corp 0\) authorized/);
+    expect(rt.logs.text()).toMatch(/create_auth of source isv: corp \S+ \(Corp 0\) authorized/);
   });
 });
 
@@ -411,8 +420,9 @@ describe('bad callbacks', () => {
     expect(rt.logs.text()).not.toContain('evil-ticket');
   });
 
-  it('answers a create_auth whose auth code WeCom refuses with a 5xx, so WeCom sends it again, and stores nothing', async () => {
+  it('records a create_auth whose auth code WeCom refuses, answers success, tries it once and lists it as failed', async () => {
     const before = JSON.stringify(await store.listAuthorizations());
+    sim.resetCalls();
     const message = `<xml><SuiteId>${suiteId()}</SuiteId><AuthCode>no-such-auth-code</AuthCode><InfoType>create_auth</InfoType><TimeStamp>${seconds()}</TimeStamp></xml>`;
     const encrypted = wecom.encrypt(AES_KEY, message, suiteId());
     const response = await fetch(`${base}/callback/isv?${new URLSearchParams(signedQuery(encrypted))}`, {
@@ -420,13 +430,24 @@ describe('bad callbacks', () => {
       body: envelope(encrypted),
       headers: { 'content-type': 'text/xml' },
     });
-    expect(response.status).toBe(502);
+    expect(response.status).toBe(200);
+    await rt.authEvents.idle();
     expect(JSON.stringify(await store.listAuthorizations())).toBe(before);
+    // WeCom answered (an errcode, not -1): the code is not worth a second try.
+    expect(sim.callCount('/cgi-bin/service/get_permanent_code')).toBe(1);
+    const failed = (await get('/api/v1/sources')).body.sources[0].authorizations as Json[];
+    expect(failed.at(-1)).toMatchObject({ event: 'create_auth', state: 'failed', corpid: null, attempts: 1 });
+    expect(failed.at(-1).outcome).toMatch(
+      /^the auth code could not be exchanged: WeCom \/cgi-bin\/service\/get_permanent_code answered errcode/,
+    );
+    expect((await get('/metrics')).text).toContain('kf_authorization_events_total{source="isv",event="create_auth",outcome="failed"} 1');
   });
 
   it('counts callbacks by event and outcome, with bounded labels, and reports the ticket age', async () => {
     const text = (await get('/metrics')).text;
-    expect(text).toContain(`kf_callbacks_total{source="isv",event="create_auth",outcome="accepted"} ${CORPS}`);
+    // Every create_auth is answered success once recorded (the one whose code WeCom refused too).
+    expect(text).toContain(`kf_callbacks_total{source="isv",event="create_auth",outcome="accepted"} ${CORPS + 1}`);
+    expect(text).toContain(`kf_authorization_events_total{source="isv",event="create_auth",outcome="applied"} ${CORPS}`);
     expect(text).toContain('kf_callbacks_total{source="isv",event="verify_url",outcome="accepted"} 1');
     expect(text).toMatch(/kf_callbacks_total\{source="isv",event="unknown",outcome="refused"\} \d+/);
     expect(text).toContain('kf_callbacks_total{source="unknown",event="unknown",outcome="refused"} 1');
@@ -510,6 +531,7 @@ describe('two replicas on one store', () => {
       await other.providers.sync(other.clients);
       const joined = await sim.provider.authorize({ corpName: 'Joined via replica A' });
       expect(joined.ok).toBe(true);
+      await rt.authEvents.idle();
       expect(other.clients.find('isv', joined.authCorpId)).toEqual([]);
       expect((await tokenOf(joined.authCorpId)).status).toBe(200);
       const statistics = await fetch(`${otherBase}/api/v1/statistics?source=isv&corpid=${joined.authCorpId}&endpoint=component&last=3`, {
@@ -518,6 +540,7 @@ describe('two replicas on one store', () => {
       expect(((await statistics.json()) as Json).days).toHaveLength(3);
 
       expect((await sim.provider.cancelAuth(joined.authCorpId)).ok).toBe(true);
+      await rt.authEvents.idle();
       // Replica B still holds a client for the corp, but the store says it left.
       expect(other.clients.find('isv', joined.authCorpId)).toHaveLength(1);
       const refused = await tokenOf(joined.authCorpId);
@@ -565,19 +588,16 @@ describe('rows and tickets the server cannot use', () => {
 
 describe('events the statistics server does not use', () => {
   const post = async (message: string) => {
-    const encrypted = wecom.encrypt(AES_KEY, message, sim.fixtures.suite.suiteId);
-    const timestamp = String(Math.floor(now() / 1000));
-    const query = new URLSearchParams({
-      msg_signature: wecom.getSignature(CALLBACK_TOKEN, timestamp, '7', encrypted),
-      timestamp,
-      nonce: '7',
+    const response = await postCallbackEvent({
+      url: `${base}/callback/isv`,
+      suiteId: sim.fixtures.suite.suiteId,
+      aesKey: AES_KEY,
+      token: CALLBACK_TOKEN,
+      message,
+      nowMs: now(),
     });
-    const response = await fetch(`${base}/callback/isv?${query}`, {
-      method: 'POST',
-      body: `<xml><ToUserName><![CDATA[${sim.fixtures.suite.suiteId}]]></ToUserName><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
-      headers: { 'content-type': 'text/xml' },
-    });
-    return { status: response.status, text: await response.text() };
+    await rt.authEvents.idle();
+    return response;
   };
   const head = (infoType: string) =>
     `<SuiteId><![CDATA[${sim.fixtures.suite.suiteId}]]></SuiteId><InfoType><![CDATA[${infoType}]]></InfoType><TimeStamp>${Math.floor(now() / 1000)}</TimeStamp>`;
@@ -612,6 +632,7 @@ describe('replays, ordering and size of signed callbacks', () => {
   };
   const postRaw = async (query: URLSearchParams, body: string) => {
     const response = await fetch(`${base}/callback/isv?${query}`, { method: 'POST', body, headers: { 'content-type': 'text/xml' } });
+    await rt.authEvents.idle();
     return { status: response.status, text: await response.text() };
   };
   const post = (message: string) => {

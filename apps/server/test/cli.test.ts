@@ -25,8 +25,8 @@ describe('usage and config errors exit 2 with one line naming the problem', () =
     expect(run.stdout).toContain('Usage: wecom-kf-stats-server <command> [--config FILE]');
   });
   it.each([
-    [[], 'wecom-kf-stats-server: a command is required: serve, collect or check-config'],
-    [['start'], 'wecom-kf-stats-server: unknown command "start"; commands: serve, collect, check-config'],
+    [[], 'wecom-kf-stats-server: a command is required: serve, collect, check-config, keys or purge'],
+    [['start'], 'wecom-kf-stats-server: unknown command "start"; commands: serve, collect, check-config, keys, purge'],
     [['collect', '--verbose'], 'wecom-kf-stats-server: unknown option --verbose'],
     [['collect', '--config'], 'wecom-kf-stats-server: --config needs a file path'],
     [['collect', 'now'], 'wecom-kf-stats-server: unexpected argument "now"'],
@@ -341,4 +341,101 @@ describe('secrets', () => {
       }
     }
   });
+});
+
+describe('keys and purge from the command line', () => {
+  it('makes a key (printed once, as the last line), lists it without the key, serves with it, and revokes it', async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir, simulatorConfigJson(sim, './data', { adminKeysEnv: 'KF_STATS_ADMIN_KEYS' }));
+    const made = await runServer(
+      ['keys', 'create', '--config', config, '--name', 'acme-board', '--source', 'acme', '--expires-days', '30'],
+      env,
+    );
+    expect(made.stderr).toBe('');
+    expect(made.code).toBe(0);
+    const lines = made.stdout.trimEnd().split('\n');
+    const key = lines.at(-1)!;
+    expect(key).toMatch(/^kfs_[A-Za-z0-9_-]{43}$/);
+    expect(lines[0]).toMatch(/^key "acme-board" made: sources acme; corps all; tokens no; expires \d{4}-\d\d-\d\dT/);
+
+    const listed = await runServer(['keys', 'list', '--config', config], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^acme-board\tsources acme\tcorps all\ttokens no\texpires \S+\tlast used never\n$/);
+    expect(listed.stdout).not.toContain(key);
+
+    const server = spawnServer(['serve', '--config', config], {
+      ...env,
+      KF_STATS_API_KEYS: 'operator-key-0123456789',
+      KF_STATS_ADMIN_KEYS: 'admin-key-0123456789abc',
+    });
+    try {
+      const [, base] = (await server.waitFor(/listening on (http:\/\/\S+)/)) as [string, string];
+      const answer = await fetch(`${base}/api/v1/accounts?source=acme`, { headers: { authorization: `Bearer ${key}` } });
+      expect(answer.status).toBe(200);
+      const other = await fetch(`${base}/api/v1/accounts?source=isv`, { headers: { authorization: `Bearer ${key}` } });
+      expect(other.status).toBe(403);
+      // While serve holds the embedded store, keys are managed through the API.
+      const busy = await runServer(['keys', 'list', '--config', config], env);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(/cannot open the store: the embedded store .* is in use by process \d+/);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    const revoked = await runServer(['keys', 'revoke', '--config', config, '--name', 'acme-board'], env);
+    expect(revoked).toMatchObject({ code: 0, stdout: 'key "acme-board" revoked: every server refuses it within 2 s\n' });
+    const again = await runServer(['keys', 'revoke', '--config', config, '--name', 'acme-board'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('wecom-kf-stats-server: --name: no key is named "acme-board" (keys list shows them)\n');
+  }, 60_000);
+
+  it.each([
+    [['keys'], 'keys needs a subcommand: create, list or revoke'],
+    [['keys', 'make'], 'unknown keys subcommand "make"; subcommands: create, list, revoke'],
+    [['keys', 'create'], 'keys create needs --name'],
+    [['keys', 'list', '--name', 'x'], '--name goes with keys create or keys revoke only'],
+    [['purge', '--source', 'acme'], 'purge needs one --source and one --corp'],
+    [['collect', '--token'], '--token goes with keys create only'],
+  ])('%j exits 2 naming the problem', async (args, message) => {
+    const run = await runServer(args, env);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')[0]).toBe(`wecom-kf-stats-server: ${message}`);
+  });
+
+  it.each([
+    [['--name', 'a/b'], '--name: letters, digits, ".", "_" and "-", 1 to 64, starting with a letter or digit'],
+    [['--name', 'k', '--source', 'nope'], '--source 1: "nope" is not a source of the config; sources: acme, isv'],
+    [['--name', 'k', '--expires-days', 'soon'], '--expires-days: "soon" is not a whole number of days from 1 to 3650'],
+    [['--name', 'k', '--expires-days', '0'], '--expires-days: a whole number of days from 1 to 3650'],
+    [['--name', 'k', '--corp', ''], '--corp 1: expected corp id, not an empty text'],
+  ])('keys create %j exits 2 naming the flag', async (args, message) => {
+    const config = writeConfig(tempDir(), simulatorConfigJson(sim, './data'));
+    const run = await runServer(['keys', 'create', '--config', config, ...args], env);
+    expect(run.stderr).toBe(`wecom-kf-stats-server: ${message}\n`);
+    expect(run.code).toBe(2);
+  });
+
+  it("purges a corp's data and archived days", async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir, simulatorConfigJson(sim, './data'));
+    expect((await runServer(['collect', '--config', config], env)).code).toBe(0);
+    const corp = sim.fixtures.selfBuilt.corpId;
+    const run = await runServer(['purge', '--config', config, '--source', 'acme', '--corp', corp], env);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^corp ${corp} of source acme: its data and \\d+ archived days are deleted; it is still in the config, so the next run collects it again unless you remove it there\\n$`,
+      ),
+    );
+    const store = await openStore(join(dir, 'data'));
+    try {
+      expect(await store.query(`SELECT 1 FROM kf_days WHERE source = 'acme' LIMIT 1`)).toEqual([]);
+      expect(await store.query(`SELECT 1 FROM kf_accounts WHERE source = 'acme' LIMIT 1`)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    const unknown = await runServer(['purge', '--config', config, '--source', 'acme', '--corp', 'wwnobody'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('wecom-kf-stats-server: --corp: "wwnobody" is not a corp of source "acme" (nothing is kept of it)\n');
+  }, 60_000);
 });

@@ -58,6 +58,7 @@ export interface Runtime {
   tokens: Wiring['tokens'];
   metrics: Wiring['metrics'];
   providers: Wiring['providers'];
+  authEvents: Wiring['authEvents'];
   logs: ReturnType<typeof captureStream>;
   logger: ReturnType<typeof createLogger>;
   owner: string;
@@ -76,7 +77,7 @@ export function createRuntime(
   const config = parseConfig(configJson);
   const logs = captureStream();
   const logger = createLogger('info', logs);
-  const { clients, tokens, metrics, providers } = wireServer({
+  const { clients, tokens, metrics, providers, authEvents } = wireServer({
     config,
     credentials: resolveCredentials(config, env),
     providers: resolveProviders(config, env),
@@ -87,7 +88,21 @@ export function createRuntime(
     ...(pacerSleep ? { pacerSleep } : {}),
     retry: { baseDelayMs: 5, maxDelayMs: 20, rateLimitDelayMs: 10 },
   });
-  return { config, clients, tokens, metrics, providers, logs, logger, owner, close: () => clients.close() };
+  return {
+    config,
+    clients,
+    tokens,
+    metrics,
+    providers,
+    authEvents,
+    logs,
+    logger,
+    owner,
+    async close() {
+      await authEvents.idle();
+      await clients.close();
+    },
+  };
 }
 
 /** `buildApi`'s options for a runtime of `createRuntime`, wired as `serve` wires them. */
@@ -95,10 +110,10 @@ export function apiOptions(
   runtime: Runtime,
   store: Store,
   now: () => number,
-  keys: { apiKeys: string[]; tokenApiKeys?: string[] },
+  keys: { apiKeys: string[]; tokenApiKeys?: string[]; adminKeys?: string[] },
 ): ApiOptions {
-  const { config, clients, metrics, providers, tokens, logger } = runtime;
-  return { config, store, clients, metrics, providers, tokens, now, logger, ...keys };
+  const { config, clients, metrics, providers, tokens, logger, authEvents } = runtime;
+  return { config, store, clients, metrics, providers, tokens, authEvents, now, logger, ...keys };
 }
 
 export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };
@@ -169,4 +184,28 @@ export function createContractCheck(document: Json) {
       seen.add(key);
     },
   };
+}
+
+/**
+ * WeCom's POST of a decrypted `message` to a provider source's command callback: encrypted with
+ * the EncodingAESKey and signed with the Token as WeCom does (WeCom's own crypto package).
+ */
+export async function postCallbackEvent(options: {
+  url: string;
+  suiteId: string;
+  aesKey: string;
+  token: string;
+  message: string;
+  nowMs: number;
+}): Promise<{ status: number; text: string }> {
+  const wecom = await import('@wecom/crypto');
+  const encrypted = wecom.encrypt(options.aesKey, options.message, options.suiteId);
+  const timestamp = String(Math.floor(options.nowMs / 1000));
+  const query = new URLSearchParams({ msg_signature: wecom.getSignature(options.token, timestamp, '7', encrypted), timestamp, nonce: '7' });
+  const response = await fetch(`${options.url}?${query}`, {
+    method: 'POST',
+    body: `<xml><ToUserName><![CDATA[${options.suiteId}]]></ToUserName><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
+    headers: { 'content-type': 'text/xml' },
+  });
+  return { status: response.status, text: await response.text() };
 }

@@ -294,8 +294,26 @@ describe.each(kinds)('%s', (_name, location) => {
       false,
     );
     expect(await store.listAuthorizations('isv')).toEqual([
-      { source: 'isv', corpId: 'wwa', corpName: null, permanentCodeSealed: 'pc-a', state: 'active', wecomTime: 100 },
-      { source: 'isv', corpId: 'wwb', corpName: 'B', permanentCodeSealed: 'pc-1', state: 'cancelled', wecomTime: 200 },
+      {
+        source: 'isv',
+        corpId: 'wwa',
+        corpName: null,
+        permanentCodeSealed: 'pc-a',
+        state: 'active',
+        wecomTime: 100,
+        openKfids: null,
+        purgeAt: null,
+      },
+      {
+        source: 'isv',
+        corpId: 'wwb',
+        corpName: 'B',
+        permanentCodeSealed: 'pc-1',
+        state: 'cancelled',
+        wecomTime: 200,
+        openKfids: null,
+        purgeAt: null,
+      },
     ]);
     // The corp authorizes again: active, with its new code and its name kept.
     await store.saveAuthorization(
@@ -308,6 +326,43 @@ describe.each(kinds)('%s', (_name, location) => {
       corpName: 'B',
     });
     expect(await store.listAuthorizations('other')).toEqual([]);
+  });
+
+  it("records an authorization event once, and hands out a source's events one at a time, in order", async () => {
+    const event = (dedupe: string, source = 'ev') => ({
+      source,
+      infoType: 'change_auth' as const,
+      dedupe,
+      corpId: 'wwc',
+      authCodeSealed: null,
+      openKfids: ['wk1'],
+      wecomTime: 1,
+      receivedAt: Date.now(),
+    });
+    expect(await store.authEvents.record(event('e1'))).toBe(true);
+    expect(await store.authEvents.record(event('e1'))).toBe(false);
+    expect(await store.authEvents.record(event('e2'))).toBe(true);
+    expect(await store.authEvents.record(event('f1', 'other-ev'))).toBe(true);
+    const first = await store.authEvents.claim('a', 60_000);
+    expect(first).toMatchObject({ source: 'ev', attempts: 1, openKfids: ['wk1'], state: 'pending' });
+    // e2 waits for e1 (same source); the other source's event does not.
+    const second = await store.authEvents.claim('b', 60_000);
+    expect(second).toMatchObject({ source: 'other-ev' });
+    expect(await store.authEvents.claim('b', 60_000)).toBeUndefined();
+    // e1 waits to be tried again later: e2 may go meanwhile.
+    await store.authEvents.retryLater(first!.id, 'a', { delayMs: 60_000, outcome: 'busy' });
+    const third = await store.authEvents.claim('b', 60_000);
+    expect(third?.id).toBeGreaterThan(first!.id);
+    await store.authEvents.finish(third!.id, 'b', { state: 'done', outcome: 'ok', at: Date.now() });
+    await store.authEvents.finish(second!.id, 'b', { state: 'failed', outcome: 'no', at: Date.now() });
+    // A finish by one that does not hold the lease changes nothing.
+    await store.authEvents.finish(first!.id, 'b', { state: 'done', outcome: 'stolen', at: Date.now() });
+    expect((await store.authEvents.list()).map((e) => [e.source, e.state, e.outcome])).toEqual([
+      ['ev', 'pending', 'busy'],
+      ['other-ev', 'failed', 'no'],
+    ]);
+    await store.authEvents.prune(Date.now() + 1000);
+    expect((await store.authEvents.list()).map((e) => e.state)).toEqual(['pending']);
   });
 });
 

@@ -125,6 +125,69 @@ export const queries = {
 /** The path parameters of `/api/v1/sources/{source}/token`. */
 export const tokenParams = z.strictObject({ source });
 
+/** What a key's name may be: letters, digits, ".", "_" and "-", from 1 to 64, starting with a letter or digit. */
+export const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const keyName = z
+  .string({ error: (issue) => (issue.input === undefined ? 'required: a name for the key' : 'expected a name (text)') })
+  .regex(KEY_NAME, { error: 'letters, digits, ".", "_" and "-", 1 to 64, starting with a letter or digit' })
+  .describe("The key's name, unique: who it is for (a customer, a dashboard)")
+  .meta({ example: 'acme-grafana' });
+
+/** The most sources and corps one key's scope may name. */
+export const KEY_SCOPE_LIMITS = { sources: 100, corps: 1000 } as const;
+
+/** A list of ids in a key's scope: absent means all; an empty list is refused (it would mean nothing). */
+function scopeList(what: string, max: number, description: string) {
+  return z
+    .array(
+      z
+        .string({ error: `expected ${what} (text)` })
+        .min(1, { error: `expected ${what}, not an empty text` })
+        .superRefine((value, context) => {
+          const problem = parameterTextProblem(value);
+          if (problem) context.addIssue({ code: 'custom', message: problem });
+        }),
+      { error: `expected a list of ${what}s` },
+    )
+    .min(1, { error: `an empty list: leave it out for all, or name at least one ${what}` })
+    .max(max, { error: `at most ${max} ${what}s` })
+    .optional()
+    .describe(description);
+}
+
+/** The body of `POST /api/v1/keys`. */
+export const keyRequest = z.strictObject({
+  name: keyName,
+  sources: scopeList('source id', KEY_SCOPE_LIMITS.sources, 'The sources the key may read; absent: all'),
+  corps: scopeList('corp id', KEY_SCOPE_LIMITS.corps, 'The corps the key may read (in any of its sources); absent: all'),
+  token: z
+    .boolean({ error: 'true or false' })
+    .optional()
+    .describe('May take access tokens (GET /api/v1/sources/{source}/token) for the corps in its scope'),
+  expiresInDays: z
+    .number({ error: 'a whole number of days from 1 to 3650' })
+    .int({ error: 'a whole number of days from 1 to 3650' })
+    .min(1, { error: 'a whole number of days from 1 to 3650' })
+    .max(3650, { error: 'a whole number of days from 1 to 3650' })
+    .optional()
+    .describe('The key stops working this many days from now; absent: never'),
+});
+export type KeyRequest = z.output<typeof keyRequest>;
+
+/** The path parameters of `/api/v1/keys/{name}`. */
+export const keyParams = z.strictObject({ name: keyName });
+
+/** The path parameters of `/api/v1/sources/{source}/corps/{corpid}`. */
+export const corpParams = z.strictObject({ source, corpid: parameter('a corp id', 'The corp whose data goes.') });
+
+const keyScope = {
+  name: z.string(),
+  sources: z.array(z.string()).nullable().describe('null: every source'),
+  corps: z.array(z.string()).nullable().describe('null: every corp'),
+  token: z.boolean(),
+  expiresAt: z.string().nullable().describe('ISO 8601; null: never'),
+};
+
 const warningSchema = z
   .object({
     code: z.string().describe('RANGE_CLAMPED, NOT_ARCHIVED, NOT_COLLECTED, LIVE_FETCH_FAILED, LIVE_FETCH_PENDING, OUTSIDE_WINDOW…'),
@@ -180,7 +243,28 @@ export const answers = {
         type: z.enum(['selfBuilt', 'serviceProvider', 'tokenService']),
         collect: z.array(endpointSchema),
         corps: z.array(z.string()),
-        cancelled_corps: z.array(z.string()).optional().describe('Corps that cancelled their authorization: their archive is still served'),
+        cancelled_corps: z
+          .array(
+            z.object({
+              corpid: z.string(),
+              archive_deleted_on: chinaDaySchema.nullable().describe('The China day its archived days go (retention.cancelledCorpDays)'),
+            }),
+          )
+          .optional()
+          .describe('Corps that cancelled their authorization: their archive is served until it is deleted'),
+        authorizations: z
+          .array(
+            z.object({
+              event: z.enum(['create_auth', 'reset_permanent_code', 'change_auth', 'cancel_auth']),
+              state: z.enum(['pending', 'failed']),
+              corpid: z.string().nullable(),
+              received_at: z.string().describe('ISO 8601'),
+              attempts: z.number().int(),
+              outcome: z.string().nullable().describe('What happened last (no secret)'),
+            }),
+          )
+          .optional()
+          .describe('Authorization events not applied yet, or that failed (for keys that see the whole source)'),
       }),
     ),
   }),
@@ -198,6 +282,12 @@ export const answers = {
   token: z.object({
     access_token: z.string({ error: 'access_token as a string' }).min(1, { error: 'a non-empty access_token' }),
     expires_in: z.number({ error: 'expires_in as a number of seconds' }).int().positive().describe('Seconds it stays valid'),
+  }),
+  keyCreated: z.object({ ...keyScope, key: z.string().describe('The key itself: shown this once, only its hash is kept') }),
+  keys: z.object({
+    keys: z.array(
+      z.object({ ...keyScope, createdAt: z.string(), lastUsedAt: z.string().nullable().describe('Recorded at most once a minute') }),
+    ),
   }),
   health: z.object({
     status: z.enum(['ok', 'unavailable']),

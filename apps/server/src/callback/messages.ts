@@ -18,6 +18,8 @@ const parser = new XMLParser({
 
 /** A child of `<xml>` that is not one text value: repeated, or with elements of its own. */
 const COMPOUND = Symbol('compound');
+/** The parsed `<xml>` element itself, for the nested fields a caller reads (ExtraInfo). */
+const ROOT = Symbol('root');
 type Fields = Record<string, string | typeof COMPOUND>;
 
 /**
@@ -25,7 +27,7 @@ type Fields = Record<string, string | typeof COMPOUND>;
  * fields a caller needs must be single text values: other events on the same URL
  * (change_contact, batch_job_result…) carry nested and repeated elements.
  */
-function fieldsOf(xml: string, what: string): Fields {
+function fieldsOf(xml: string, what: string): Fields & { [ROOT]?: Record<string, unknown> } {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new CallbackRefusal(400, `the ${what} declares a DOCTYPE, which WeCom never sends`);
   if (XMLValidator.validate(xml) !== true) throw new CallbackRefusal(400, `the ${what} is not well-formed XML`);
   let doc: unknown;
@@ -36,7 +38,7 @@ function fieldsOf(xml: string, what: string): Fields {
   }
   const root = (doc as { xml?: unknown }).xml;
   if (typeof root !== 'object' || root === null || Array.isArray(root)) throw new CallbackRefusal(400, `the ${what} has no <xml> root`);
-  const fields: Fields = {};
+  const fields: Fields & { [ROOT]?: Record<string, unknown> } = { [ROOT]: root as Record<string, unknown> };
   for (const [name, value] of Object.entries(root)) {
     if (typeof value === 'string' || typeof value === 'number') fields[name] = String(value);
     else if (value === null || value === undefined || value === '') fields[name] = '';
@@ -87,10 +89,40 @@ function usable(value: string, name: string, what: string): string {
   return value;
 }
 
+/** The most accounts a corp has (page 94661): a longer AuthOpenKfIdList is not WeCom's. */
+const MAX_AUTHORIZED_ACCOUNTS = 5000;
+
+/**
+ * The accounts a corp chose for the KF component (page 99401: ExtraInfo.AuthOpenKfIdList, one
+ * OpenKfId each); undefined when the event names none.
+ */
+function authorizedAccounts(root: Record<string, unknown> | undefined, what: string): string[] | undefined {
+  const extra = root?.ExtraInfo;
+  if (typeof extra !== 'object' || extra === null) return undefined;
+  const list = (extra as Record<string, unknown>).AuthOpenKfIdList;
+  if (list === undefined) return undefined;
+  if (list === '' || list === null) return [];
+  const ids = typeof list === 'object' ? (list as Record<string, unknown>).OpenKfId : undefined;
+  const values = ids === undefined ? [] : Array.isArray(ids) ? ids : [ids];
+  if (values.length > MAX_AUTHORIZED_ACCOUNTS)
+    throw new CallbackRefusal(
+      400,
+      `the ${what} lists ${values.length} accounts in AuthOpenKfIdList; a corp has at most ${MAX_AUTHORIZED_ACCOUNTS}`,
+    );
+  return [
+    ...new Set(
+      values.map((v) => {
+        if (typeof v !== 'string' && typeof v !== 'number') throw new CallbackRefusal(400, `the ${what} has a nested <OpenKfId>`);
+        return usable(String(v).trim(), 'OpenKfId', what);
+      }),
+    ),
+  ].filter(Boolean);
+}
+
 export type CallbackEvent =
   | { infoType: 'suite_ticket'; suiteId: string; timeStamp: number; suiteTicket: string }
-  | { infoType: 'create_auth' | 'reset_permanent_code'; suiteId: string; timeStamp: number; authCode: string }
-  | { infoType: 'change_auth' | 'cancel_auth'; suiteId: string; timeStamp: number; authCorpId: string }
+  | { infoType: 'create_auth' | 'reset_permanent_code'; suiteId: string; timeStamp: number; authCode: string; openKfids?: string[] }
+  | { infoType: 'change_auth' | 'cancel_auth'; suiteId: string; timeStamp: number; authCorpId: string; openKfids?: string[] }
   | { infoType: 'other'; suiteId: string; timeStamp: number; name: string };
 
 /** The decrypted message, checked for the fields its InfoType needs. */
@@ -106,11 +138,15 @@ export function parseEvent(xml: string): CallbackEvent {
     case 'suite_ticket':
       return { infoType, suiteId, timeStamp, suiteTicket: need('SuiteTicket') };
     case 'create_auth':
-    case 'reset_permanent_code':
-      return { infoType, suiteId, timeStamp, authCode: need('AuthCode') };
+    case 'reset_permanent_code': {
+      const openKfids = authorizedAccounts(f[ROOT], `${infoType} message`);
+      return { infoType, suiteId, timeStamp, authCode: need('AuthCode'), ...(openKfids ? { openKfids } : {}) };
+    }
     case 'change_auth':
-    case 'cancel_auth':
-      return { infoType, suiteId, timeStamp, authCorpId: need('AuthCorpId') };
+    case 'cancel_auth': {
+      const openKfids = authorizedAccounts(f[ROOT], `${infoType} message`);
+      return { infoType, suiteId, timeStamp, authCorpId: need('AuthCorpId'), ...(openKfids ? { openKfids } : {}) };
+    }
     default:
       return { infoType: 'other', suiteId, timeStamp, name: infoType.slice(0, 64) };
   }

@@ -8,7 +8,7 @@ import { registerSecret, releaseSecret } from '../kf-core.js';
 import type { AuthorizationRow, Store } from '../store/store.js';
 import type { WecomClients } from '../wecom.js';
 import { silentLog, type Log } from '../logger.js';
-import { CallbackRefusal } from './crypto.js';
+import type { AuthEventKind } from './auth-events.js';
 import type { CallbackEvent } from './messages.js';
 import { seal, unseal } from './sealed.js';
 
@@ -21,10 +21,13 @@ export interface Providers {
   ticketRejected(suiteId: string, ticket: string): Promise<void>;
   /** Bring the clients in line with the store: authorized corps called for, cancelled ones not. */
   sync(clients: WecomClients): Promise<{ added: number; removed: number }>;
-  /** Apply one decrypted callback event; returns a line for the log (no secret in it). */
-  apply(provider: ProviderSource, event: CallbackEvent, clients: WecomClients, signal?: AbortSignal): Promise<string>;
+  /** Apply a suite_ticket (or acknowledge an event the server does not use); returns a line for the log (no secret in it). */
+  apply(provider: ProviderSource, event: Exclude<CallbackEvent, { infoType: AuthEventKind }>): Promise<string>;
   /** Every corp id of a source: configured ones and authorizations, with their state. */
-  corpsOf(sourceId: string, configured: readonly string[]): Promise<{ corpId: string; state: 'active' | 'cancelled' }[]>;
+  corpsOf(
+    sourceId: string,
+    configured: readonly string[],
+  ): Promise<{ corpId: string; state: 'active' | 'cancelled'; archiveDeletedAt: number | null }[]>;
 }
 
 const ticketContext = (suiteId: string) => `suite_ticket:${suiteId}`;
@@ -64,6 +67,7 @@ export function createProviders(options: ProvidersOptions): Providers {
     return {
       sourceId: provider.sourceId,
       corpId: row.corpId,
+      ...(row.openKfids ? { authorizedAccounts: row.openKfids } : {}),
       auth: {
         type: 'serviceProvider',
         suiteId: provider.suiteId,
@@ -102,7 +106,9 @@ export function createProviders(options: ProvidersOptions): Providers {
           if (clients.remove(row.source, row.corpId)) removed += 1;
           continue;
         }
-        if (builtWith.get(id) === row.permanentCodeSealed && clients.find(row.source, row.corpId).length > 0) continue;
+        // Rebuilt when the code or the accounts the corp chose changed.
+        const built = JSON.stringify([row.permanentCodeSealed, row.openKfids]);
+        if (builtWith.get(id) === built && clients.find(row.source, row.corpId).length > 0) continue;
         let credentials: CorpCredentials;
         try {
           credentials = credentialsOf(provider, row);
@@ -115,7 +121,7 @@ export function createProviders(options: ProvidersOptions): Providers {
           continue;
         }
         clients.add(credentials);
-        builtWith.set(id, row.permanentCodeSealed);
+        builtWith.set(id, built);
         added += 1;
       }
     }
@@ -154,12 +160,8 @@ export function createProviders(options: ProvidersOptions): Providers {
       syncing = run.catch(() => {});
       return run;
     },
-    async apply(provider, event, clients, signal) {
-      if (event.suiteId !== provider.suiteId) {
-        throw new CallbackRefusal(400, `the message is for suite ${event.suiteId}, not this source's suite ${provider.suiteId}`);
-      }
+    async apply(provider, event) {
       const at = now();
-      const eventTime = believedTime(event.timeStamp, at);
       switch (event.infoType) {
         case 'suite_ticket': {
           holdTicket(provider.suiteId, event.suiteTicket);
@@ -171,61 +173,19 @@ export function createProviders(options: ProvidersOptions): Providers {
           );
           return kept ? 'suite_ticket stored; it is the one in use' : 'suite_ticket stored; a newer one stays in use';
         }
-        case 'create_auth':
-        case 'reset_permanent_code': {
-          registerSecret(event.authCode);
-          const corp = await clients.suite(provider).getPermanentCode(event.authCode, signal ? { signal } : {});
-          await store.saveAuthorization(
-            {
-              source: provider.sourceId,
-              corpId: corp.corpId,
-              corpName: corp.corpName ?? null,
-              permanentCodeSealed: seal(key(), corp.permanentCode, codeContext(provider.sourceId, corp.corpId)),
-              wecomTime: eventTime,
-            },
-            at,
-          );
-          await store.forgetDiscovery(provider.sourceId, corp.corpId);
-          await providers.sync(clients);
-          return `${event.infoType}: corp ${corp.corpId}${corp.corpName ? ` (${corp.corpName})` : ''} authorized; it is collected from now on`;
-        }
-        case 'change_auth': {
-          const known = await store.markAuthorization({
-            source: provider.sourceId,
-            corpId: event.authCorpId,
-            state: 'active',
-            wecomTime: eventTime,
-            at,
-          });
-          if (!known) return `change_auth: corp ${event.authCorpId} is not an authorization this server received: nothing to refresh`;
-          // Its accounts may have changed with the authorization: list them again on the next run.
-          await store.forgetDiscovery(provider.sourceId, event.authCorpId);
-          await providers.sync(clients);
-          return `change_auth: corp ${event.authCorpId} refreshed; its accounts are listed again on the next run`;
-        }
-        case 'cancel_auth': {
-          const known = await store.markAuthorization({
-            source: provider.sourceId,
-            corpId: event.authCorpId,
-            state: 'cancelled',
-            wecomTime: eventTime,
-            at,
-          });
-          await providers.sync(clients);
-          if (!known)
-            return `cancel_auth: corp ${event.authCorpId} is not an authorization this server received (a configured corp stays until removed from the config)`;
-          return `cancel_auth: corp ${event.authCorpId} is no longer collected; its archive stays`;
-        }
         case 'other':
           return `${event.name}: not used by the statistics server; acknowledged`;
       }
     },
     async corpsOf(sourceId, configured) {
-      const corps = new Map<string, 'active' | 'cancelled'>(configured.map((c) => [c, 'active']));
+      const corps = new Map<string, { corpId: string; state: 'active' | 'cancelled'; archiveDeletedAt: number | null }>(
+        configured.map((corpId) => [corpId, { corpId, state: 'active', archiveDeletedAt: null }]),
+      );
       if (list.some((p) => p.sourceId === sourceId && p.callbackAuthorizations)) {
-        for (const row of await store.listAuthorizations(sourceId)) if (!corps.has(row.corpId)) corps.set(row.corpId, row.state);
+        for (const row of await store.listAuthorizations(sourceId))
+          if (!corps.has(row.corpId)) corps.set(row.corpId, { corpId: row.corpId, state: row.state, archiveDeletedAt: row.purgeAt });
       }
-      return [...corps].map(([corpId, state]) => ({ corpId, state }));
+      return [...corps.values()];
     },
   };
   return providers;

@@ -8,13 +8,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ProviderSource } from '../config.js';
 import { redactText } from '../kf-core.js';
-import type { WecomClients } from '../wecom.js';
 import { CALLBACK_MAX_SKEW_SECONDS, CallbackRefusal, decrypt, signature, signatureMatches } from './crypto.js';
 import { envelopeCiphertext, parseEvent } from './messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import { PUBLIC_ROUTE_LIMIT } from '../public-limit.js';
 import { CALLBACK_SCHEMAS } from '../openapi.js';
 import type { Providers } from './provider.js';
+import { isAuthEvent, type AuthEvents } from './auth-events.js';
 
 /**
  * The largest body taken. WeCom's largest events are authorizations of the KF component, whose
@@ -26,11 +26,11 @@ export const CALLBACK_BODY_LIMIT = 512 * 1024;
 
 export interface CallbackOptions {
   providers: Providers;
+  /** Authorization events: recorded before the answer, applied after it. */
+  authEvents: AuthEvents;
   metrics: Pick<ServerMetrics, 'onCallback'>;
-  clients: WecomClients;
   now: () => number;
   logger: Logger;
-  signal?: AbortSignal;
 }
 
 interface Signed {
@@ -79,7 +79,7 @@ function signedBy(provider: ProviderSource | undefined, signed: Signed, encrypte
 }
 
 export function registerCallbackRoutes(app: FastifyInstance, options: CallbackOptions): void {
-  const { providers, clients, now, logger } = options;
+  const { providers, now, logger } = options;
 
   const refuse = (reply: FastifyReply, sourceId: string, method: string, error: unknown, event: string) => {
     options.metrics.onCallback({ source: sourceId, event, outcome: error instanceof CallbackRefusal ? 'refused' : 'failed' });
@@ -155,7 +155,19 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackOp
             throw new CallbackRefusal(400, `the receive id is "${receiveId}", not the suite id ${provider.suiteId}`);
           const event = parseEvent(message);
           eventName = event.infoType;
-          const outcome = await providers.apply(provider, event, clients, options.signal);
+          if (event.suiteId !== provider.suiteId)
+            throw new CallbackRefusal(400, `the message is for suite ${event.suiteId}, not this source's suite ${provider.suiteId}`);
+          let outcome: string;
+          if (isAuthEvent(event)) {
+            // WeCom wants the answer within 1000 ms (page 90642): one durable write now, the work after.
+            const fresh = await options.authEvents.record(provider, event, now());
+            options.authEvents.kick();
+            outcome = fresh
+              ? 'recorded; it is applied now, after this answer'
+              : 'WeCom sent this event before: already recorded, not applied twice';
+          } else {
+            outcome = await providers.apply(provider, event);
+          }
           logger.info({ source: sourceId, infoType: event.infoType === 'other' ? event.name : event.infoType }, `callback: ${outcome}`);
           options.metrics.onCallback({ source: sourceId, event: eventName, outcome: 'accepted' });
           return reply.type('text/plain; charset=utf-8').send('success');

@@ -3,11 +3,13 @@ import type {
   FastifyBaseLogger,
   FastifyInstance,
   FastifyReply,
+  FastifyRequest,
   RawReplyDefaultExpression,
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Access } from '../access.js';
 import type { LiveFetches, SeriesContext } from '../series.js';
 
 /** The authenticated scope, with requests typed by the routes' zod schemas. */
@@ -22,6 +24,8 @@ export type ApiRoutes = FastifyInstance<
 export interface RouteContext extends SeriesContext {
   /** Live fetches in flight and accounts WeCom said do not exist, shared by all requests. */
   live: LiveFetches;
+  /** What the request's key may read (checked by the authenticated scope before any route runs). */
+  accessOf(request: FastifyRequest): Access;
 }
 
 /** Every error answer: `{error: {code, message}}` as JSON. */

@@ -57,7 +57,7 @@ export function registerStatisticsRoutes(api: ApiRoutes, context: RouteContext):
   }
 
   api.get('/api/v1/statistics', { schema: ROUTE_SCHEMAS.statistics }, async (request, reply) => {
-    const parsed = await parseSeriesRequest(config, providers, request.query, now());
+    const parsed = await parseSeriesRequest(config, providers, request.query, now(), context.accessOf(request));
     const endpoint = parsed.series.endpoint;
     const made = await answer('statistics', parsed, reply, ({ days, warnings }) => ({
       ...seriesAnswer(parsed),
@@ -68,7 +68,7 @@ export function registerStatisticsRoutes(api: ApiRoutes, context: RouteContext):
   });
 
   api.get('/api/v1/summary', { schema: ROUTE_SCHEMAS.summary }, async (request, reply) => {
-    const parsed = await parseSeriesRequest(config, providers, request.query, now());
+    const parsed = await parseSeriesRequest(config, providers, request.query, now(), context.accessOf(request));
     const made = await answer('summary', parsed, reply, ({ days, warnings }) => ({
       ...seriesAnswer(parsed),
       summary: summarizeDays(parsed.series.endpoint, days),

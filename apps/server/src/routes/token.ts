@@ -3,7 +3,7 @@
  * access_token, for keys of tokenApiKeysEnv only; a caller that says WeCom rejected its token gets
  * it renewed, at most once per key in TOKEN_RENEWAL_MIN_INTERVAL_MS.
  */
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { fingerprint, REJECTED_TOKEN_HEADER, type TokenStore } from '../kf-core.js';
 import { ROUTE_SCHEMAS } from '../openapi.js';
 import { corpClient, corpsOfSource, findSource, ParameterError, pickCorp } from '../series.js';
@@ -45,27 +45,25 @@ function createTokenRenewals(options: { store: Store; tokens: TokenStore; now: (
   };
 }
 
-export function registerTokenRoute(
-  api: ApiRoutes,
-  context: RouteContext & { tokens: TokenStore; mayTakeTokens: (request: FastifyRequest) => boolean },
-): void {
+export function registerTokenRoute(api: ApiRoutes, context: RouteContext & { tokens: TokenStore }): void {
   const { config, store, clients, providers, now } = context;
   const renewals = createTokenRenewals({ store, tokens: context.tokens, now });
   // A token service for the CLI, n8n and Node-RED (core's "tokenService" auth): only keys listed in
   // tokenApiKeysEnv. The answer is an access_token, so it is never logged and never cached by proxies.
   api.get('/api/v1/sources/:source/token', { schema: ROUTE_SCHEMAS.token }, async (request, reply) => {
-    if (!context.mayTakeTokens(request)) {
+    const access = context.accessOf(request);
+    if (!access.token) {
       return sendError(
         reply,
         403,
         'FORBIDDEN',
-        'this API key may read statistics but not take access tokens: use a key from tokenApiKeysEnv',
+        'this API key may read statistics but not take access tokens: use a key from tokenApiKeysEnv, or one made with "token": true',
       );
     }
     const query = request.query;
-    const source = findSource(config, { source: request.params.source });
+    const source = findSource(config, { source: request.params.source }, access);
     // The store says whether the corp still authorizes the suite, whichever replica heard it.
-    const { corpId, state } = pickCorp(await corpsOfSource(providers, source), source, query);
+    const { corpId, state } = pickCorp(await corpsOfSource(providers, source, access), source, query, access);
     if (state === 'cancelled') await providers.sync(clients);
     const corp = state === 'cancelled' ? undefined : await corpClient(context, source.id, corpId);
     if (!corp) throw new ParameterError('corpid', `corp ${corpId} no longer authorizes source "${source.id}": no token can be had for it`);

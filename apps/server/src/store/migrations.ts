@@ -187,6 +187,43 @@ CREATE TRIGGER kf_days_deleted AFTER DELETE ON kf_days REFERENCING OLD TABLE AS 
   FOR EACH STATEMENT EXECUTE FUNCTION kf_days_notify();
 `,
   },
+  {
+    version: 9,
+    name: 'scoped API keys, authorization events recorded before they are applied, what each corp chose',
+    sql: `
+CREATE TABLE kf_api_keys (
+  name         text        PRIMARY KEY,
+  key_hash     text        NOT NULL UNIQUE,
+  sources      jsonb,
+  corps        jsonb,
+  token        boolean     NOT NULL DEFAULT false,
+  expires_at   timestamptz,
+  created_at   timestamptz NOT NULL,
+  last_used_at timestamptz
+);
+CREATE TABLE kf_auth_events (
+  id               bigserial   PRIMARY KEY,
+  source           text        NOT NULL,
+  info_type        text        NOT NULL,
+  dedupe           text        NOT NULL UNIQUE,
+  corp_id          text,
+  auth_code_sealed text,
+  open_kfids       jsonb,
+  wecom_time       bigint      NOT NULL,
+  received_at      timestamptz NOT NULL,
+  state            text        NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+  attempts         integer     NOT NULL DEFAULT 0,
+  next_at          timestamptz NOT NULL,
+  lease_owner      text,
+  lease_until      timestamptz,
+  outcome          text,
+  finished_at      timestamptz
+);
+CREATE INDEX kf_auth_events_open ON kf_auth_events (state, id);
+ALTER TABLE kf_authorizations ADD COLUMN open_kfids jsonb;
+ALTER TABLE kf_authorizations ADD COLUMN purge_at timestamptz;
+`,
+  },
 ];
 
 /** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */

@@ -7,11 +7,14 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { isPostgresUrl } from '../config.js';
+import { authEventQueries } from './auth-events.js';
 import { catalogQueries } from './catalog.js';
+import { corpQueries } from './corps.js';
 import { dayQueries } from './days.js';
 import { openEmbeddedDriver, openPostgresDriver, type SqlDriver } from './driver.js';
 import { metricsViewSql, MIGRATIONS } from './migrations.js';
 import { seriesQueries } from './series.js';
+import { keyQueries } from './keys.js';
 import { ticketQueries } from './tickets.js';
 import { tokenQueries } from './tokens.js';
 import type { SeriesKey, Store, StoreOptions } from './types.js';
@@ -53,6 +56,7 @@ export async function openStore(location: string, options: StoreOptions = {}): P
       // process that died (kill -9) are void now, not when they expire.
       await driver.query('UPDATE kf_series SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL');
       await driver.query('DELETE FROM kf_leases');
+      await driver.query('UPDATE kf_auth_events SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL');
     }
   } catch (error) {
     await driver.close().catch(() => {});
@@ -108,6 +112,7 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
   const q = driver.query.bind(driver);
   const tokens = tokenQueries(q, options);
   const days = dayQueries(q);
+  const corps = corpQueries(driver);
   // Versions of each series' days. The embedded store has no other writer; on PostgreSQL other
   // replicas' writes arrive by NOTIFY, and while that connection is down every version is unknown
   // (and, once it is back, new: `epoch` moves on).
@@ -131,6 +136,17 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
   return {
     kind: driver.kind,
     tokens,
+    keys: keyQueries(q),
+    authEvents: authEventQueries(q),
+    corpsDue: corps.corpsDue,
+    async deleteCorp(corp) {
+      try {
+        return await corps.deleteCorp(corp);
+      } finally {
+        // Every answer kept here is read again (other replicas hear of the days from the trigger).
+        epoch += 1;
+      }
+    },
     ...ticketQueries(q),
     ...catalogQueries(q),
     ...days,
@@ -184,6 +200,8 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         'kf_source_stats',
         'kf_heartbeats',
         'kf_settings',
+        'kf_api_keys',
+        'kf_auth_events',
       ];
       const parts: string[] = [];
       for (const table of tables) {

@@ -51,19 +51,28 @@ export function ticketQueries(
     },
     async saveAuthorization(row, at) {
       await q(
-        `INSERT INTO kf_authorizations (source, corp_id, corp_name, permanent_code_sealed, state, wecom_time, authorized_at, changed_at)
-         VALUES ($1, $2, $3, $4, 'active', $5, to_timestamp($6::float8 / 1000), to_timestamp($6::float8 / 1000))
+        `INSERT INTO kf_authorizations (source, corp_id, corp_name, permanent_code_sealed, state, wecom_time, authorized_at, changed_at, open_kfids)
+         VALUES ($1, $2, $3, $4, 'active', $5, to_timestamp($6::float8 / 1000), to_timestamp($6::float8 / 1000), $7::jsonb)
          ON CONFLICT (source, corp_id) DO UPDATE SET corp_name = coalesce(EXCLUDED.corp_name, kf_authorizations.corp_name),
            permanent_code_sealed = EXCLUDED.permanent_code_sealed, state = 'active', wecom_time = EXCLUDED.wecom_time,
-           changed_at = EXCLUDED.changed_at`,
-        [row.source, row.corpId, row.corpName, row.permanentCodeSealed, row.wecomTime, at],
+           changed_at = EXCLUDED.changed_at, open_kfids = EXCLUDED.open_kfids, purge_at = NULL`,
+        [
+          row.source,
+          row.corpId,
+          row.corpName,
+          row.permanentCodeSealed,
+          row.wecomTime,
+          at,
+          row.openKfids == null ? null : JSON.stringify(row.openKfids),
+        ],
       );
     },
-    async markAuthorization({ source, corpId, state, wecomTime, at }) {
+    async markAuthorization({ source, corpId, state, wecomTime, at, openKfids }) {
       const rows = await q(
-        `UPDATE kf_authorizations SET state = $3, wecom_time = $4, changed_at = to_timestamp($5::float8 / 1000)
+        `UPDATE kf_authorizations SET state = $3, wecom_time = $4, changed_at = to_timestamp($5::float8 / 1000),
+           open_kfids = CASE WHEN $6::boolean THEN $7::jsonb ELSE open_kfids END
          WHERE source = $1 AND corp_id = $2 AND wecom_time <= $4 RETURNING corp_id`,
-        [source, corpId, state, wecomTime, at],
+        [source, corpId, state, wecomTime, at, openKfids !== undefined, openKfids == null ? null : JSON.stringify(openKfids)],
       );
       return rows.length === 1;
     },
@@ -75,8 +84,11 @@ export function ticketQueries(
         permanent_code_sealed: string;
         state: 'active' | 'cancelled';
         wecom_time: number;
+        open_kfids: string[] | null;
+        purge_ms: number | null;
       }>(
-        `SELECT source, corp_id, corp_name, permanent_code_sealed, state, wecom_time::float8 AS wecom_time FROM kf_authorizations
+        `SELECT source, corp_id, corp_name, permanent_code_sealed, state, wecom_time::float8 AS wecom_time, open_kfids,
+           (extract(epoch FROM purge_at) * 1000)::float8 AS purge_ms FROM kf_authorizations
          WHERE $1::text IS NULL OR source = $1 ORDER BY source, corp_id`,
         [source ?? null],
       );
@@ -87,6 +99,8 @@ export function ticketQueries(
         permanentCodeSealed: r.permanent_code_sealed,
         state: r.state,
         wecomTime: Number(r.wecom_time),
+        openKfids: r.open_kfids,
+        purgeAt: r.purge_ms === null ? null : Math.round(Number(r.purge_ms)),
       }));
     },
   };

@@ -57,6 +57,46 @@ export interface AuthorizationRow {
   state: 'active' | 'cancelled';
   /** WeCom's TimeStamp of the event that last changed the row (seconds). */
   wecomTime: number;
+  /** The accounts the corp chose for the KF component (ExtraInfo.AuthOpenKfIdList); null when WeCom named none. */
+  openKfids: string[] | null;
+  /** A cancelled corp whose archived days wait for `retention.cancelledCorpDays`: when they go (epoch ms). */
+  purgeAt: number | null;
+}
+
+/** An API key made at run time: only its hash is kept. `null` sources or corps: all of them. */
+export interface ApiKeyRow {
+  name: string;
+  keyHash: string;
+  sources: string[] | null;
+  corps: string[] | null;
+  /** May take access tokens (for the corps in its scope). */
+  token: boolean;
+  /** Epoch ms; null: never expires. */
+  expiresAt: number | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export type AuthEventType = 'create_auth' | 'reset_permanent_code' | 'change_auth' | 'cancel_auth';
+
+/** An authorization event the callback recorded before answering WeCom, applied afterwards by any replica. */
+export interface AuthEventRow {
+  id: number;
+  source: string;
+  infoType: AuthEventType;
+  /** change_auth and cancel_auth name the corp; create_auth learns it from the exchange. */
+  corpId: string | null;
+  /** The auth code of create_auth and reset_permanent_code, sealed; cleared once the event is finished. */
+  authCodeSealed: string | null;
+  openKfids: string[] | null;
+  wecomTime: number;
+  receivedAt: number;
+  state: 'pending' | 'done' | 'failed';
+  /** Claims so far (the current one included). */
+  attempts: number;
+  /** What happened, for the sources answer (no secret, and no corp id: the row outlives a deleted corp). */
+  outcome: string | null;
+  finishedAt: number | null;
 }
 
 export interface SuiteTicketRow {
@@ -81,7 +121,10 @@ export interface Store {
   /** WeCom refused this ticket (40085): the next one in line is used from now on. */
   rejectSuiteTicket(suiteId: string, id: number): Promise<void>;
   /** Insert or renew an authorization (create_auth, reset_permanent_code): it becomes active. */
-  saveAuthorization(row: Omit<AuthorizationRow, 'state'>, at: number): Promise<void>;
+  saveAuthorization(
+    row: Omit<AuthorizationRow, 'state' | 'purgeAt' | 'openKfids'> & { openKfids?: string[] | null },
+    at: number,
+  ): Promise<void>;
   /** change_auth / cancel_auth on a known corp; false when the corp is unknown or the event older than the row. */
   markAuthorization(change: {
     source: string;
@@ -89,6 +132,8 @@ export interface Store {
     state: 'active' | 'cancelled';
     wecomTime: number;
     at: number;
+    /** change_auth: the accounts the corp chose now (undefined: unchanged). */
+    openKfids?: string[] | null;
   }): Promise<boolean>;
   listAuthorizations(source?: string): Promise<AuthorizationRow[]>;
   /** Forget a corp's discovered series so the next run lists its accounts again. */
@@ -148,6 +193,36 @@ export interface Store {
   /** A named lease (e.g. a token refresh); true when `owner` holds it now. */
   tryLease(key: string, owner: string, leaseMs: number): Promise<boolean>;
   releaseLease(key: string, owner: string): Promise<void>;
+  /** API keys made at run time (POST /api/v1/keys, `keys create`). */
+  readonly keys: {
+    /** false when a key of that name exists. */
+    create(row: Omit<ApiKeyRow, 'lastUsedAt'>): Promise<boolean>;
+    list(): Promise<ApiKeyRow[]>;
+    /** false when no key has that name. */
+    revoke(name: string): Promise<boolean>;
+    touch(name: string, at: number): Promise<void>;
+  };
+  /** Authorization events between the callback's answer and their application. */
+  readonly authEvents: {
+    /** One durable write; false when the same event (WeCom's retry) is recorded already. */
+    record(event: Omit<AuthEventRow, 'id' | 'state' | 'attempts' | 'outcome' | 'finishedAt'> & { dedupe: string }): Promise<boolean>;
+    /** Lease the next event to apply (a source's in order), or undefined. */
+    claim(owner: string, leaseMs: number): Promise<AuthEventRow | undefined>;
+    /** `corpId`: the corp a create_auth turned out to be for. */
+    finish(id: number, owner: string, result: { state: 'done' | 'failed'; outcome: string; at: number; corpId?: string }): Promise<void>;
+    retryLater(id: number, owner: string, retry: { delayMs: number; outcome: string }): Promise<void>;
+    /** Pending and failed events (of one source). */
+    list(source?: string): Promise<AuthEventRow[]>;
+    /** Forget finished events older than this (epoch ms). */
+    prune(beforeMs: number): Promise<void>;
+  };
+  /**
+   * Delete what the store keeps of a corp; its archived days and authorization row at once, or,
+   * with `archive.at`, keep the days until then (corpsDue names it then). Returns the days deleted.
+   */
+  deleteCorp(corp: { source: string; corpId: string; tokenRowKeys: readonly string[]; archive: { at?: number } }): Promise<number>;
+  /** Cancelled corps whose archived days are due to go. */
+  corpsDue(nowMs: number): Promise<{ source: string; corpId: string }[]>;
   /** Tokens shared by every process on this store. */
   readonly tokens: Pick<TokenStore, 'get' | 'set' | 'delete'> & {
     get(key: string): Promise<StoredToken | undefined>;
