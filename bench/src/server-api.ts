@@ -71,6 +71,7 @@ async function measureStore(
     clients: runtime.clients,
     metrics: runtime.metrics,
     providers: runtime.providers,
+    authEvents: runtime.authEvents,
     apiKeys: [API_KEY],
     now,
     logger: runtime.logger,

@@ -101,6 +101,7 @@ export interface ServerRuntime {
   clients: Wiring['clients'];
   metrics: Wiring['metrics'];
   providers: Wiring['providers'];
+  authEvents: Wiring['authEvents'];
   logger: ReturnType<typeof createLogger>;
   owner: string;
   close(): Promise<void>;
@@ -122,7 +123,7 @@ export function serverRuntime(
       setTimeout(resolve, ms / speedup);
     });
   const blockMs = config.pacing.blockSeconds * 1000;
-  const { clients, metrics, providers } = wireServer({
+  const { clients, metrics, providers, authEvents } = wireServer({
     config,
     credentials: resolveCredentials(config, env),
     providers: resolveProviders(config, env),
@@ -134,7 +135,7 @@ export function serverRuntime(
     // Core's wait after a 45009 is one block, on the same compressed clock.
     ...(speedup !== 1 ? { retry: { rateLimitDelayMs: blockMs / speedup } } : {}),
   });
-  return { config, clients, metrics, providers, logger, owner: 'bench', close: () => clients.close() };
+  return { config, clients, metrics, providers, authEvents, logger, owner: 'bench', close: () => clients.close() };
 }
 
 export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };

@@ -112,6 +112,22 @@ describe('token service credential (wecom-kf-stats server)', () => {
     expect(seen).not.toContain(await currentAccessToken());
   });
 
+  test("a provider's customer key (its corp only, with tokens) works, and one of another corp is refused", async () => {
+    const workflow = singleNodeWorkflow(componentParameters(), TYPE);
+    const result = await runWorkflow(workflow, { credentials: credentials(server.customerTokenKey) });
+    expect(result.run.status).toBe('success');
+    expect(result.output('KF').map((i) => i.json.date)).toEqual([5, 4, 3, 2].map((n) => chinaDaysAgo(n)));
+    expect(visible(workflow, result.run)).not.toContain(server.customerTokenKey);
+    expect((await testCredential(TYPE, credentials(server.customerTokenKey)[TYPE]!)).status).toBe('OK');
+
+    const other = await runWorkflow(workflow, { credentials: credentials(server.otherCustomerTokenKey) });
+    expect(other.run.status).toBe('error');
+    expect(other.error('KF')!.message).toBe(
+      `Request to /api/v1/sources/isv/token answered HTTP 403: this API key may not read source "isv".`,
+    );
+    expect(visible(workflow, other.run, other.error('KF')!)).not.toContain(server.otherCustomerTokenKey);
+  });
+
   test('with continueOnFail the refusal is an error item with the code, and no key', async () => {
     const workflow = singleNodeWorkflow(componentParameters(), TYPE);
     workflow.nodes[0]!.onError = 'continueRegularOutput';

@@ -113,6 +113,24 @@ describe('token service of a wecom-kf-stats server', () => {
     expect(seen).not.toContain(server.readKey);
     expect(seen).not.toContain(await currentAccessToken());
   });
+  it("takes a provider's customer key (its corp only, with tokens), and refuses one of another corp with the server's reason", async () => {
+    await load(tokenServiceFlow(), withKey(server.customerTokenKey));
+    const out = collect('out');
+    helper.getNode('stats').receive({ from: daysAgo(5), to: daysAgo(2) });
+    const [msg] = await out.waitFor(1);
+    expectDaysMatch(kf.sim, msg.payload, { endpoint: 'component', corpId: server.corpId });
+    await helper.unload();
+
+    await load(tokenServiceFlow(), withKey(server.otherCustomerTokenKey));
+    const caught = collect('caught');
+    helper.getNode('stats').receive({});
+    const [refused] = await caught.waitFor(1);
+    expect(refused.error.message).toBe(
+      `HttpStatusError: Request to /api/v1/sources/isv/token answered HTTP 403: this API key may not read source "isv".`,
+    );
+    const seen = JSON.stringify([helper._redNodes.getFlows().flows, caught.messages, helper.log().args]);
+    expect(seen).not.toContain(server.otherCustomerTokenKey);
+  });
 });
 
 describe('example component-via-token-service', () => {

@@ -6,12 +6,9 @@
  * every KEYS_REFRESH_MS, so a key revoked on one replica is refused by all within that time; a
  * request costs a hash and a map look-up, never a database round trip.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { KeyRequest } from '@wecom-kf-stats/core/server-api';
-import type { ServerConfig } from './config.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { silentLog, type Log } from './logger.js';
-import { ParameterError } from './series.js';
-import type { ApiKeyRow, Store } from './store/store.js';
+import type { Store } from './store/store.js';
 
 /** What a request's key may do. `null` sources or corps: all of them. */
 export interface Access {
@@ -145,43 +142,4 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       timer = undefined;
     },
   };
-}
-
-/** A key's scope as the API shows it. */
-export function describeKey(row: Omit<ApiKeyRow, 'keyHash' | 'lastUsedAt'>) {
-  return {
-    name: row.name,
-    sources: row.sources,
-    corps: row.corps,
-    token: row.token,
-    expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt).toISOString(),
-  };
-}
-
-/** A new key: 32 random bytes, with a prefix that says what it is (secret scanners find it). */
-export const newKey = () => `kfs_${randomBytes(32).toString('base64url')}`;
-
-/**
- * Make a key (the API's POST /api/v1/keys and the `keys create` command): sources must be the
- * config's; the name must be free. Returns the key itself, which is never stored.
- */
-export async function createKey(store: Store, config: ServerConfig, request: KeyRequest, nowMs: number) {
-  const known = new Set(config.sources.map((s) => s.id));
-  request.sources?.forEach((id, i) => {
-    if (!known.has(id))
-      throw new ParameterError(`sources[${i}]`, `"${id.slice(0, 64)}" is not a source of the config; sources: ${[...known].join(', ')}`);
-  });
-  const key = newKey();
-  const row = {
-    name: request.name,
-    keyHash: keyHash(key),
-    sources: request.sources ? [...new Set(request.sources)] : null,
-    corps: request.corps ? [...new Set(request.corps)] : null,
-    token: request.token ?? false,
-    expiresAt: request.expiresInDays === undefined ? null : nowMs + request.expiresInDays * 86_400_000,
-    createdAt: nowMs,
-  };
-  if (!(await store.keys.create(row)))
-    throw new ParameterError('name', `a key named "${request.name}" exists; revoke it first or choose another name`);
-  return { ...describeKey(row), key };
 }

@@ -119,7 +119,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     now,
     log: options.logger.child({ component: 'keys' }),
   });
-  await keyRing.refresh();
+  // A store that cannot be read now leaves the configured keys working; the stored ones come with the next read.
+  await keyRing
+    .refresh()
+    .catch((error: Error) => options.logger.warn({ component: 'keys' }, `reading the API keys failed: ${redactText(error.message)}`));
   keyRing.start();
   /** What each authenticated request's key may do. */
   const accessOf = new WeakMap<FastifyRequest, Access>();

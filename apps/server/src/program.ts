@@ -5,7 +5,8 @@
 import { hostname } from 'node:os';
 import { parseArgs as parseArgv } from 'node:util';
 import { keyRequest, type KeyRequest } from '@wecom-kf-stats/core/server-api';
-import { createKey, describeKey, KEYS_REFRESH_MS } from './access.js';
+import { KEYS_REFRESH_MS } from './access.js';
+import { createKey, describeKey } from './keys.js';
 import { deleteCorpData } from './callback/auth-events.js';
 import { corpsOfSource, ParameterError } from './series.js';
 import { randomBytes } from 'node:crypto';

@@ -293,8 +293,10 @@ describe('keys limited to corps: three tenants of one provider', () => {
     expect((await server.call('DELETE', '/api/v1/keys/tenant-2', ADMIN_KEY)).status).toBe(204);
     expect((await server.call('GET', '/api/v1/sources', keys[2])).status).toBe(401);
     expect((await server.call('DELETE', '/api/v1/keys/tenant-2', ADMIN_KEY)).status).toBe(404);
-    // The operator's read key manages nothing.
+    // The operator's read key manages nothing; a customer's key is refused before its body is read.
     expect((await server.call('POST', '/api/v1/keys', KEY, { name: 'x' })).status).toBe(403);
+    expect((await server.call('POST', '/api/v1/keys', keys[0], '{not json')).status).toBe(403);
+    expect((await server.call('POST', '/api/v1/keys', 'no-such-key-0123456789', { name: 'x' })).status).toBe(401);
   });
 
   it.each([

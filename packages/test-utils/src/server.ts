@@ -136,6 +136,10 @@ export interface ProviderServer {
   readonly tokenKey: string;
   /** A key of apiKeysEnv only: may read statistics, never take a token. */
   readonly readKey: string;
+  /** A key made at run time for the authorized corp alone, with the right to take its tokens (a provider's customer). */
+  readonly customerTokenKey: string;
+  /** A key made at run time for another corp, with the right to take tokens: refused for this one. */
+  readonly otherCustomerTokenKey: string;
   /** The source id of the provider. */
   readonly source: string;
   /** The corp that authorized the suite through the callback. */
@@ -159,6 +163,7 @@ export async function startProviderServer(sim: Simulator, options: ProviderServe
   const source = 'isv';
   const tokenKey = `token-key-${randomBytes(12).toString('hex')}`;
   const readKey = `read-key-${randomBytes(12).toString('hex')}`;
+  const adminKey = `admin-key-${randomBytes(12).toString('hex')}`;
   const callbackToken = `Cb${randomBytes(8).toString('hex')}`;
   const aesKey = randomBytes(32)
     .toString('base64')
@@ -170,6 +175,7 @@ export async function startProviderServer(sim: Simulator, options: ProviderServe
     baseUrl: sim.url,
     apiKeysEnv: 'KF_KEYS',
     tokenApiKeysEnv: 'KF_TOKEN_KEYS',
+    adminKeysEnv: 'KF_ADMIN_KEYS',
     storeKeyEnv: 'KF_STORE_KEY',
     logLevel: 'warn',
     schedule: { dailyAt: '06:30', runOnStart: false },
@@ -191,6 +197,7 @@ export async function startProviderServer(sim: Simulator, options: ProviderServe
     ...pinnedClockEnv(),
     KF_KEYS: readKey,
     KF_TOKEN_KEYS: tokenKey,
+    KF_ADMIN_KEYS: adminKey,
     KF_STORE_KEY: randomBytes(32).toString('base64'),
     KF_SUITE_SECRET: sim.fixtures.suite.suiteSecret,
     KF_CB_TOKEN: callbackToken,
@@ -216,10 +223,30 @@ export async function startProviderServer(sim: Simulator, options: ProviderServe
     if (!ticket.ok) throw new Error(`the server refused the suite_ticket (${ticket.status} ${ticket.body}):\n${server.output()}`);
     const corp = await sim.provider.authorize({ corpName: 'Token service corp' });
     if (!corp.ok) throw new Error(`the server refused create_auth (${corp.status} ${corp.body}):\n${server.output()}`);
+    // The server answers create_auth first and exchanges the code right after: wait until it serves the corp.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const listed = await fetch(`${url}/api/v1/sources`, { headers: { authorization: `Bearer ${readKey}` } });
+      const body = (await listed.json()) as { sources?: { corps: string[] }[] };
+      if (body.sources?.[0]?.corps.includes(corp.authCorpId)) break;
+      if (Date.now() > deadline) throw new Error(`the server did not take in corp ${corp.authCorpId}:\n${server.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const makeKey = async (name: string, corps: string[]) => {
+      const made = await fetch(`${url}/api/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, corps, token: true }),
+      });
+      if (made.status !== 201) throw new Error(`the server did not make key ${name} (${made.status}): ${await made.text()}`);
+      return ((await made.json()) as { key: string }).key;
+    };
     return {
       url,
       tokenKey,
       readKey,
+      customerTokenKey: await makeKey('customer', [corp.authCorpId]),
+      otherCustomerTokenKey: await makeKey('other-customer', ['wwAnotherCustomer']),
       source,
       corpId: corp.authCorpId,
       tokenUrl: `${url}/api/v1/sources/${source}/token?corpid=${corp.authCorpId}`,

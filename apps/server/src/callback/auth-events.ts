@@ -15,7 +15,7 @@ import type { AuthEventRow, Store } from '../store/store.js';
 import type { WecomClients } from '../wecom.js';
 import type { CallbackEvent } from './messages.js';
 import type { Providers } from './provider.js';
-import { believedTime } from './provider.js';
+import { believedTime, codeContext } from './provider.js';
 import { seal, unseal } from './sealed.js';
 
 /** An auth code works for 10 minutes (page 90642): a failed exchange is tried again only within them. */
@@ -32,7 +32,7 @@ export const isAuthEvent = (event: CallbackEvent): event is Extract<CallbackEven
   event.infoType === 'change_auth' ||
   event.infoType === 'cancel_auth';
 
-const codeContext = (source: string) => `auth_code:${source}`;
+const authCodeContext = (source: string) => `auth_code:${source}`;
 
 /**
  * What makes an event the same event: WeCom sends a retry with the same auth code, or with the
@@ -140,7 +140,7 @@ export function createAuthEvents(options: AuthEventsOptions): AuthEvents {
       case 'create_auth':
       case 'reset_permanent_code': {
         if (!row.authCodeSealed) return finish(row, 'failed', 'the auth code is gone');
-        const authCode = unseal(key(), row.authCodeSealed, codeContext(row.source));
+        const authCode = unseal(key(), row.authCodeSealed, authCodeContext(row.source));
         registerSecret(authCode);
         let corp;
         try {
@@ -166,7 +166,7 @@ export function createAuthEvents(options: AuthEventsOptions): AuthEvents {
             source: row.source,
             corpId: corp.corpId,
             corpName: corp.corpName ?? null,
-            permanentCodeSealed: seal(key(), corp.permanentCode, `permanent_code:${row.source}:${corp.corpId}`),
+            permanentCodeSealed: seal(key(), corp.permanentCode, codeContext(row.source, corp.corpId)),
             wecomTime: row.wecomTime,
             openKfids: row.openKfids,
           },
@@ -249,7 +249,7 @@ export function createAuthEvents(options: AuthEventsOptions): AuthEvents {
         infoType: event.infoType,
         dedupe: dedupeOf(provider.sourceId, event),
         corpId: 'authCorpId' in event ? event.authCorpId : null,
-        authCodeSealed: 'authCode' in event ? seal(key(), event.authCode, codeContext(provider.sourceId)) : null,
+        authCodeSealed: 'authCode' in event ? seal(key(), event.authCode, authCodeContext(provider.sourceId)) : null,
         openKfids: event.openKfids ?? null,
         wecomTime: believedTime(event.timeStamp, receivedAt),
         receivedAt,

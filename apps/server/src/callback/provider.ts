@@ -31,7 +31,8 @@ export interface Providers {
 }
 
 const ticketContext = (suiteId: string) => `suite_ticket:${suiteId}`;
-const codeContext = (source: string, corpId: string) => `permanent_code:${source}:${corpId}`;
+/** What a sealed permanent code is bound to: its source and corp. */
+export const codeContext = (source: string, corpId: string) => `permanent_code:${source}:${corpId}`;
 
 /** A ticket lives 30 minutes (page 90628): an older stored one gives way to a pasted ticket. */
 const TICKET_LIFETIME_SECONDS = 30 * 60;

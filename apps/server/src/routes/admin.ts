@@ -3,7 +3,8 @@
  * data by hand. A key is shown once, when it is made; the store keeps its hash.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createKey, describeKey, type KeyRing } from '../access.js';
+import type { KeyRing } from '../access.js';
+import { createKey, describeKey } from '../keys.js';
 import { deleteCorpData } from '../callback/auth-events.js';
 import { ROUTE_SCHEMAS } from '../openapi.js';
 import { corpsOfSource, findSource, NotFoundError, ParameterError, pickCorp } from '../series.js';
@@ -14,6 +15,7 @@ const KEY_BODY_LIMIT = 256 * 1024;
 
 export function registerAdminRoutes(
   api: ApiRoutes,
+  /** `adminOnly` runs before the body is read: a key that is not an admin's gets 403 for any body. */
   context: RouteContext & { adminOnly: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>; keyRing: KeyRing },
 ): void {
   const { config, store, now, keyRing } = context;
@@ -32,14 +34,14 @@ export function registerAdminRoutes(
     });
     const routes = scope as unknown as ApiRoutes;
 
-    routes.post('/api/v1/keys', { schema: ROUTE_SCHEMAS.keyCreate, preHandler: context.adminOnly }, async (request, reply) => {
+    routes.post('/api/v1/keys', { schema: ROUTE_SCHEMAS.keyCreate, onRequest: context.adminOnly }, async (request, reply) => {
       const made = await createKey(store, config, request.body, now());
       await keyRing.refresh();
       request.log.info({ key: made.name }, `API key "${made.name}" made`);
       return reply.code(201).header('cache-control', 'no-store').send(made);
     });
 
-    routes.get('/api/v1/keys', { schema: ROUTE_SCHEMAS.keyList, preHandler: context.adminOnly }, async () => ({
+    routes.get('/api/v1/keys', { schema: ROUTE_SCHEMAS.keyList, onRequest: context.adminOnly }, async () => ({
       keys: (await store.keys.list()).map((row) => ({
         ...describeKey(row),
         createdAt: new Date(row.createdAt).toISOString(),
@@ -47,7 +49,7 @@ export function registerAdminRoutes(
       })),
     }));
 
-    routes.delete('/api/v1/keys/:name', { schema: ROUTE_SCHEMAS.keyRevoke, preHandler: context.adminOnly }, async (request, reply) => {
+    routes.delete('/api/v1/keys/:name', { schema: ROUTE_SCHEMAS.keyRevoke, onRequest: context.adminOnly }, async (request, reply) => {
       if (!(await store.keys.revoke(request.params.name))) throw new NotFoundError(`no key is named "${request.params.name}"`);
       await keyRing.refresh();
       request.log.info({ key: request.params.name }, `API key "${request.params.name}" revoked`);
@@ -56,7 +58,7 @@ export function registerAdminRoutes(
 
     routes.delete(
       '/api/v1/sources/:source/corps/:corpid',
-      { schema: ROUTE_SCHEMAS.corpDelete, preHandler: context.adminOnly },
+      { schema: ROUTE_SCHEMAS.corpDelete, onRequest: context.adminOnly },
       async (request, reply) => {
         const source = findSource(config, request.params);
         const { corpId } = pickCorp(await corpsOfSource(context.providers, source), source, request.params);

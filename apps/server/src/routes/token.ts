@@ -57,7 +57,9 @@ export function registerTokenRoute(api: ApiRoutes, context: RouteContext & { tok
         reply,
         403,
         'FORBIDDEN',
-        'this API key may read statistics but not take access tokens: use a key from tokenApiKeysEnv, or one made with "token": true',
+        access.kind === 'scoped'
+          ? 'this API key may read statistics but not take access tokens: use a key made with "token": true'
+          : 'this API key may read statistics but not take access tokens: use a key from tokenApiKeysEnv',
       );
     }
     const query = request.query;
