@@ -181,7 +181,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     socket.setTimeout(limits.headersTimeoutMs);
     socket.once('timeout', () => socket.destroy());
   });
-  const health = options.health ?? createStoreHealth({ store, owner: options.owner ?? `api:${randomUUID()}`, logger: options.logger });
+  const owner = options.owner ?? `api:${randomUUID()}`;
+  const health = options.health ?? createStoreHealth({ store, owner, logger: options.logger });
   if (!options.health) app.addHook('onClose', async () => health.stop());
 
   // A request began: from here the request and keep-alive timeouts apply.
@@ -269,7 +270,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${pathOf(request.url)}`));
 
-  const live: LiveFetches = { inflight: new Map(), refusals: createRefusalCache(), health };
+  const live: LiveFetches = { inflight: new Map(), refusals: createRefusalCache(), health, owner };
   const routeContext: RouteContext = { ...options, live, accessOf: (request) => accessOf.get(request) ?? OPERATOR };
 
   // Without a key: WeCom's callbacks (authenticated by their signature) and the health check.

@@ -248,6 +248,83 @@ export interface LiveFetches {
   inflight: Map<string, Promise<FetchAndStoreResult>>;
   refusals: RefusalCache;
   health: StoreHealth;
+  /** Who holds live-fetch leases in the store: one per process. */
+  owner: string;
+}
+
+/** A live fetch whose process stopped renewing it is another replica's to do after this long. */
+const LIVE_LEASE_MS = 30_000;
+/** A day another replica fetched this little before a request counts as fetched for it (clocks differ a little). */
+const LIVE_FRESH_MS = 5_000;
+/** How often a replica that waits on another's live fetch looks at the archive. */
+const LIVE_POLL_MS = 100;
+
+/**
+ * The days of `wanted` fetched from WeCom once across replicas: the replica that takes the
+ * series' lease fetches and stores them; the others read them from the archive once stored (a
+ * day written since `since` counts), or fetch what is left when the lease comes free.
+ */
+async function fetchOnce(
+  options: SeriesContext,
+  live: LiveFetches,
+  corp: NonNullable<Awaited<ReturnType<typeof corpClient>>>,
+  series: SeriesKey,
+  wanted: readonly ChinaDay[],
+  since: number,
+): Promise<FetchAndStoreResult> {
+  const { store, now, signal } = options;
+  const leaseKey = `live:${JSON.stringify(series)}`;
+  let left = [...wanted];
+  const fromArchive: StatisticsDay[] = [];
+  const takeFresh = async () => {
+    const fresh = new Map(
+      (await store.readDays(series, left[0]!, left.at(-1)!)).filter((d) => d.fetchedAt >= since).map((d) => [d.date, d] as const),
+    );
+    for (const date of left) {
+      const day = fresh.get(date);
+      if (day) fromArchive.push({ date: day.date, stat_time: day.stat_time, statistic: day.statistic });
+    }
+    left = left.filter((d) => !fresh.has(d));
+  };
+  for (;;) {
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    // A store that cannot be written (a full disk) cannot lease either: this process fetches alone
+    // then, and answers what it fetched.
+    const leased = await store.tryLease(leaseKey, live.owner, LIVE_LEASE_MS).catch(() => 'alone' as const);
+    if (leased) {
+      try {
+        // Another replica may have stored them between the look and the lease.
+        if (leased !== 'alone') await takeFresh();
+        const fetched: FetchAndStoreResult =
+          left.length === 0
+            ? { days: [], stored: 0, revised: [], failures: [], outsideWindow: [] }
+            : await fetchAndStore({
+                store,
+                corp,
+                series,
+                days: left,
+                now,
+                signal,
+                onWriteFailure: (error) => live.health.writeFailed(error),
+                onStored: () => live.health.writeSucceeded(),
+              });
+        // Days another replica stored are in the archive already.
+        return {
+          ...fetched,
+          days: [...fromArchive, ...fetched.days].sort((a, b) => (a.date < b.date ? -1 : 1)),
+          stored: fetched.stored + fromArchive.length,
+        };
+      } finally {
+        if (leased !== 'alone') await store.releaseLease(leaseKey, live.owner).catch(() => {});
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, LIVE_POLL_MS));
+    await takeFresh();
+    if (left.length === 0) {
+      const days = fromArchive.sort((a, b) => (a.date < b.date ? -1 : 1));
+      return { days, stored: days.length, revised: [], failures: [], outsideWindow: [] };
+    }
+  }
 }
 
 type Warning = SeriesRequest['warnings'][number];
@@ -302,16 +379,8 @@ export async function statisticsFor(
       const key = JSON.stringify([series, wanted[0], wanted.at(-1), wanted.length]);
       let pending = live.inflight.get(key);
       if (!pending) {
-        pending = fetchAndStore({
-          store,
-          corp,
-          series,
-          days: wanted,
-          now,
-          signal: options.signal,
-          onWriteFailure: (error) => live.health.writeFailed(error),
-          onStored: () => live.health.writeSucceeded(),
-        });
+        // And identical requests on other replicas too: one of them fetches, the others read the archive.
+        pending = fetchOnce(options, live, corp, series, wanted, now() - LIVE_FRESH_MS);
         live.inflight.set(key, pending);
         pending
           .then(

@@ -572,7 +572,7 @@ describe.each(['embedded', 'postgres'] as const)('a cancelled corp on the %s sto
   }, 120_000);
 });
 
-describe('keys across replicas on PostgreSQL', () => {
+describe('replicas on PostgreSQL', () => {
   let sim: Simulator;
   let postgres: TestPostgres;
   const servers: Server[] = [];
@@ -611,5 +611,25 @@ describe('keys across replicas on PostgreSQL', () => {
     expect((await a.call('DELETE', '/api/v1/keys/shared', ADMIN_KEY)).status).toBe(204);
     expect((await a.call('GET', '/api/v1/accounts?source=own', made.body.key)).status).toBe(401);
     expect(await until(401)).toBeLessThan(5000);
+  }, 60_000);
+
+  it('two replicas asked for the same missing days at once fetch them from WeCom once', async () => {
+    const [a, b] = servers as [Server, Server];
+    const path = `/api/v1/statistics?source=own&endpoint=corp&open_kfid=${sim.fixtures.accounts[2]!.open_kfid}&last=60`;
+    sim.setLatency(300);
+    sim.resetCalls();
+    try {
+      const answers = await Promise.all([a.call('GET', path), b.call('GET', path)]);
+      for (const answer of answers) {
+        expect(answer.status).toBe(200);
+        expect(answer.body.days).toHaveLength(60);
+        expect(answer.body.warnings, JSON.stringify(answer.body.warnings)).toEqual([]);
+      }
+      expect(answers[0]!.body.days).toEqual(answers[1]!.body.days);
+    } finally {
+      sim.setLatency(0);
+    }
+    // 60 days are two chunks (31 + 29): two calls in all, not two per replica.
+    expect(sim.callCount('/cgi-bin/kf/get_corp_statistic')).toBe(2);
   }, 60_000);
 });
