@@ -13,6 +13,7 @@ import {
   WecomApiError,
   type WecomStatsError,
 } from './errors.js';
+import { FAST_CHECKS } from './schemas.js';
 import { redactText } from './redact.js';
 import { backoffDelay, ERRCODE_TOO_MANY_CONCURRENT, isRetryable, type RetryPolicy } from './retry.js';
 import type { Sleep, Transport } from './transport.js';
@@ -181,6 +182,7 @@ export function readAnswer<S extends z.ZodType>(label: string, status: number, t
   if (typeof errcode === 'number' && errcode !== 0) {
     throw new WecomApiError(label, errcode, typeof errmsg === 'string' ? errmsg : '');
   }
+  if (FAST_CHECKS.get(schema)?.(json as Record<string, unknown>)) return json as z.output<S>;
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

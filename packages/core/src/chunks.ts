@@ -38,6 +38,18 @@ export function planRangeChunks(from: ChinaDay, to: ChinaDay, maxDays: number = 
   return planChunks(listDays(from, to), maxDays);
 }
 
-export function chunkDays(chunk: Chunk): ChinaDay[] {
-  return listDays(chunk.from, chunk.to);
+/** The days of chunks decoded lately: every answer of a chunk needs them, and a client asks for the same chunks again and again. */
+const CHUNK_DAYS = new Map<string, readonly ChinaDay[]>();
+const CHUNK_DAYS_KEPT = 256;
+
+/** The days of a chunk, in order (shared: not to be changed). */
+export function chunkDays(chunk: Chunk): readonly ChinaDay[] {
+  const key = `${chunk.from}|${chunk.to}`;
+  let days = CHUNK_DAYS.get(key);
+  if (!days) {
+    days = Object.freeze(listDays(chunk.from, chunk.to));
+    if (CHUNK_DAYS.size >= CHUNK_DAYS_KEPT) CHUNK_DAYS.delete(CHUNK_DAYS.keys().next().value!);
+    CHUNK_DAYS.set(key, days);
+  }
+  return days;
 }

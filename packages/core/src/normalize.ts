@@ -48,30 +48,43 @@ export function createOddities(): Oddities {
 export function normalizeStatistic(
   endpoint: StatisticsEndpoint,
   raw: Record<string, unknown>,
-  where: string,
+  /** Its place in statistic_list, for the message of a bad value. */
+  index: number,
   label: string,
   date: ChinaDay,
   oddities: Oddities,
 ): Statistic {
-  const out: Statistic = {};
-  for (const key of metricKeysView(endpoint)) out[key] = null;
-  for (const [key, value] of Object.entries(raw)) {
+  // One pass over the day's fields, onto a copy of the endpoint's all-null template.
+  const out: Statistic = { ...nullTemplate(endpoint) };
+  for (const key in raw) {
+    const value = raw[key];
     if (getMetric(key) === undefined) {
       out[key] = value;
       continue;
     }
     if (value === null || value === undefined) continue;
-    if (typeof value === 'number' && (value === Infinity || value === -Infinity)) {
-      oddities.add('NOT_FINITE', key, date);
-      continue;
-    }
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      const field = `${where}.statistic.${key}`;
+      if (value === Infinity || value === -Infinity) {
+        oddities.add('NOT_FINITE', key, date);
+        continue;
+      }
+      const field = `statistic_list[${index}].statistic.${key}`;
       throw new ResponseFormatError(label, `field ${field} is ${JSON.stringify(value)}; expected a number or absent.`, field);
     }
     out[key] = value;
   }
   return out;
+}
+
+/** Every catalog metric of an endpoint, null: what a day starts from. */
+const TEMPLATES = new Map<StatisticsEndpoint, Statistic>();
+function nullTemplate(endpoint: StatisticsEndpoint): Statistic {
+  let template = TEMPLATES.get(endpoint);
+  if (!template) {
+    template = Object.fromEntries(metricKeysView(endpoint).map((key) => [key, null])) as Statistic;
+    TEMPLATES.set(endpoint, template);
+  }
+  return template;
 }
 
 /**

@@ -28,6 +28,28 @@ export const statisticsResponseSchema = z.looseObject({
 });
 export type StatisticsResponse = z.infer<typeof statisticsResponseSchema>;
 
+/**
+ * The same test as statisticsResponseSchema, in one pass over the parsed body without copying it:
+ * an answer that passes is used as it is; one that does not goes through the schema, whose message
+ * names the field. (Statistics answers are the bulk of what a client decodes.)
+ */
+export function isStatisticsResponse(json: Record<string, unknown>): json is StatisticsResponse {
+  const list = json.statistic_list;
+  if (!Array.isArray(list)) return false;
+  for (const entry of list) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
+    const { stat_time: statTime, statistic } = entry as { stat_time?: unknown; statistic?: unknown };
+    if (!Number.isSafeInteger(statTime)) return false;
+    if (statistic !== undefined && (typeof statistic !== 'object' || statistic === null || Array.isArray(statistic))) return false;
+  }
+  return true;
+}
+
+/** Schemas with a one-pass test of their own (readAnswer uses it first). */
+export const FAST_CHECKS = new Map<z.ZodType, (json: Record<string, unknown>) => boolean>([
+  [statisticsResponseSchema, isStatisticsResponse],
+]);
+
 export const kfAccountSchema = z.looseObject({
   open_kfid: z.string({ error: 'open_kfid as a string' }),
   name: z.string().optional(),

@@ -12,10 +12,10 @@ import {
   chinaDayOfEpochSeconds,
   chinaMidnightEpochSeconds,
   chinaMinuteOfDay,
-  floorToChinaMidnight,
   chinaToday,
   addDays,
   listDays,
+  SECONDS_PER_DAY,
   type ChinaDay,
 } from './china-day.js';
 import { dayCacheKey, isFinishedDay, READY_HOUR_CHINA, type DayCacheStore } from './day-cache.js';
@@ -107,15 +107,17 @@ function decodeInto(
   oddities: Oddities,
 ): DecodedDays {
   const wanted = chunkDays(chunk);
-  const wantedSet = new Set(wanted);
   const days = new Map<ChinaDay, StatisticsDay>();
   const failed = new Map<ChinaDay, Error>();
+  const first = chinaMidnightEpochSeconds(chunk.from);
   answer.statistic_list.forEach((entry, index) => {
-    const date = chinaDayOfEpochSeconds(entry.stat_time);
-    if (!wantedSet.has(date)) {
-      oddities.add('UNEXPECTED_DAY', 'stat_time', date);
+    // The day is found by its place in the chunk (WeCom stamps it with its China midnight).
+    const place = Math.floor((entry.stat_time - first) / SECONDS_PER_DAY);
+    if (place < 0 || place >= wanted.length) {
+      oddities.add('UNEXPECTED_DAY', 'stat_time', chinaDayOfEpochSeconds(entry.stat_time));
       return;
     }
+    const date = wanted[place]!;
     if (days.has(date) || failed.has(date)) {
       oddities.add('DUPLICATE_DAY', 'stat_time', date);
       return;
@@ -123,10 +125,8 @@ function decodeInto(
     try {
       days.set(date, {
         date,
-        stat_time: floorToChinaMidnight(entry.stat_time),
-        statistic: entry.statistic
-          ? normalizeStatistic(endpoint, entry.statistic, `statistic_list[${index}]`, label, date, oddities)
-          : null,
+        stat_time: first + place * SECONDS_PER_DAY,
+        statistic: entry.statistic ? normalizeStatistic(endpoint, entry.statistic, index, label, date, oddities) : null,
       });
     } catch (error) {
       if (!(error instanceof ResponseFormatError)) throw error;
@@ -135,11 +135,12 @@ function decodeInto(
   });
   const decoded: StatisticsDay[] = [];
   const failures: DayFailure[] = [];
-  for (const date of wanted) {
+  wanted.forEach((date, place) => {
     const error = failed.get(date);
     if (error) failures.push({ days: [date], error });
-    else decoded.push(days.get(date) ?? { date, stat_time: chinaMidnightEpochSeconds(date), statistic: null });
-  }
+    // A day without an entry: its midnight is the chunk's first plus its place.
+    else decoded.push(days.get(date) ?? { date, stat_time: first + place * SECONDS_PER_DAY, statistic: null });
+  });
   return { days: decoded, failures };
 }
 
