@@ -81,7 +81,9 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   let stored = new Map<string, HeldKey>();
   const lastWritten = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
-  let reading: Promise<void> | undefined;
+  // Reads run one after another: a read asked for after a change starts after it, never joins an
+  // older one that may have missed the change.
+  let reads: Promise<void> = Promise.resolve();
 
   const refresh = async () => {
     if (!store) return;
@@ -127,13 +129,20 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       return held.access;
     },
     refresh() {
-      reading ??= refresh().finally(() => (reading = undefined));
-      return reading;
+      const read = reads.catch(() => {}).then(refresh);
+      reads = read;
+      return read;
     },
     start() {
       if (!store || timer) return;
+      let waiting = false;
       timer = setInterval(() => {
-        this.refresh().catch((error: Error) => log.warn({}, `reading the API keys failed (the ones read last stay): ${error.message}`));
+        // A read that hangs (the database away) is not joined by more of them.
+        if (waiting) return;
+        waiting = true;
+        this.refresh()
+          .catch((error: Error) => log.warn({}, `reading the API keys failed (the ones read last stay): ${error.message}`))
+          .finally(() => (waiting = false));
       }, KEYS_REFRESH_MS);
       timer.unref();
     },
