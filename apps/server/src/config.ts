@@ -203,6 +203,11 @@ export const configSchema = z
         blockSeconds: posInt('seconds a 45009 pauses the corp or IP').default(60),
         /** Counts each window this much longer than WeCom's, against network delay. */
         marginMs: intIn(0, 60_000, 'milliseconds from 0 to 60000').default(1000),
+        /**
+         * Names the variable holding this replica's egress IP group: replicas with the same value
+         * share the per-IP limit (on PostgreSQL). Unset: every replica on the store shares one.
+         */
+        ipGroupEnv: envName.optional(),
       })
       .default({
         perCorpPerMinute: 10_000,
@@ -557,6 +562,23 @@ function readKeys(name: string, path: string, env: NodeJS.ProcessEnv): string[] 
   const short = keys.findIndex((k) => k.length < 16);
   if (short !== -1) throw new ConfigError([{ path, message: `key ${short + 1} in ${name} is shorter than 16 characters` }]);
   return keys;
+}
+
+/** This replica's egress IP group (`pacing.ipGroupEnv`): letters, digits, ".", "_", "-", ":" (an IP fits), at most 64. */
+export function resolveIpGroup(config: ServerConfig, env: NodeJS.ProcessEnv): string | undefined {
+  const name = config.pacing.ipGroupEnv;
+  if (!name) return undefined;
+  const value = (env[name] ?? '').trim();
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(value))
+    throw new ConfigError([
+      {
+        path: 'pacing.ipGroupEnv',
+        message: value
+          ? `environment variable ${name} is not an IP group name (letters, digits, ".", "_", "-", ":", at most 64)`
+          : `environment variable ${name} is ${env[name] === undefined ? 'not set' : 'empty'}`,
+      },
+    ]);
+  return value;
 }
 
 /** The admin keys (`adminKeysEnv`); none when it is not set. */

@@ -25,6 +25,7 @@ import {
   resolveProviders,
   resolveTokenApiKeys,
   resolveAdminKeys,
+  resolveIpGroup,
   type CorpCredentials,
   type ProviderSecrets,
   type ServerConfig,
@@ -292,6 +293,7 @@ async function startRuntime(
   now: () => number,
   logger: Logger,
   signal?: AbortSignal,
+  ipGroup?: string,
 ): Promise<Runtime> {
   const store = await openStore(config.store, { sealKey: secrets.storeKey });
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -304,6 +306,7 @@ async function startRuntime(
     now,
     logger,
     ...(signal ? { signal } : {}),
+    ...(ipGroup ? { ipGroup } : {}),
   });
   // The corps that authorized a suite through its callback, as stored by any replica.
   await providers.sync(clients);
@@ -385,6 +388,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   let apiKeys: string[] = [];
   let tokenApiKeys: string[] = [];
   let adminKeys: string[] = [];
+  let ipGroup: string | undefined;
   if (parsed) {
     credentials = attempt(() => resolveCredentials(parsed, io.env));
     // Only `serve` answers callbacks: the others need the suites and the store key, not the callbacks' secrets.
@@ -396,6 +400,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     if (args.command === 'serve' || args.command === 'check-config')
       tokenApiKeys = attempt(() => resolveTokenApiKeys(parsed, io.env)) ?? [];
     if (args.command === 'serve' || args.command === 'check-config') adminKeys = attempt(() => resolveAdminKeys(parsed, io.env)) ?? [];
+    ipGroup = attempt(() => resolveIpGroup(parsed, io.env));
   } else if (json !== undefined) {
     // The schema refused the file: still name the variables it points at that are not set.
     const named = new Set(problems.map((p) => p.path));
@@ -432,7 +437,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   io.onStop(() => stop.abort(new Error('the server is shutting down')));
   let runtime: Runtime;
   try {
-    runtime = await startRuntime(config, credentials, secrets, now, logger, stop.signal);
+    runtime = await startRuntime(config, credentials, secrets, now, logger, stop.signal, ipGroup);
   } catch (error) {
     io.stderr.write(`${NAME}: cannot open the store: ${(error as Error).message}\n`);
     return 1;

@@ -30,6 +30,8 @@ export interface WiringOptions {
   retry?: WecomClientsOptions['retry'];
   /** Shutdown: authorization events stop being applied (the next process finishes them). */
   signal?: AbortSignal;
+  /** Which replicas share this one's egress IP (pacing.ipGroupEnv's value). @default 'default' */
+  ipGroup?: string;
 }
 
 export interface Wiring {
@@ -61,7 +63,14 @@ export function wireServer(options: WiringOptions): Wiring {
   const clients = createWecomClients({
     config,
     credentials,
-    pacer: createPacer({ limits: config.pacing, now, ...(options.pacerSleep ? { sleep: options.pacerSleep } : {}) }),
+    // On PostgreSQL the windows are counted in the store, for every replica together.
+    pacer: createPacer({
+      limits: config.pacing,
+      now,
+      ...(options.pacerSleep ? { sleep: options.pacerSleep } : {}),
+      ...(store.pacing ? { shared: store.pacing } : {}),
+      ...(options.ipGroup ? { ipGroup: options.ipGroup } : {}),
+    }),
     tokenStore: tokens,
     now,
     onCall: metrics.onCall,

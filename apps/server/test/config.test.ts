@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Json } from './helpers.js';
-import { ConfigError, parseConfig, resolveApiKeys, resolveCredentials, resolveProviders, resolveTokenApiKeys } from '../src/config.js';
+import {
+  ConfigError,
+  parseConfig,
+  resolveApiKeys,
+  resolveCredentials,
+  resolveIpGroup,
+  resolveProviders,
+  resolveTokenApiKeys,
+} from '../src/config.js';
 
 const valid = () => ({
   store: './kf-stats-data',
@@ -374,5 +382,35 @@ describe('secrets come from the environment', () => {
     const config = valid() as Partial<Config>;
     delete config.apiKeysEnv;
     expect(() => resolveApiKeys(parseConfig(config), {})).toThrow('apiKeysEnv: required to serve the API');
+  });
+});
+
+describe("a replica's egress IP group", () => {
+  const withGroup = () =>
+    parseConfig({
+      apiKeysEnv: 'KEYS',
+      pacing: { ipGroupEnv: 'KF_IP_GROUP' },
+      sources: [{ id: 'a', collect: ['corp'], auth: { type: 'selfBuilt', corpId: 'ww1', corpSecretEnv: 'S' } }],
+    });
+  it('is the value of the variable pacing.ipGroupEnv names, or none when it names none', () => {
+    expect(resolveIpGroup(withGroup(), { KF_IP_GROUP: '10.0.0.7' })).toBe('10.0.0.7');
+    const none = parseConfig({ sources: [{ id: 'a', collect: ['corp'], auth: { type: 'selfBuilt', corpId: 'ww1', corpSecretEnv: 'S' } }] });
+    expect(resolveIpGroup(none, {})).toBeUndefined();
+  });
+  it.each([
+    [{}, 'pacing.ipGroupEnv: environment variable KF_IP_GROUP is not set'],
+    [
+      { KF_IP_GROUP: 'a b' },
+      'pacing.ipGroupEnv: environment variable KF_IP_GROUP is not an IP group name (letters, digits, ".", "_", "-", ":", at most 64)',
+    ],
+  ])('refuses %j naming the field', (env, message) => {
+    try {
+      resolveIpGroup(withGroup(), env);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problem = (error as ConfigError).problems[0]!;
+      expect(`${problem.path}: ${problem.message}`).toBe(message);
+    }
   });
 });

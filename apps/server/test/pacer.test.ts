@@ -4,6 +4,7 @@ import { collect } from '../src/collector.js';
 import { createPacer, type PacingLimits } from '../src/pacer.js';
 import { openStore, type Store } from '../src/store/store.js';
 import { createRuntime, silentLog, simulatorConfigJson, simulatorEnv, simulatorSeriesCount, tempDir } from './helpers.js';
+import { startPostgres, type TestPostgres } from './postgres.js';
 
 const limits = (overrides: Partial<PacingLimits> = {}): PacingLimits => ({
   perCorpPerMinute: 10_000,
@@ -187,5 +188,78 @@ describe('a collection under a per-IP minute limit', () => {
       await rt.close();
       await fresh.close();
     }
+  }, 60_000);
+});
+
+describe('replicas on PostgreSQL share the limits', () => {
+  let postgres: TestPostgres;
+  let stores: Store[] = [];
+
+  beforeAll(async () => {
+    postgres = await startPostgres();
+    const url = await postgres.createDatabase();
+    stores = [await openStore(url), await openStore(url)];
+  }, 120_000);
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    await postgres?.stop();
+  });
+
+  it('keeps the calls of two replicas together under the per-IP limit in every window, at nearly its pace', async () => {
+    // A clock 60 times faster than real time, the same for both (each replica's waits are real
+    // waits on it, as two processes' would be).
+    const speedup = 60;
+    const realStart = Date.now();
+    const start = Date.UTC(2026, 5, 1, 2);
+    const time = {
+      now: () => start + (Date.now() - realStart) * speedup,
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(ms / speedup))),
+    };
+    // When each call went, on the shared clock.
+    const counted: number[] = [];
+    const pacers = stores.map((store) =>
+      createPacer({ limits: limits({ perIpPerMinute: 40, perCorpPerMinute: 1000, marginMs: 1000 }), ...time, shared: store.pacing! }),
+    );
+    // Each replica calls for its own corps, two at a time: only the IP limit binds them together.
+    await Promise.all(
+      pacers.flatMap((pacer, r) =>
+        [0, 1].map(async (lane) => {
+          for (let i = 0; i < 50; i += 1) {
+            await pacer.acquire(`ww${r}-${(i + lane) % 7}`, '/cgi-bin/kf/get_statistic');
+            counted.push(time.now());
+          }
+        }),
+      ),
+    );
+    counted.sort((a, b) => a - b);
+    expect(counted).toHaveLength(200);
+    expect(maxInWindow(counted, 60_000)).toBeLessThanOrEqual(40);
+    // The store holds the same count: every call in the IP's slots.
+    const [row] = await stores[0]!.query<{ n: number }>(
+      `SELECT sum(calls)::int AS n FROM kf_pacing_slots WHERE scope = 'ip:default' AND unit = 'm'`,
+    );
+    expect(row!.n).toBeGreaterThanOrEqual(200);
+    // 200 calls at 40 a minute: the last is counted in the fifth minute (slots of a second, the
+    // margin and the store's round trips cost a little of the pace; a busy machine more).
+    expect(counted.at(-1)! - counted[0]!).toBeLessThan(6 * 60_000);
+  }, 120_000);
+
+  it("a 45009 one replica meets pauses the other's calls for the same scope", async () => {
+    const time = fakeTime();
+    const [a, b] = stores.map((store) =>
+      createPacer({ limits: limits({ blockSeconds: 60 }), ...time, shared: store.pacing!, ipGroup: 'pause-test' }),
+    ) as [ReturnType<typeof createPacer>, ReturnType<typeof createPacer>];
+    await a.acquire('wwP', '/cgi-bin/kf/get_statistic');
+    expect(a.frequencyLimited('wwP', '/cgi-bin/kf/get_statistic')).toBe('corp');
+    // The pause reaches the store in the background: wait for it.
+    for (let i = 0; i < 50 && (await stores[1]!.query(`SELECT 1 FROM kf_pacing_pauses WHERE scope LIKE 'corp:wwP %'`)).length === 0; i += 1)
+      await new Promise((r) => setTimeout(r, 20));
+    const before = time.now();
+    await b.acquire('wwP', '/cgi-bin/kf/get_statistic');
+    expect(time.now() - before).toBeGreaterThanOrEqual(59_000);
+    // Another corp is not paused.
+    const other = time.now();
+    await b.acquire('wwQ', '/cgi-bin/kf/get_statistic');
+    expect(time.now()).toBe(other);
   }, 60_000);
 });

@@ -224,6 +224,26 @@ ALTER TABLE kf_authorizations ADD COLUMN open_kfids jsonb;
 ALTER TABLE kf_authorizations ADD COLUMN purge_at timestamptz;
 `,
   },
+  {
+    version: 10,
+    name: "WeCom's call limits counted in the store, shared by replicas",
+    // Calls per scope (a corp and API, or an egress IP group) in one-second slots (for the minute
+    // window) and one-minute slots (for the hour window), and 45009 pauses. Times are the
+    // servers' clocks, in epoch seconds or minutes.
+    sql: `
+CREATE TABLE kf_pacing_slots (
+  scope text    NOT NULL,
+  unit  text    NOT NULL CHECK (unit IN ('s', 'm')),
+  slot  bigint  NOT NULL,
+  calls integer NOT NULL,
+  PRIMARY KEY (scope, unit, slot)
+);
+CREATE TABLE kf_pacing_pauses (
+  scope    text   PRIMARY KEY,
+  until_ms bigint NOT NULL
+);
+`,
+  },
 ];
 
 /** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */

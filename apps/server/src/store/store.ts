@@ -15,6 +15,7 @@ import { openEmbeddedDriver, openPostgresDriver, type SqlDriver } from './driver
 import { metricsViewSql, MIGRATIONS } from './migrations.js';
 import { seriesQueries } from './series.js';
 import { keyQueries } from './keys.js';
+import { pacingQueries } from './pacing.js';
 import { ticketQueries } from './tickets.js';
 import { tokenQueries } from './tokens.js';
 import type { SeriesKey, Store, StoreOptions } from './types.js';
@@ -137,6 +138,7 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
     kind: driver.kind,
     tokens,
     keys: keyQueries(q),
+    ...(driver.kind === 'postgres' ? { pacing: pacingQueries(driver) } : {}),
     authEvents: authEventQueries(q),
     corpsDue: corps.corpsDue,
     async deleteCorp(corp) {
@@ -202,6 +204,8 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         'kf_settings',
         'kf_api_keys',
         'kf_auth_events',
+        'kf_pacing_slots',
+        'kf_pacing_pauses',
       ];
       const parts: string[] = [];
       for (const table of tables) {

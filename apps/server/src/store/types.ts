@@ -223,6 +223,24 @@ export interface Store {
   deleteCorp(corp: { source: string; corpId: string; tokenRowKeys: readonly string[]; archive: { at?: number } }): Promise<number>;
   /** Cancelled corps whose archived days are due to go. */
   corpsDue(nowMs: number): Promise<{ source: string; corpId: string }[]>;
+  /**
+   * WeCom's call limits counted for every replica on the store (PostgreSQL; the embedded store
+   * has one process, which counts in memory).
+   */
+  readonly pacing?: {
+    /**
+     * Count up to `calls` (default 1) calls in every scope now: as many as all windows have room
+     * for; when none fits, how many ms until one does.
+     */
+    reserve(request: {
+      scopes: readonly PacingScope[];
+      atMs: number;
+      marginMs: number;
+      calls?: number;
+    }): Promise<{ granted: number; waitMs: number }>;
+    /** A 45009: no replica calls for these scopes until then. */
+    pause(keys: readonly string[], untilMs: number): Promise<void>;
+  };
   /** Tokens shared by every process on this store. */
   readonly tokens: Pick<TokenStore, 'get' | 'set' | 'delete'> & {
     get(key: string): Promise<StoredToken | undefined>;
@@ -248,6 +266,13 @@ export interface Store {
   /** Every table's rows as text (for backups and audits). */
   dump(): Promise<string>;
   close(): Promise<void>;
+}
+
+/** One window set a call counts in: a corp and API, or an egress IP group. */
+export interface PacingScope {
+  key: string;
+  perMinute: number;
+  perHour: number;
 }
 
 export interface StoreOptions {
