@@ -18,6 +18,9 @@ export function corpQueries(driver: SqlDriver): Pick<Store, 'deleteCorp' | 'corp
           await q('DELETE FROM kf_tokens WHERE key = ANY($1::text[])', [tokenRowKeys]);
           await q('DELETE FROM kf_leases WHERE key = ANY($1::text[])', [tokenRowKeys.map((k) => `token:${k}`)]);
         }
+        // Its calls counted against WeCom's limits (PostgreSQL's shared pacing) name it too.
+        await q('DELETE FROM kf_pacing_slots WHERE left(scope, length($1)) = $1', [`corp:${corpId} `]);
+        await q('DELETE FROM kf_pacing_pauses WHERE left(scope, length($1)) = $1', [`corp:${corpId} `]);
         // Keys whose scope named the corp keep their other corps and name it no more.
         await q(`UPDATE kf_api_keys SET corps = corps - $1::text WHERE corps ? $1::text`, [corpId]);
         // The events stay only as the marks that recognise WeCom's retries (a hash): nothing of the corp.
