@@ -199,9 +199,6 @@ export function createPacer(options: PacerOptions): Pacer {
         corp.hour.record(t);
         return true;
       }
-      // A place of the corp's kept through a long wait would be counted too early: take a new
-      // one after it (counting the call twice only costs the corp's room, never exceeds it).
-      if (wait > limits.marginMs / 2) corpCounted = false;
       await sleep(Math.min(wait, MINUTE_MS), signal);
     }
   };
