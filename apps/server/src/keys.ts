@@ -27,12 +27,17 @@ export const newKey = () => `kfs_${randomBytes(32).toString('base64url')}`;
  * Make a key (the API's POST /api/v1/keys and the `keys create` command): sources must be the
  * config's; the name must be free. Returns the key itself, which is never stored.
  */
+/** The first source of a key request the config does not have, as the error naming it; undefined when all are known. */
+export function unknownKeySource(config: ServerConfig, sources: readonly string[] | undefined): ParameterError | undefined {
+  const known = config.sources.map((s) => s.id);
+  const i = sources?.findIndex((id) => !known.includes(id)) ?? -1;
+  if (i === -1) return undefined;
+  return new ParameterError(`sources[${i}]`, `"${sources![i]!.slice(0, 64)}" is not a source of the config; sources: ${known.join(', ')}`);
+}
+
 export async function createKey(store: Store, config: ServerConfig, request: KeyRequest, nowMs: number) {
-  const known = new Set(config.sources.map((s) => s.id));
-  request.sources?.forEach((id, i) => {
-    if (!known.has(id))
-      throw new ParameterError(`sources[${i}]`, `"${id.slice(0, 64)}" is not a source of the config; sources: ${[...known].join(', ')}`);
-  });
+  const unknown = unknownKeySource(config, request.sources);
+  if (unknown) throw unknown;
   const key = newKey();
   const row = {
     name: request.name,

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { parseArgs as parseArgv } from 'node:util';
 import { keyRequest, type KeyRequest } from '@wecom-kf-stats/core/server-api';
 import { KEYS_REFRESH_MS } from './access.js';
-import { createKey, describeKey } from './keys.js';
+import { createKey, describeKey, unknownKeySource } from './keys.js';
 import { deleteCorpData } from './callback/auth-events.js';
 import { corpsOfSource, ParameterError } from './series.js';
 import { randomBytes } from 'node:crypto';
@@ -182,6 +182,9 @@ function flagOf(path: string): string {
   return `${FLAG_OF[field!] ?? field}${index ? ` ${Number(index) + 1}` : ''}`;
 }
 
+/** A key request's refusal in the command line's words: the flag, then what is wrong (`--source 2: …`). */
+const flagProblem = (error: ParameterError) => `${flagOf(error.parameter)}: ${error.message.slice(error.parameter.length + 2)}`;
+
 /** `keys create`'s flags as the API's key request, checked before the store is opened; or the one line naming what is wrong. */
 function keyRequestOf(args: Args, config: ServerConfig): { request: KeyRequest } | { problem: string } {
   const days = args.expiresDays === undefined ? undefined : /^\d{1,5}$/.test(args.expiresDays) ? Number(args.expiresDays) : NaN;
@@ -199,12 +202,8 @@ function keyRequestOf(args: Args, config: ServerConfig): { request: KeyRequest }
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('');
     return { problem: `${flagOf(path || 'name')}: ${issue.message}` };
   }
-  const known = config.sources.map((s) => s.id);
-  const unknown = parsed.data.sources?.findIndex((id) => !known.includes(id)) ?? -1;
-  if (unknown !== -1)
-    return {
-      problem: `${flagOf(`sources[${unknown}]`)}: "${parsed.data.sources![unknown]!.slice(0, 64)}" is not a source of the config; sources: ${known.join(', ')}`,
-    };
+  const unknown = unknownKeySource(config, parsed.data.sources);
+  if (unknown) return { problem: flagProblem(unknown) };
   return { request: parsed.data };
 }
 
@@ -448,7 +447,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     } catch (error) {
       if (error instanceof ParameterError) {
         // A name taken meanwhile.
-        io.stderr.write(`${NAME}: ${flagOf(error.parameter)}: ${error.message.slice(error.parameter.length + 2)}\n`);
+        io.stderr.write(`${NAME}: ${flagProblem(error)}\n`);
         return 2;
       }
       io.stderr.write(`${NAME}: ${args.command} failed: ${redactText((error as Error).message)}\n`);

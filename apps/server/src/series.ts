@@ -97,11 +97,17 @@ export interface CorpState {
  * that sees none of the source's corps may not read the source.
  */
 export async function corpsOfSource(providers: Providers, source: SourceConfig, access: Access = OPERATOR): Promise<CorpState[]> {
+  const seen = await corpsSeenBy(providers, source, access);
+  if (seen === undefined) throw new ForbiddenError(`this API key may not read source "${source.id}"`);
+  return seen;
+}
+
+/** The corps of a source a key sees; undefined when a key limited to corps sees none of them. */
+export async function corpsSeenBy(providers: Providers, source: SourceConfig, access: Access): Promise<CorpState[] | undefined> {
   const all = await providers.corpsOf(source.id, configuredCorps(source));
   if (access.corps === null) return all;
   const seen = all.filter((c) => seesCorp(access, source.id, c.corpId));
-  if (seen.length === 0) throw new ForbiddenError(`this API key may not read source "${source.id}"`);
-  return seen;
+  return seen.length === 0 ? undefined : seen;
 }
 
 /** The corp a request is for: the one it names, or the only one the key sees. */
@@ -254,6 +260,9 @@ export interface LiveFetches {
 
 /** A live fetch whose process stopped renewing it is another replica's to do after this long. */
 const LIVE_LEASE_MS = 30_000;
+/** Days in date order (China dates as YYYY-MM-DD sort as text). */
+const byDate = (a: StatisticsDay, b: StatisticsDay) => (a.date < b.date ? -1 : 1);
+
 /** A day another replica fetched this little before a request counts as fetched for it (clocks differ a little). */
 const LIVE_FRESH_MS = 5_000;
 /** How often a replica that waits on another's live fetch looks at the archive. */
@@ -311,7 +320,7 @@ async function fetchOnce(
         // Days another replica stored are in the archive already.
         return {
           ...fetched,
-          days: [...fromArchive, ...fetched.days].sort((a, b) => (a.date < b.date ? -1 : 1)),
+          days: [...fromArchive, ...fetched.days].sort(byDate),
           stored: fetched.stored + fromArchive.length,
         };
       } finally {
@@ -321,7 +330,7 @@ async function fetchOnce(
     await new Promise((resolve) => setTimeout(resolve, LIVE_POLL_MS));
     await takeFresh();
     if (left.length === 0) {
-      const days = fromArchive.sort((a, b) => (a.date < b.date ? -1 : 1));
+      const days = fromArchive.sort(byDate);
       return { days, stored: days.length, revised: [], failures: [], outsideWindow: [] };
     }
   }

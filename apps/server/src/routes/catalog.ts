@@ -1,8 +1,8 @@
 /** What a source has: its sources and corps, accounts and servicers (listed by WeCom once, then from the store). */
-import { seesAll, seesCorp, seesSource } from '../access.js';
+import { seesAll, seesSource } from '../access.js';
 import { chinaDayOfEpochMs } from '../china-days.js';
 import { ROUTE_SCHEMAS } from '../openapi.js';
-import { corpClient, corpsOfSource, findSource, pickCorp } from '../series.js';
+import { corpClient, corpsOfSource, corpsSeenBy, findSource, pickCorp } from '../series.js';
 import type { ApiRoutes, RouteContext } from './context.js';
 
 export function registerCatalogRoutes(api: ApiRoutes, context: RouteContext): void {
@@ -15,9 +15,8 @@ export function registerCatalogRoutes(api: ApiRoutes, context: RouteContext): vo
       config.sources
         .filter((s) => seesSource(access, s.id))
         .map(async (s) => {
-          const all = await corpsOfSource(providers, s);
-          const corps = all.filter((c) => seesCorp(access, s.id, c.corpId));
-          if (access.corps !== null && corps.length === 0) return undefined;
+          const corps = await corpsSeenBy(providers, s, access);
+          if (corps === undefined) return undefined;
           const cancelled = corps.filter((c) => c.state === 'cancelled');
           const events = seesAll(access) && s.auth.type === 'serviceProvider' ? await store.authEvents.list(s.id) : [];
           return {

@@ -21,26 +21,26 @@ const KEEP_MS = 2 * 3_600_000;
 const SWEEP_EVERY = 500;
 
 /**
- * Milliseconds until a call fits in a window of `span` slots of `slotMs` (slots ascending), or 0.
- * A slot counts while it is among the last `span`: the oldest ones leave first.
+ * A window of `span` slots of `slotMs` (slots ascending) under `limit`: how many calls it has room
+ * for now, and, when none, the milliseconds until one fits. A slot counts while it is among the
+ * last `span`: the oldest ones leave first.
  */
-export function waitInSlots(
+export function windowRoom(
   slots: readonly { slot: number; calls: number }[],
   limit: number,
   span: number,
   slotMs: number,
   atMs: number,
-): number {
+): { room: number; waitMs: number } {
   const current = Math.floor(atMs / slotMs);
-  let total = 0;
-  for (const s of slots) if (s.slot > current - span) total += s.calls;
-  if (total < limit) return 0;
-  for (const s of slots) {
-    if (s.slot <= current - span) continue;
+  const counted = slots.filter((s) => s.slot > current - span);
+  let total = counted.reduce((n, s) => n + s.calls, 0);
+  if (total < limit) return { room: limit - total, waitMs: 0 };
+  for (const s of counted) {
     total -= s.calls;
-    if (total < limit) return Math.max(1, (s.slot + span) * slotMs - atMs);
+    if (total < limit) return { room: 0, waitMs: Math.max(1, (s.slot + span) * slotMs - atMs) };
   }
-  return slotMs;
+  return { room: 0, waitMs: slotMs };
 }
 
 export function pacingQueries(driver: SqlDriver): Store['pacing'] {
@@ -77,10 +77,9 @@ export function pacingQueries(driver: SqlDriver): Store['pacing'] {
             [mine('s'), scope.perMinute, secondSpan, 1000],
             [mine('m'), scope.perHour, minuteSpan, 60_000],
           ] as const) {
-            const current = Math.floor(atMs / slotMs);
-            const used = slots.reduce((n, s) => (s.slot > current - span ? n + s.calls : n), 0);
-            granted = Math.min(granted, Math.max(0, limit - used));
-            waitMs = Math.max(waitMs, waitInSlots(slots, limit, span, slotMs, atMs));
+            const window = windowRoom(slots, limit, span, slotMs, atMs);
+            granted = Math.min(granted, window.room);
+            waitMs = Math.max(waitMs, window.waitMs);
           }
         }
         if (granted <= 0) return { granted: 0, waitMs: Math.max(1, waitMs) };
