@@ -34,6 +34,7 @@ import { registerTokenRoute } from './routes/token.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { createKeyRing, ForbiddenError, OPERATOR, type Access } from './access.js';
 import type { AuthEvents } from './callback/auth-events.js';
+import type { Notifier } from './notify/notifier.js';
 import { createRefusalCache, isUnknownAccount, NotFoundError, ParameterError, type LiveFetches, type SeriesContext } from './series.js';
 
 export interface ApiOptions extends SeriesContext {
@@ -51,6 +52,8 @@ export interface ApiOptions extends SeriesContext {
   health?: StoreHealth;
   /** Who writes the health probe's row: one per process. @default a random id */
   owner?: string;
+  /** Reports and notices to group robots (wireServer's): its destinations are managed through admin routes. */
+  notifier?: Notifier;
 }
 
 /** The routes that answer GET only (HEAD too, as Fastify adds it); other methods get 405 with `Allow`. */
@@ -305,8 +308,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     registerTokenRoute(api, { ...routeContext, tokens: options.tokens ?? store.tokens });
     registerAdminRoutes(api, {
       ...routeContext,
-      adminOnly: only(['admin'], 'only admin keys (adminKeysEnv) manage keys and delete data'),
+      adminOnly: only(['admin'], 'only admin keys (adminKeysEnv) manage keys and destinations and delete data'),
       keyRing,
+      ...(options.notifier ? { notifier: options.notifier } : {}),
     });
 
     for (const url of GET_ONLY_ROUTES) if (url !== '/healthz') answerGetOnly(scope, url);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { z } from 'zod';
+import { destinationFields, DESTINATION_ID, WEBHOOK_URL } from '@wecom-kf-stats/core/server-api';
 import { aesKeyOf } from './callback/crypto.js';
 
 /** A configuration problem: `path` names the field (`sources[1].auth.corpSecretEnv`). */
@@ -42,6 +43,7 @@ const INLINE_SECRETS: Record<string, string> = {
   tokenApiKeys: 'tokenApiKeysEnv',
   adminKeys: 'adminKeysEnv',
   headers: 'headersEnv',
+  webhook: 'webhookEnv',
   token: 'tokenEnv',
   encodingAesKey: 'encodingAesKeyEnv',
   storeKey: 'storeKeyEnv',
@@ -145,6 +147,16 @@ const sourceSchema = z
       ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'accounts apply to "corp" and "servicer" collection only' });
     }
   });
+
+/** A WeCom group robot that gets reports and notices; the webhook URL (its key a secret) is in a variable. */
+const notifyDestination = z.strictObject({
+  id: z
+    .string({ error: 'a short id: letters, digits, ".", "_" and "-" (e.g. "ops")' })
+    .regex(DESTINATION_ID, { error: 'a short id: letters, digits, ".", "_" and "-" (e.g. "ops")' }),
+  /** Names the variable holding the group robot's webhook URL. */
+  webhookEnv: envName,
+  ...destinationFields,
+});
 
 const hhmm = z
   .string({ error: 'a China time "HH:MM" from 00:00 to 23:59' })
@@ -267,14 +279,35 @@ export const configSchema = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent'], { error: '"fatal", "error", "warn", "info", "debug" or "silent"' })
       .default('info'),
     sources: z.array(sourceSchema, { error: 'a list of sources' }).min(1, { error: 'at least one source' }),
+    /** WeCom group robots that get daily and weekly reports and notices (more can be added through the API). */
+    notify: z
+      .array(notifyDestination, { error: 'a list of {id, webhookEnv, …}' })
+      .max(200, { error: 'at most 200 destinations' })
+      .default([]),
   })
   .superRefine((config, ctx) => {
-    const ids = new Map<string, number>();
-    config.sources.forEach((source, i) => {
-      const first = ids.get(source.id);
-      if (first !== undefined)
-        ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `"${source.id}" is already the id of sources[${first}]` });
-      else ids.set(source.id, i);
+    /** Each id of the list once: a repeat names the entry that has it first. */
+    const uniqueIds = (list: 'sources' | 'notify') => {
+      const ids = new Map<string, number>();
+      config[list].forEach((entry, i) => {
+        const first = ids.get(entry.id);
+        if (first !== undefined)
+          ctx.addIssue({ code: 'custom', path: [list, i, 'id'], message: `"${entry.id}" is already the id of ${list}[${first}]` });
+        else ids.set(entry.id, i);
+      });
+      return ids;
+    };
+    const ids = uniqueIds('sources');
+    uniqueIds('notify');
+    config.notify.forEach((destination, i) => {
+      destination.sources?.forEach((id, j) => {
+        if (!ids.has(id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['notify', i, 'sources', j],
+            message: `"${id}" is not a source of this config; sources: ${config.sources.map((s) => s.id).join(', ')}`,
+          });
+      });
     });
     if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
       // Node refuses a request timeout shorter than the headers timeout (the headers are part of the request).
@@ -599,4 +632,22 @@ export function resolveApiKeys(config: ServerConfig, env: NodeJS.ProcessEnv): st
     ]);
   }
   return readKeys(config.apiKeysEnv, 'apiKeysEnv', env);
+}
+
+/** Each `notify` destination's webhook URL, read from the variable its `webhookEnv` names (never shown in a message). */
+export function resolveWebhooks(config: ServerConfig, env: NodeJS.ProcessEnv): Map<string, string> {
+  const { problems, read } = envReader(env);
+  const webhooks = new Map<string, string>();
+  config.notify.forEach((destination, i) => {
+    const path = `notify[${i}].webhookEnv`;
+    const url = read(path, destination.webhookEnv);
+    if (url && !WEBHOOK_URL.test(url))
+      problems.push({
+        path,
+        message: `environment variable ${destination.webhookEnv} is not a group robot's webhook URL (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)`,
+      });
+    webhooks.set(destination.id, url);
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return webhooks;
 }

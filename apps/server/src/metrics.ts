@@ -25,6 +25,8 @@ export interface ServerMetrics {
   onApiRequest(event: { route: string; status: number; durationSeconds: number }): void;
   /** An authorization event recorded, repeated by WeCom, applied, put off to try again, or failed. */
   onAuthEvent(event: { source: string; event: string; outcome: 'recorded' | 'repeated' | 'applied' | 'retried' | 'failed' }): void;
+  /** A report or notice to a group robot: sent, failed, or lost with a process that stopped. */
+  onNotify(event: { destination: string; kind: string; outcome: 'sent' | 'failed' | 'lost' }): void;
 }
 
 /** The provider sources with a callback, for the suite_ticket age. */
@@ -46,6 +48,12 @@ export function createMetrics(
     name: 'kf_authorization_events_total',
     help: 'Authorization events (create_auth, reset_permanent_code, change_auth, cancel_auth) by source, event and outcome: recorded, repeated (WeCom sent it again), applied, retried, failed',
     labelNames: ['source', 'event', 'outcome'],
+    registers: [registry],
+  });
+  const notices = new Counter({
+    name: 'kf_notify_sends_total',
+    help: 'Reports and notices to WeCom group robots by destination, kind (daily, weekly, notice, cleared, test) and outcome (sent, failed, lost)',
+    labelNames: ['destination', 'kind', 'outcome'],
     registers: [registry],
   });
   const callbacks = new Counter({
@@ -162,6 +170,9 @@ export function createMetrics(
     },
     onAuthEvent({ source, event, outcome }) {
       authEvents.inc({ source: sources.includes(source) ? source : 'unknown', event, outcome });
+    },
+    onNotify({ destination, kind, outcome }) {
+      notices.inc({ destination, kind, outcome });
     },
     onCallback({ source, outcome, event }) {
       // Labels stay bounded whatever a caller sends: only configured sources and known events.

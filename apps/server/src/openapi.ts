@@ -6,7 +6,18 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { answers, corpParams, errorAnswer, keyParams, keyRequest, queries, tokenParams } from '@wecom-kf-stats/core/server-api';
+import {
+  answers,
+  corpParams,
+  destinationParams,
+  destinationRequest,
+  errorAnswer,
+  keyParams,
+  keyRequest,
+  notifyAnswers,
+  queries,
+  tokenParams,
+} from '@wecom-kf-stats/core/server-api';
 
 /** The error answers, each described once. */
 const ERRORS = {
@@ -81,6 +92,32 @@ export const ROUTE_SCHEMAS = {
     summary: 'Delete everything the server keeps of a corp, its archived days included (admin keys only)',
     params: corpParams,
     response: { 204: z.null().describe('Deleted'), ...pick(400, 401, 403, 404, 503) },
+  },
+  destinationCreate: {
+    summary:
+      "Add a WeCom group robot that gets reports and notices, e.g. a customer's group (admin keys only): its webhook is never shown again",
+    body: destinationRequest,
+    response: { 201: notifyAnswers.destination, ...pick(400, 401, 403, 503) },
+  },
+  destinationList: {
+    summary: 'The group robot destinations, of the config file and made here, without their webhook keys (admin keys only)',
+    response: { 200: notifyAnswers.destinations, ...pick(401, 403, 503) },
+  },
+  destinationDelete: {
+    summary: "Remove a destination made through the API (admin keys only; the config file's are removed there)",
+    params: destinationParams,
+    response: { 204: z.null().describe('Removed'), ...pick(400, 401, 403, 404, 503) },
+  },
+  destinationPreview: {
+    summary:
+      'The messages a destination would get now (reports as they read now, notices that would fire or clear), sending nothing (admin keys only)',
+    params: destinationParams,
+    response: { 200: notifyAnswers.preview, ...pick(400, 401, 403, 404, 503) },
+  },
+  destinationTest: {
+    summary: "Send one short text to a destination's group robot, to check its webhook (admin keys only)",
+    params: destinationParams,
+    response: { 200: notifyAnswers.test, ...pick(400, 401, 403, 404, 503) },
   },
   health: {
     summary: 'Liveness and store check, as the background probe last saw it (no key)',

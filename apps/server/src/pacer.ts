@@ -89,7 +89,8 @@ export interface PacerOptions {
   ipGroup?: string;
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
+/** A wait that an abort ends early (rejecting with its reason). */
+export const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {

@@ -26,6 +26,7 @@ import {
   resolveTokenApiKeys,
   resolveAdminKeys,
   resolveIpGroup,
+  resolveWebhooks,
   type CorpCredentials,
   type ProviderSecrets,
   type ServerConfig,
@@ -41,6 +42,8 @@ export const NAME = 'wecom-kf-stats-server';
 
 /** How often `serve` applies authorization events due again, deletes expired archives and takes in other replicas' authorizations. */
 const MAINTENANCE_INTERVAL_MS = 5_000;
+/** How often `serve` sends the reports due and judges the notices' rules. */
+const NOTIFY_INTERVAL_MS = 30_000;
 
 export interface ProgramIO {
   stdout: NodeJS.WritableStream;
@@ -63,7 +66,10 @@ Commands:
   keys list      the keys made so far (names and scopes, never the keys)
   keys revoke    --name N: every replica refuses the key within seconds
   purge          --source ID --corp ID: delete everything kept of a corp, its archived days included
-  (keys and purge need the store: on the embedded store, while no server holds it)
+  notify         --dry-run: print the reports and notices the group robots would get now, sending nothing;
+                 --test: send each one short text, to check its webhook; [--destination ID] for one only
+  (keys, purge and notify need the store: on the embedded store, while no server holds it; a running
+  server does the same through /api/v1/destinations)
 
 Options:
   --config FILE  the JSON config (default: ./kf-stats.config.json)
@@ -74,7 +80,7 @@ Options:
 class UsageError extends Error {}
 
 interface Args {
-  command: 'serve' | 'collect' | 'check-config' | 'keys create' | 'keys list' | 'keys revoke' | 'purge';
+  command: 'serve' | 'collect' | 'check-config' | 'keys create' | 'keys list' | 'keys revoke' | 'purge' | 'notify';
   configFile: string;
   probe: boolean;
   name?: string;
@@ -82,6 +88,9 @@ interface Args {
   corps?: string[];
   token: boolean;
   expiresDays?: string;
+  dryRun: boolean;
+  test: boolean;
+  destination?: string;
 }
 
 /** Which options each command takes (besides --config and --help). */
@@ -93,6 +102,7 @@ const COMMAND_OPTIONS: Record<Args['command'], readonly string[]> = {
   'keys list': [],
   'keys revoke': ['name'],
   purge: ['source', 'corp'],
+  notify: ['dry-run', 'test', 'destination'],
 };
 
 function parseArgs(argv: readonly string[]): Args | 'help' {
@@ -111,6 +121,9 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
         corp: { type: 'string', multiple: true },
         token: { type: 'boolean' },
         'expires-days': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        test: { type: 'boolean' },
+        destination: { type: 'string' },
       },
     });
   } catch (error) {
@@ -124,7 +137,7 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   const [first, second, ...rest] = positionals;
-  if (first === undefined) throw new UsageError('a command is required: serve, collect, check-config, keys or purge');
+  if (first === undefined) throw new UsageError('a command is required: serve, collect, check-config, keys, purge or notify');
   let command: Args['command'];
   let extra: string | undefined;
   if (first === 'keys') {
@@ -134,15 +147,15 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     command = `keys ${second}` as Args['command'];
     extra = rest[0];
   } else {
-    if (!['serve', 'collect', 'check-config', 'purge'].includes(first))
-      throw new UsageError(`unknown command "${first}"; commands: serve, collect, check-config, keys, purge`);
+    if (!['serve', 'collect', 'check-config', 'purge', 'notify'].includes(first))
+      throw new UsageError(`unknown command "${first}"; commands: serve, collect, check-config, keys, purge, notify`);
     command = first as Args['command'];
     extra = second;
   }
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
   if (values.config === '') throw new UsageError('--config needs a file path');
   const allowed = COMMAND_OPTIONS[command];
-  for (const option of ['probe', 'name', 'source', 'corp', 'token', 'expires-days'] as const) {
+  for (const option of ['probe', 'name', 'source', 'corp', 'token', 'expires-days', 'dry-run', 'test', 'destination'] as const) {
     if (values[option] !== undefined && !allowed.includes(option))
       throw new UsageError(
         `--${option} goes with ${Object.entries(COMMAND_OPTIONS)
@@ -155,6 +168,12 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     throw new UsageError(`${command} needs --name`);
   if (command === 'purge' && (values.source?.length !== 1 || values.corp?.length !== 1))
     throw new UsageError('purge needs one --source and one --corp');
+  if (command === 'notify' && values['dry-run'] === values.test)
+    throw new UsageError(
+      values.test
+        ? 'notify takes --dry-run or --test, not both'
+        : 'notify needs --dry-run (print what would go out) or --test (send a test message)',
+    );
   return {
     command,
     configFile: values.config ?? 'kf-stats.config.json',
@@ -164,6 +183,9 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
     ...(values.source ? { sources: values.source } : {}),
     ...(values.corp ? { corps: values.corp } : {}),
     ...(values['expires-days'] !== undefined ? { expiresDays: values['expires-days'] } : {}),
+    dryRun: values['dry-run'] ?? false,
+    test: values.test ?? false,
+    ...(values.destination !== undefined ? { destination: values.destination } : {}),
   };
 }
 
@@ -269,6 +291,30 @@ async function runStoreCommand(
       );
       return 0;
     }
+    case 'notify': {
+      const destinations = await runtime.notifier.destinations();
+      if (args.destination !== undefined && !destinations.some((d) => d.id === args.destination))
+        return fail(
+          `--destination: no destination is named "${args.destination.slice(0, 64)}"; destinations: ${destinations.map((d) => d.id).join(', ') || 'none'}`,
+        );
+      if (destinations.length === 0) return fail('no destinations: add a "notify" list to the config (or POST /api/v1/destinations)', 1);
+      const chosen = destinations.filter((d) => args.destination === undefined || d.id === args.destination);
+      if (args.dryRun) {
+        for (const preview of await runtime.notifier.preview(args.destination)) {
+          io.stdout.write(`=== destination ${preview.destination}: ${preview.messages.length} messages would go out now\n`);
+          for (const message of preview.messages)
+            io.stdout.write(`--- ${message.kind}: ${message.what} (${Buffer.byteLength(message.content)} bytes)\n${message.content}\n`);
+        }
+        return 0;
+      }
+      let failed = 0;
+      for (const destination of chosen) {
+        const result = await runtime.notifier.test(destination.id);
+        if (result.outcome !== 'sent') failed += 1;
+        io.stdout.write(`destination ${destination.id}: test message ${result.outcome}\n`);
+      }
+      return failed > 0 ? 1 : 0;
+    }
     default:
       return fail(`${args.command} is not a store command`);
   }
@@ -281,6 +327,7 @@ interface Runtime {
   metrics: Wiring['metrics'];
   providers: Wiring['providers'];
   authEvents: Wiring['authEvents'];
+  notifier: Wiring['notifier'];
   owner: string;
   close(): Promise<void>;
 }
@@ -293,10 +340,11 @@ async function startRuntime(
   logger: Logger,
   signal?: AbortSignal,
   ipGroup?: string,
+  webhooks?: ReadonlyMap<string, string>,
 ): Promise<Runtime> {
   const store = await openStore(config.store, { sealKey: secrets.storeKey });
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const { clients, tokens, metrics, providers, authEvents } = wireServer({
+  const { clients, tokens, metrics, providers, authEvents, notifier } = wireServer({
     config,
     credentials,
     providers: secrets,
@@ -306,6 +354,7 @@ async function startRuntime(
     logger,
     ...(signal ? { signal } : {}),
     ...(ipGroup ? { ipGroup } : {}),
+    ...(webhooks ? { webhooks } : {}),
   });
   // The corps that authorized a suite through its callback, as stored by any replica.
   await providers.sync(clients);
@@ -316,9 +365,11 @@ async function startRuntime(
     metrics,
     providers,
     authEvents,
+    notifier,
     owner,
     async close() {
       await authEvents.idle();
+      await notifier.idle();
       await clients.close();
       await store.close();
     },
@@ -388,6 +439,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   let tokenApiKeys: string[] = [];
   let adminKeys: string[] = [];
   let ipGroup: string | undefined;
+  let webhooks: Map<string, string> | undefined;
   if (parsed) {
     credentials = attempt(() => resolveCredentials(parsed, io.env));
     // Only `serve` answers callbacks: the others need the suites and the store key, not the callbacks' secrets.
@@ -400,6 +452,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
       tokenApiKeys = attempt(() => resolveTokenApiKeys(parsed, io.env)) ?? [];
     if (args.command === 'serve' || args.command === 'check-config') adminKeys = attempt(() => resolveAdminKeys(parsed, io.env)) ?? [];
     ipGroup = attempt(() => resolveIpGroup(parsed, io.env));
+    webhooks = attempt(() => resolveWebhooks(parsed, io.env));
   } else if (json !== undefined) {
     // The schema refused the file: still name the variables it points at that are not set.
     const named = new Set(problems.map((p) => p.path));
@@ -436,7 +489,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   io.onStop(() => stop.abort(new Error('the server is shutting down')));
   let runtime: Runtime;
   try {
-    runtime = await startRuntime(config, credentials, secrets, now, logger, stop.signal, ipGroup);
+    runtime = await startRuntime(config, credentials, secrets, now, logger, stop.signal, ipGroup, webhooks);
   } catch (error) {
     io.stderr.write(`${NAME}: cannot open the store: ${(error as Error).message}\n`);
     return 1;
@@ -473,6 +526,10 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     try {
       const summary = await runOnce();
       io.stdout.write(`${formatSummary(summary)}\n`);
+      // Run from cron, it also sends the reports and notices due (with a config that has destinations).
+      await runtime.notifier
+        .tick()
+        .catch((error: Error) => logger.warn({ component: 'notify' }, `reports and notices failed: ${redactText(error.message)}`));
       return summary.failures > 0 || summary.interrupted ? 1 : 0;
     } catch (error) {
       io.stderr.write(`${NAME}: collection failed: ${(error as Error).message}\n`);
@@ -491,6 +548,7 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     providers: runtime.providers,
     tokens: runtime.tokens,
     authEvents: runtime.authEvents,
+    notifier: runtime.notifier,
     apiKeys,
     tokenApiKeys,
     adminKeys,
@@ -507,7 +565,11 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
     running = runOnce()
       .then((summary) => logger.info(formatSummary(summary)))
       .catch((error: Error) => logger.error({ component: 'collector', err: error }, `collection failed: ${error.message}`))
-      .finally(() => (busy = false));
+      .finally(() => {
+        busy = false;
+        // Fresh days: the rules are judged on them now.
+        notify();
+      });
     return running as Promise<void>;
   };
   try {
@@ -538,6 +600,18 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   void maintain().catch((error: Error) =>
     logger.warn({ component: 'callback', err: error }, `authorization upkeep failed: ${redactText(error.message)}`),
   );
+  // Reports due and notices that fire or clear, judged every NOTIFY_INTERVAL_MS (a send's waits
+  // for a robot's limit never hold up the authorization upkeep).
+  let notifying: Promise<void> | undefined;
+  const notify = () => {
+    if (stop.signal.aborted) return;
+    notifying ??= runtime.notifier
+      .tick()
+      .catch((error: Error) => logger.warn({ component: 'notify' }, `reports and notices failed: ${redactText(error.message)}`))
+      .finally(() => (notifying = undefined));
+  };
+  const notifyTimer = setInterval(notify, NOTIFY_INTERVAL_MS);
+  notifyTimer.unref();
   const schedule = scheduleDaily(config.schedule.dailyAt, now, runLogged);
   logger.info(
     { component: 'schedule', nextAt: new Date(schedule.nextAt).toISOString() },
@@ -552,7 +626,9 @@ export async function main(argv: readonly string[], io: ProgramIO): Promise<numb
   logger.info('shutting down: finishing the API, releasing leases');
   schedule.stop();
   clearInterval(maintenance);
+  clearInterval(notifyTimer);
   await maintaining;
+  await notifying;
   await app.close();
   await running;
   await runtime.close();

@@ -13,6 +13,7 @@ import type { TokenStore } from './kf-core.js';
 import type { Store } from './store/store.js';
 import { createSharedTokenStore } from './tokens.js';
 import { createWecomClients, type WecomClients, type WecomClientsOptions } from './wecom.js';
+import { createNotifier, type Notifier, type NotifierOptions } from './notify/notifier.js';
 
 export interface WiringOptions {
   config: ServerConfig;
@@ -32,6 +33,10 @@ export interface WiringOptions {
   signal?: AbortSignal;
   /** Which replicas share this one's egress IP (pacing.ipGroupEnv's value). @default 'default' */
   ipGroup?: string;
+  /** The config's group robot webhooks by destination id (resolveWebhooks). @default none */
+  webhooks?: ReadonlyMap<string, string>;
+  /** The robot client's waits (tests shorten them). */
+  robot?: NotifierOptions['robot'];
 }
 
 export interface Wiring {
@@ -42,6 +47,8 @@ export interface Wiring {
   /** Authorization events recorded by the callbacks, applied after their answer. */
   authEvents: AuthEvents;
   metrics: ReturnType<typeof createMetrics>;
+  /** Reports and notices to group robots. */
+  notifier: Notifier;
 }
 
 export function wireServer(options: WiringOptions): Wiring {
@@ -81,7 +88,20 @@ export function wireServer(options: WiringOptions): Wiring {
     onTicketRefused: (suiteId, ticket) => providers.ticketRejected(suiteId, ticket),
     ...(options.retry ? { retry: options.retry } : {}),
   });
+  const notifier = createNotifier({
+    config,
+    store,
+    webhooks: options.webhooks ?? new Map(),
+    providers: options.providers?.providers ?? [],
+    storeKey: options.providers?.storeKey,
+    owner,
+    now,
+    log: logger.child({ component: 'notify' }),
+    metrics,
+    ...(options.robot ? { robot: options.robot } : {}),
+  });
   const authEvents = createAuthEvents({
+    onCancelled: (event) => notifier.cancelled(event),
     store,
     clients,
     providers,
@@ -93,5 +113,5 @@ export function wireServer(options: WiringOptions): Wiring {
     log: logger.child({ component: 'callback' }),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  return { clients, tokens, metrics, providers, authEvents };
+  return { clients, tokens, metrics, providers, authEvents, notifier };
 }

@@ -442,6 +442,10 @@ describe('the OpenAPI document', () => {
         '/api/v1/keys',
         '/api/v1/keys/{name}',
         '/api/v1/sources/{source}/corps/{corpid}',
+        '/api/v1/destinations',
+        '/api/v1/destinations/{id}',
+        '/api/v1/destinations/{id}/preview',
+        '/api/v1/destinations/{id}/test',
         '/healthz',
         '/metrics',
         '/callback/{source}',
@@ -450,6 +454,9 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc.paths['/api/v1/keys']).sort()).toEqual(['get', 'post']);
     expect(doc.paths['/api/v1/keys'].post.requestBody.content['application/json'].schema.required).toEqual(['name']);
     expect(Object.keys(doc.paths['/api/v1/sources/{source}/corps/{corpid}'])).toEqual(['delete']);
+    expect(Object.keys(doc.paths['/api/v1/destinations']).sort()).toEqual(['get', 'post']);
+    expect(doc.paths['/api/v1/destinations'].post.requestBody.content['application/json'].schema.required).toEqual(['id', 'webhook']);
+    expect(Object.keys(doc.paths['/api/v1/destinations/{id}/test'])).toEqual(['post']);
     expect(
       doc.paths['/api/v1/sources/{source}/token'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
     ).toEqual(['query:corpid', 'path:source']);

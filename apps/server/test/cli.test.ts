@@ -25,8 +25,8 @@ describe('usage and config errors exit 2 with one line naming the problem', () =
     expect(run.stdout).toContain('Usage: wecom-kf-stats-server <command> [--config FILE]');
   });
   it.each([
-    [[], 'wecom-kf-stats-server: a command is required: serve, collect, check-config, keys or purge'],
-    [['start'], 'wecom-kf-stats-server: unknown command "start"; commands: serve, collect, check-config, keys, purge'],
+    [[], 'wecom-kf-stats-server: a command is required: serve, collect, check-config, keys, purge or notify'],
+    [['start'], 'wecom-kf-stats-server: unknown command "start"; commands: serve, collect, check-config, keys, purge, notify'],
     [['collect', '--verbose'], 'wecom-kf-stats-server: unknown option --verbose'],
     [['collect', '--config'], 'wecom-kf-stats-server: --config needs a file path'],
     [['collect', 'now'], 'wecom-kf-stats-server: unexpected argument "now"'],
@@ -396,6 +396,9 @@ describe('keys and purge from the command line', () => {
     [['keys', 'list', '--name', 'x'], '--name goes with keys create or keys revoke only'],
     [['purge', '--source', 'acme'], 'purge needs one --source and one --corp'],
     [['collect', '--token'], '--token goes with keys create only'],
+    [['notify'], 'notify needs --dry-run (print what would go out) or --test (send a test message)'],
+    [['notify', '--dry-run', '--test'], 'notify takes --dry-run or --test, not both'],
+    [['collect', '--dry-run'], '--dry-run goes with notify only'],
   ])('%j exits 2 naming the problem', async (args, message) => {
     const run = await runServer(args, env);
     expect(run.code).toBe(2);
@@ -438,4 +441,66 @@ describe('keys and purge from the command line', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe('wecom-kf-stats-server: --corp: "wwnobody" is not a corp of source "acme" (nothing is kept of it)\n');
   }, 60_000);
+});
+
+describe('notify from the command line', () => {
+  it('collect from cron sends the reports due; --dry-run prints what would go out, --test checks a webhook; the key shows nowhere', async () => {
+    const robot = sim.robots.add(`${CANARY_SECRET}-robot`);
+    const dir = tempDir();
+    const config = writeConfig(
+      dir,
+      simulatorConfigJson(sim, './data', {
+        notify: [
+          { id: 'ops', webhookEnv: 'OPS_WEBHOOK', language: 'en', report: { daily: '00:00' }, rules: [{ metric: 'reply_rate', below: 2 }] },
+          { id: 'board', webhookEnv: 'OPS_WEBHOOK', sources: ['isv'] },
+        ],
+      }),
+    );
+    const withRobot = { ...env, OPS_WEBHOOK: robot.url };
+    const collected = await runServer(['collect', '--config', config], withRobot);
+    expect(collected.code).toBe(0);
+    const yesterday = chinaToday(kf.now() - 86_400_000);
+    const sent = sim.robots.messages(robot.key);
+    expect(sent[0]!.content.split('\n')[0]).toMatch(new RegExp(`^## WeChat customer service, ${yesterday} \\(\\w{3}\\)$`));
+    // A reply rate below 200% fires for each of the 3 accounts that has one.
+    expect(sent.slice(1).every((m) => m.content.includes('Reply rate below 200.0%'))).toBe(true);
+    const count = sent.length;
+
+    const preview = await runServer(['notify', '--config', config, '--dry-run', '--destination', 'ops'], withRobot);
+    expect(preview.stderr).toBe('');
+    expect(preview.code).toBe(0);
+    expect(preview.stdout).toMatch(
+      /^=== destination ops: 1 messages would go out now\n--- daily: daily report of \S+ \(\d+ bytes\)\n## WeChat customer service/,
+    );
+    expect(sim.robots.messages(robot.key)).toHaveLength(count);
+
+    const tested = await runServer(['notify', '--config', config, '--test'], withRobot);
+    expect(tested).toMatchObject({ code: 0, stdout: 'destination ops: test message sent\ndestination board: test message sent\n' });
+    expect(
+      sim.robots
+        .messages(robot.key)
+        .slice(count)
+        .map((m) => m.msgtype),
+    ).toEqual(['text', 'text']);
+
+    sim.robots.remove(robot.key);
+    const refused = await runServer(['notify', '--config', config, '--test', '--destination', 'board'], withRobot);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^destination board: test message the robot refused the webhook key \(errcode 93000/);
+    for (const run of [collected, preview, tested, refused]) expect(run.stdout + run.stderr).not.toContain(CANARY_SECRET);
+  }, 60_000);
+
+  it('names an unknown destination and a config without any', async () => {
+    const config = writeConfig(tempDir(), simulatorConfigJson(sim, './data'));
+    const none = await runServer(['notify', '--config', config, '--dry-run'], env);
+    expect(none).toMatchObject({
+      code: 1,
+      stderr: 'wecom-kf-stats-server: no destinations: add a "notify" list to the config (or POST /api/v1/destinations)\n',
+    });
+    const unknown = await runServer(['notify', '--config', config, '--dry-run', '--destination', 'ops'], env);
+    expect(unknown).toMatchObject({
+      code: 2,
+      stderr: 'wecom-kf-stats-server: --destination: no destination is named "ops"; destinations: none\n',
+    });
+  });
 });

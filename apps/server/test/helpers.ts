@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type { Simulator } from '@wecom-kf-stats/simulator';
 import { parseConfig, type ServerConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { resolveCredentials, resolveProviders } from '../src/config.js';
+import { resolveCredentials, resolveProviders, resolveWebhooks } from '../src/config.js';
 import type { Store } from '../src/store/store.js';
-import { wireServer, type Wiring } from '../src/wiring.js';
+import { wireServer, type Wiring, type WiringOptions } from '../src/wiring.js';
 import type { ApiOptions } from '../src/api.js';
 import { Writable } from 'node:stream';
 
@@ -59,6 +59,7 @@ export interface Runtime {
   metrics: Wiring['metrics'];
   providers: Wiring['providers'];
   authEvents: Wiring['authEvents'];
+  notifier: Wiring['notifier'];
   logs: ReturnType<typeof captureStream>;
   logger: ReturnType<typeof createLogger>;
   owner: string;
@@ -73,11 +74,12 @@ export function createRuntime(
   now: () => number,
   owner = 'test-owner',
   pacerSleep?: (ms: number, signal?: AbortSignal) => Promise<void>,
+  extra: { robot?: WiringOptions['robot'] } = {},
 ): Runtime {
   const config = parseConfig(configJson);
   const logs = captureStream();
   const logger = createLogger('info', logs);
-  const { clients, tokens, metrics, providers, authEvents } = wireServer({
+  const { clients, tokens, metrics, providers, authEvents, notifier } = wireServer({
     config,
     credentials: resolveCredentials(config, env),
     providers: resolveProviders(config, env),
@@ -87,6 +89,8 @@ export function createRuntime(
     logger,
     ...(pacerSleep ? { pacerSleep } : {}),
     retry: { baseDelayMs: 5, maxDelayMs: 20, rateLimitDelayMs: 10 },
+    webhooks: resolveWebhooks(config, env),
+    ...(extra.robot ? { robot: extra.robot } : {}),
   });
   return {
     config,
@@ -95,11 +99,13 @@ export function createRuntime(
     metrics,
     providers,
     authEvents,
+    notifier,
     logs,
     logger,
     owner,
     async close() {
       await authEvents.idle();
+      await notifier.idle();
       await clients.close();
     },
   };
@@ -112,8 +118,8 @@ export function apiOptions(
   now: () => number,
   keys: { apiKeys: string[]; tokenApiKeys?: string[]; adminKeys?: string[] },
 ): ApiOptions {
-  const { config, clients, metrics, providers, tokens, logger, authEvents } = runtime;
-  return { config, store, clients, metrics, providers, tokens, authEvents, now, logger, ...keys };
+  const { config, clients, metrics, providers, tokens, logger, authEvents, notifier } = runtime;
+  return { config, store, clients, metrics, providers, tokens, authEvents, notifier, now, logger, ...keys };
 }
 
 export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };

@@ -477,6 +477,22 @@ describe.each(['embedded', 'postgres'] as const)('a cancelled corp on the %s sto
       corps: [leaving, staying],
       token: true,
     });
+    // The provider's own group hears of every cancellation; the corp's group was made for it alone.
+    const opsRobot = sim.robots.add();
+    const corpRobot = sim.robots.add();
+    for (const [id, robot, corps] of [
+      ['provider-ops', opsRobot, undefined],
+      ['leaving-group', corpRobot, [leaving]],
+    ] as const) {
+      const made = await server.call('POST', '/api/v1/destinations', ADMIN_KEY, {
+        id,
+        webhook: robot.url,
+        language: 'en',
+        ...(corps ? { corps } : {}),
+        rules: [{ authorizationCancelled: true }],
+      });
+      expect(made.status).toBe(201);
+    }
     // Its tokens, accounts, series and days are in the store now.
     expect(await store.dump()).toContain(leaving);
     expect((await server.call('GET', `/api/v1/sources/isv/token?corpid=${leaving}`, TOKEN_KEY)).status).toBe(200);
@@ -484,6 +500,17 @@ describe.each(['embedded', 'postgres'] as const)('a cancelled corp on the %s sto
 
     expect((await sim.provider.cancelAuth(leaving)).ok).toBe(true);
     await server.rt.authEvents.idle();
+    await server.rt.notifier.idle();
+    for (const robot of [opsRobot, corpRobot]) {
+      const told = sim.robots.messages(robot.key);
+      expect(told).toHaveLength(1);
+      expect(told[0]!.content).toContain(`corp ${leaving} of source isv cancelled its authorization`);
+    }
+    // The corp's own destination went with its data; the provider's stays, its record naming no corp.
+    expect((await server.call('GET', '/api/v1/destinations', ADMIN_KEY)).body.destinations.map((d: Json) => d.id)).toEqual([
+      'provider-ops',
+    ]);
+    expect((await store.notify.sends('provider-ops')).map((r) => [r.kind, r.state, r.corpId])).toEqual([['notice', 'sent', null]]);
 
     const dump = await store.dump();
     expect(dump.split('\n').filter((line) => line.includes(leaving))).toEqual([]);

@@ -47,7 +47,8 @@ const SECRET_PARAMS = [
   'secret',
   'token',
 ];
-const paramPattern = new RegExp(`([?&](?:${SECRET_PARAMS.join('|')})=)[^&#\\s"']*`, 'gi');
+/** A WeCom group robot's webhook URL carries its secret as `?key=`. */
+const paramPattern = new RegExp(`([?&](?:${[...SECRET_PARAMS, 'key'].join('|')})=)[^&#\\s"']*`, 'gi');
 const jsonPattern = new RegExp(`("(?:${SECRET_PARAMS.join('|')})"\\s*:\\s*")[^"]*(")`, 'gi');
 
 export function redactText(text: string): string {

@@ -329,3 +329,168 @@ export function parseAnswer<S extends AnswerSchema>(schema: S, json: unknown): {
   const issue = parsed.error.issues[0]!;
   return { problem: `${issue.path.join('.') || 'the body'}: ${issue.message}` };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Notices and reports to WeCom group robots (the config's `notify` list and /api/v1/destinations)
+
+/**
+ * The figures a report shows and a rule can watch, each read from one series of the account: its
+ * corp statistics, or its servicer statistics without a servicer (human sessions are that
+ * statistic's session_cnt: every session a servicer statistic counts went to a human).
+ */
+export const NOTIFY_METRICS = [
+  'session_cnt',
+  'customer_cnt',
+  'human_session_cnt',
+  'reply_rate',
+  'first_reply_average_sec',
+  'satisfied_rate',
+] as const;
+export type NotifyMetric = (typeof NOTIFY_METRICS)[number];
+
+/** A destination's id: like a key's name. */
+export const DESTINATION_ID = KEY_NAME;
+const destinationId = z
+  .string({ error: (issue) => (issue.input === undefined ? 'required: an id for the destination' : 'expected an id (text)') })
+  .regex(DESTINATION_ID, { error: 'letters, digits, ".", "_" and "-", 1 to 64, starting with a letter or digit' })
+  .describe("The destination's id, unique: whose group it is")
+  .meta({ example: 'acme-ops' });
+
+const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/** When reports go, in China time. */
+export const notifyReport = z
+  .strictObject({
+    daily: z
+      .string({ error: 'a China time "HH:MM" from 00:00 to 23:59' })
+      .regex(HHMM, { error: 'a China time "HH:MM" from 00:00 to 23:59' })
+      .optional()
+      .describe("Yesterday's report at this China time, every day"),
+    weekly: z
+      .string({ error: 'a weekday and China time like "MON 09:00" (MON to SUN, 00:00 to 23:59)' })
+      .regex(new RegExp(`^(${WEEKDAYS.join('|')}) ([01]\\d|2[0-3]):[0-5]\\d$`), {
+        error: 'a weekday and China time like "MON 09:00" (MON to SUN, 00:00 to 23:59)',
+      })
+      .optional()
+      .describe('The last 7 days against the 7 before, on this weekday at this China time'),
+  })
+  .refine((r) => r.daily !== undefined || r.weekly !== undefined, { error: 'name "daily", "weekly" or both' });
+export type NotifyReport = z.output<typeof notifyReport>;
+
+const finite = (allowed: string) => z.number({ error: allowed }).refine(Number.isFinite, { error: allowed });
+const wholeIn = (min: number, max: number, allowed: string) =>
+  z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
+
+/**
+ * One rule. A metric rule (`metric` with one of `below`, `above`, `dropByPercent` against the same
+ * weekday a week before) is judged on each account's yesterday; `stalledHours` on each source (no
+ * successful run for that long); `ticketMinutes` on each provider source with a callback (its
+ * suite ticket older than that); `authorizationCancelled` fires when a corp cancels.
+ */
+export const notifyRule = z
+  .strictObject({
+    metric: z
+      .enum(NOTIFY_METRICS, { error: `one of ${NOTIFY_METRICS.map((m) => `"${m}"`).join(', ')}` })
+      .optional()
+      .describe('The figure watched'),
+    below: finite('a number (rates from 0 to 1, times in seconds)').optional().describe('Fires when the figure is under this'),
+    above: finite('a number (rates from 0 to 1, times in seconds)').optional().describe('Fires when the figure is over this'),
+    dropByPercent: finite('a percentage from 1 to 100')
+      .min(1, { error: 'a percentage from 1 to 100' })
+      .max(100, { error: 'a percentage from 1 to 100' })
+      .optional()
+      .describe('Fires when the figure fell this many percent or more against the same weekday a week before'),
+    stalledHours: wholeIn(1, 720, 'a whole number of hours from 1 to 720')
+      .optional()
+      .describe('Fires when a source had no successful collection run for this long'),
+    ticketMinutes: wholeIn(11, 1440, 'a whole number of minutes from 11 to 1440 (WeCom pushes a ticket every 10)')
+      .optional()
+      .describe("Fires when a provider's newest suite ticket is older than this (WeCom pushes one every 10 minutes)"),
+    authorizationCancelled: z
+      .literal(true, { error: 'true (leave it out otherwise)' })
+      .optional()
+      .describe('Fires when a corp cancels its authorization of the suite'),
+  })
+  .superRefine((rule, context) => {
+    const kinds = (['metric', 'stalledHours', 'ticketMinutes', 'authorizationCancelled'] as const).filter((k) => rule[k] !== undefined);
+    const comparisons = (['below', 'above', 'dropByPercent'] as const).filter((k) => rule[k] !== undefined);
+    if (kinds.length !== 1) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          kinds.length === 0
+            ? 'a rule needs one of "metric", "stalledHours", "ticketMinutes", "authorizationCancelled"'
+            : `one kind of rule per entry, not ${kinds.map((k) => `"${k}"`).join(' and ')}`,
+      });
+      return;
+    }
+    if (rule.metric !== undefined && comparisons.length !== 1)
+      context.addIssue({
+        code: 'custom',
+        path: [comparisons[1] ?? 'metric'],
+        message:
+          comparisons.length === 0
+            ? `a metric rule needs one of "below", "above", "dropByPercent"`
+            : `one of "below", "above", "dropByPercent" per rule, not ${comparisons.map((k) => `"${k}"`).join(' and ')}`,
+      });
+    if (rule.metric === undefined && comparisons.length > 0)
+      context.addIssue({ code: 'custom', path: [comparisons[0]!], message: '"below", "above" and "dropByPercent" go with "metric" only' });
+  });
+export type NotifyRule = z.output<typeof notifyRule>;
+
+/** What a destination covers, its language, reports and rules: the same in the config and in the API. */
+export const destinationFields = {
+  sources: scopeList('source id', KEY_SCOPE_LIMITS.sources, 'The sources reported on; absent: all'),
+  corps: scopeList('corp id', KEY_SCOPE_LIMITS.corps, 'The corps reported on (in any of its sources); absent: all'),
+  accounts: scopeList('open_kfid', 5000, 'The accounts reported on; absent: all'),
+  language: z.enum(['zh-CN', 'en'], { error: '"zh-CN" or "en"' }).optional().describe('The messages\' language; absent: "zh-CN"'),
+  report: notifyReport.optional(),
+  rules: z.array(notifyRule, { error: 'a list of rules' }).max(50, { error: 'at most 50 rules' }).optional(),
+};
+
+/** A WeCom group robot's webhook URL: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… (any http(s) host, for a proxy or a simulator). */
+export const WEBHOOK_URL = /^https?:\/\/[^\s/?#]+\/cgi-bin\/webhook\/send\?(?:[^\s#]*&)?key=[A-Za-z0-9-]{8,128}(?:&[^\s#]*)?$/;
+
+/** The body of `POST /api/v1/destinations`. */
+export const destinationRequest = z.strictObject({
+  id: destinationId,
+  webhook: z
+    .string({ error: 'the group robot\'s webhook URL, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"' })
+    .regex(WEBHOOK_URL, { error: 'the group robot\'s webhook URL, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"' })
+    .describe("The group robot's webhook URL: its key is a secret, kept sealed and never shown again"),
+  ...destinationFields,
+});
+export type DestinationRequest = z.output<typeof destinationRequest>;
+
+/** The path parameters of `/api/v1/destinations/{id}…`. */
+export const destinationParams = z.strictObject({ id: destinationId });
+
+const destinationAnswer = z.object({
+  id: z.string(),
+  origin: z.enum(['config', 'api']).describe("config: the config file's notify list; api: made through this API"),
+  webhook: z.string().describe('The webhook URL with its key hidden'),
+  sources: z.array(z.string()).nullable(),
+  corps: z.array(z.string()).nullable(),
+  accounts: z.array(z.string()).nullable(),
+  language: z.enum(['zh-CN', 'en']),
+  report: z.object({ daily: z.string().optional(), weekly: z.string().optional() }).nullable(),
+  rules: z.array(z.record(z.string(), z.unknown())),
+});
+
+/** The answers of the destinations' routes. */
+export const notifyAnswers = {
+  destination: destinationAnswer,
+  destinations: z.object({ destinations: z.array(destinationAnswer) }),
+  preview: z.object({
+    destination: z.string(),
+    messages: z.array(
+      z.object({
+        kind: z.enum(['daily', 'weekly', 'notice', 'cleared', 'test']),
+        what: z.string().describe('What the message is about (no secret)'),
+        content: z.string().describe('The markdown WeCom gets (at most 4096 bytes)'),
+      }),
+    ),
+  }),
+  test: z.object({ destination: z.string(), outcome: z.string().describe('"sent", or why not') }),
+};

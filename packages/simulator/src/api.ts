@@ -12,6 +12,7 @@ import { errmsgFor } from './errcodes.js';
 import type { SimulatorFixtures } from './fixtures.js';
 import type { MinuteRateLimiter } from './rate-limit.js';
 import type { AuthCodeBook, SuiteTicketBook } from './suite-auth.js';
+import type { RobotBook } from './robots.js';
 import type { TokenKind, TokenRegistry } from './tokens.js';
 
 /** Longest query span, in days inclusive. */
@@ -28,6 +29,7 @@ export interface ApiContext {
   readonly authCodes: AuthCodeBook;
   readonly tokenTtlSec: number;
   readonly rateLimiter: MinuteRateLimiter;
+  readonly robots: RobotBook;
   /** The statistic the API publishes for a scope and day right now (readiness included). */
   publishedStatistic(scope: StatisticScope, dayNumber: number): Record<string, number> | undefined;
   /** Fields merged into every statistic answered. */
@@ -378,6 +380,9 @@ const listServicers: Handler = (ctx, req) => {
   });
 };
 
+/** A group robot's webhook (page 91770). */
+const robotSend: Handler = (ctx, req) => jsonAnswer({ ...ctx.robots.send(req.query.get('key'), req.body, ctx.now()) });
+
 // ---------------------------------------------------------------------------------------------
 // Routing
 
@@ -392,6 +397,7 @@ export function createRoutes(fixtures: SimulatorFixtures): ReadonlyMap<string, R
     ['/cgi-bin/kf/get_servicer_statistic', { method: 'POST', handler: getServicerStatistic }],
     ['/cgi-bin/kf/account/list', { method: 'POST', handler: listAccounts }],
     ['/cgi-bin/kf/servicer/list', { method: 'GET', handler: listServicers }],
+    ['/cgi-bin/webhook/send', { method: 'POST', handler: robotSend }],
     [fixtures.tokenService.path, { method: 'GET', handler: tokenService }],
   ]);
 }

@@ -27,3 +27,5 @@ export type {
   Authorization,
 } from './provider.js';
 export { SUITE_TICKET_TTL_MS, AUTH_CODE_TTL_MS } from './suite-auth.js';
+export { ROBOT_MESSAGES_PER_MINUTE, ROBOT_CONTENT_LIMITS } from './robots.js';
+export type { RobotMessage } from './robots.js';

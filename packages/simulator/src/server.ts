@@ -19,6 +19,7 @@ import { FaultQueue, type Fault } from './faults.js';
 import { createFixtures } from './fixtures.js';
 import { createProvider } from './provider.js';
 import { MinuteRateLimiter } from './rate-limit.js';
+import { RobotBook } from './robots.js';
 import { AuthCodeBook, SuiteTicketBook } from './suite-auth.js';
 import { TokenRegistry } from './tokens.js';
 import type { ExpectedStatisticQuery, Simulator, SimulatorCall, SimulatorOptions } from './types.js';
@@ -138,6 +139,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new FaultQueue();
   const rateLimiter = new MinuteRateLimiter(settings.rateLimitPerMinute, settings.ipRateLimitPerMinute);
   const routes = createRoutes(fixtures);
+  const robots = new RobotBook();
+  /** Figures set by hand for a scope and day (a shaped account), merged over the generated ones. */
+  const shaped = new Map<string, Record<string, number | undefined>>();
+  const shapeKey = (
+    scope: { endpoint: string; corpId: string; openKfid?: string | undefined; servicerUserid?: string | undefined },
+    day: number,
+  ) => `${scope.endpoint}|${scope.corpId}|${scope.openKfid ?? ''}|${scope.servicerUserid ?? ''}|${day}`;
   const dataSettings: DataSettings = { seed: settings.seed, quietDayShare: settings.quietDayShare };
   const calls: SimulatorCall[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -161,7 +169,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (dayNumber >= today) return undefined;
     if (dayNumber === today - 1 && msIntoChinaDay(nowMs) < READY_AFTER_MS) return undefined;
     const servicers = scope.endpoint === 'servicer' ? (directory.servicersOf(scope.openKfid ?? '') ?? []) : [];
-    return dayStatistic(dataSettings, scope, dayNumber, servicers);
+    const statistic = dayStatistic(dataSettings, scope, dayNumber, servicers);
+    const shape = shaped.get(shapeKey(scope, dayNumber));
+    if (!shape || !statistic) return statistic;
+    const out: Record<string, number> = { ...statistic };
+    for (const [field, value] of Object.entries(shape)) {
+      if (value === undefined) delete out[field];
+      else out[field] = value;
+    }
+    return out;
   }
 
   const context: ApiContext = {
@@ -173,6 +189,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     authCodes,
     tokenTtlSec: settings.tokenTtlSec,
     rateLimiter,
+    robots,
     publishedStatistic,
     extraFields: () => extraFields,
   };
@@ -338,6 +355,28 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     provider,
     expectedStatistic,
+    shapeDay(query, fields): void {
+      if (!directory.isKnownCorp(query.corpId)) throw new RangeError(`Unknown corp ${query.corpId}`);
+      const key = shapeKey(
+        {
+          endpoint: query.endpoint,
+          corpId: query.corpId,
+          openKfid: query.endpoint === 'component' ? undefined : query.openKfid,
+          servicerUserid: query.endpoint === 'servicer' ? query.servicerUserid : undefined,
+        },
+        parseDay(query.date),
+      );
+      if (fields === undefined) shaped.delete(key);
+      else shaped.set(key, { ...fields });
+    },
+    robots: {
+      add: (key?: string) => {
+        const made = robots.add(key);
+        return { key: made, url: `${url}/cgi-bin/webhook/send?key=${made}` };
+      },
+      remove: (key: string) => robots.remove(key),
+      messages: (key?: string) => robots.messages(key),
+    },
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
         provider.close();

@@ -1,6 +1,7 @@
 import type { Fault } from './faults.js';
 import type { SimulatorFixtures } from './fixtures.js';
 import type { SimulatorProvider } from './provider.js';
+import type { RobotMessage } from './robots.js';
 
 export interface SimulatorOptions {
   /** Port to listen on; default 0 (a free port). */
@@ -88,6 +89,21 @@ export interface Simulator {
    * query window still get their data here, although the API would refuse to serve them.
    */
   expectedStatistic(query: ExpectedStatisticQuery): Record<string, number> | undefined;
+  /**
+   * Set figures of one series and day by hand (a shaped account): merged over the generated
+   * statistic (a field set to undefined is left out), for that day's answers and expectedStatistic;
+   * `undefined` fields removes the shape. A day without data stays without.
+   */
+  shapeDay(query: ExpectedStatisticQuery, fields: Record<string, number | undefined> | undefined): void;
+  /** WeCom group robots (page 91770) at /cgi-bin/webhook/send?key=KEY. */
+  readonly robots: {
+    /** A robot (its key random unless given): its key and webhook URL. */
+    add(key?: string): { key: string; url: string };
+    /** Its key is refused (93000) from now on. */
+    remove(key: string): void;
+    /** The messages robots accepted, of one key or all, in order. */
+    messages(key?: string): readonly RobotMessage[];
+  };
   /** Stops the server and ends every connection, keep-alive ones too. */
   close(): Promise<void>;
 }

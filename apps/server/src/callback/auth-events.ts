@@ -86,6 +86,8 @@ export interface AuthEventsOptions extends CorpDataParts {
   log?: Log;
   /** Shutdown: stop claiming. */
   signal?: AbortSignal;
+  /** A corp cancelled: told before its data goes (the notices about it are claimed then). */
+  onCancelled?: (event: { source: string; corpId: string; at: number }) => Promise<void>;
 }
 
 export interface AuthEvents {
@@ -203,6 +205,11 @@ export function createAuthEvents(options: AuthEventsOptions): AuthEvents {
         });
         const corp = { id: row.corpId! };
         if (!known) return finish(row, 'done', 'is not an authorization this server holds (a configured corp stays until removed)', corp);
+        await options
+          .onCancelled?.({ source: row.source, corpId: row.corpId!, at })
+          .catch((error: Error) =>
+            log.warn({ source: row.source }, `the notices of a cancelled authorization could not be claimed: ${redactText(error.message)}`),
+          );
         const days = retention();
         const archiveAt = days > 0 ? at + days * 86_400_000 : undefined;
         const deleted = await deleteCorpData(options, { source: row.source, corpId: row.corpId!, ...(archiveAt ? { archiveAt } : {}) });

@@ -4,6 +4,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyRing } from '../access.js';
+import type { Destination, Notifier } from '../notify/notifier.js';
+import { shownWebhook } from '../notify/robot.js';
 import { createKey, describeKey } from '../keys.js';
 import { deleteCorpData } from '../callback/auth-events.js';
 import { ROUTE_SCHEMAS } from '../openapi.js';
@@ -16,7 +18,11 @@ const KEY_BODY_LIMIT = 256 * 1024;
 export function registerAdminRoutes(
   api: ApiRoutes,
   /** `adminOnly` runs before the body is read: a key that is not an admin's gets 403 for any body. */
-  context: RouteContext & { adminOnly: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>; keyRing: KeyRing },
+  context: RouteContext & {
+    adminOnly: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+    keyRing: KeyRing;
+    notifier?: Notifier;
+  },
 ): void {
   const { config, store, now, keyRing } = context;
   void api.register(async (scope) => {
@@ -56,6 +62,46 @@ export function registerAdminRoutes(
       return reply.code(204).send(null);
     });
 
+    const notifier = () => {
+      if (!context.notifier) throw new NotFoundError('this server sends no reports or notices');
+      return context.notifier;
+    };
+    routes.post(
+      '/api/v1/destinations',
+      { schema: ROUTE_SCHEMAS.destinationCreate, onRequest: context.adminOnly },
+      async (request, reply) => {
+        const made = await notifier().add(request.body);
+        request.log.info({ destination: made.id }, `group robot destination "${made.id}" added`);
+        return reply.code(201).header('cache-control', 'no-store').send(describeDestination(made));
+      },
+    );
+    routes.get('/api/v1/destinations', { schema: ROUTE_SCHEMAS.destinationList, onRequest: context.adminOnly }, async () => ({
+      destinations: (await notifier().destinations()).map(describeDestination),
+    }));
+    routes.delete(
+      '/api/v1/destinations/:id',
+      { schema: ROUTE_SCHEMAS.destinationDelete, onRequest: context.adminOnly },
+      async (request, reply) => {
+        const removed = await notifier().remove(request.params.id);
+        if (removed === 'config')
+          throw new ParameterError('id', `"${request.params.id}" is a destination of the config file: remove it there`);
+        if (removed === 'unknown') throw new NotFoundError(`no destination is named "${request.params.id}"`);
+        request.log.info({ destination: request.params.id }, `group robot destination "${request.params.id}" removed`);
+        return reply.code(204).send(null);
+      },
+    );
+    routes.get(
+      '/api/v1/destinations/:id/preview',
+      { schema: ROUTE_SCHEMAS.destinationPreview, onRequest: context.adminOnly },
+      async (request, reply) => {
+        const [preview] = await notifier().preview(request.params.id);
+        return reply.header('cache-control', 'no-store').send(preview!);
+      },
+    );
+    routes.post('/api/v1/destinations/:id/test', { schema: ROUTE_SCHEMAS.destinationTest, onRequest: context.adminOnly }, async (request) =>
+      notifier().test(request.params.id),
+    );
+
     routes.delete(
       '/api/v1/sources/:source/corps/:corpid',
       { schema: ROUTE_SCHEMAS.corpDelete, onRequest: context.adminOnly },
@@ -74,4 +120,19 @@ export function registerAdminRoutes(
       },
     );
   });
+}
+
+/** A destination as answers show it: the webhook's key hidden. */
+function describeDestination(d: Destination) {
+  return {
+    id: d.id,
+    origin: d.origin,
+    webhook: d.webhook ? shownWebhook(d.webhook) : '(not set)',
+    sources: d.sources,
+    corps: d.corps,
+    accounts: d.accounts,
+    language: d.language,
+    report: d.report,
+    rules: d.rules,
+  };
 }

@@ -23,6 +23,12 @@ export function corpQueries(driver: SqlDriver): Pick<Store, 'deleteCorp' | 'corp
         await q('DELETE FROM kf_pacing_pauses WHERE left(scope, length($1)) = $1', [`corp:${corpId} `]);
         // Keys whose scope named the corp keep their other corps and name it no more.
         await q(`UPDATE kf_api_keys SET corps = corps - $1::text WHERE corps ? $1::text`, [corpId]);
+        // Notices about it and the notices firing for it; a destination made for it alone goes too
+        // (its group was the corp's), one that also covers other corps names it no more.
+        await q('DELETE FROM kf_notify_sends WHERE source = $1 AND corp_id = $2', params);
+        await q('DELETE FROM kf_notify_incidents WHERE source = $1 AND corp_id = $2', params);
+        await q(`UPDATE kf_notify_destinations SET corps = corps - $1::text WHERE corps ? $1::text`, [corpId]);
+        await q(`DELETE FROM kf_notify_destinations WHERE corps = '[]'::jsonb`);
         // The events stay only as the marks that recognise WeCom's retries (a hash): nothing of the corp.
         await q(
           'UPDATE kf_auth_events SET corp_id = NULL, open_kfids = NULL, auth_code_sealed = NULL, outcome = NULL WHERE source = $1 AND corp_id = $2',

@@ -244,6 +244,54 @@ CREATE TABLE kf_pacing_pauses (
 );
 `,
   },
+  {
+    version: 11,
+    name: 'group robot destinations made through the API, every report and notice sent, the notices still firing',
+    // A send is claimed (its row written, unique by what it is about) before the message goes, so
+    // no two replicas send it; a row left 'sending' by a process that died is marked 'lost'.
+    sql: `
+CREATE TABLE kf_notify_destinations (
+  id             text        PRIMARY KEY,
+  webhook_sealed text        NOT NULL,
+  sources        jsonb,
+  corps          jsonb,
+  accounts       jsonb,
+  language       text        NOT NULL,
+  report         jsonb,
+  rules          jsonb       NOT NULL,
+  created_at     timestamptz NOT NULL
+);
+CREATE TABLE kf_notify_sends (
+  id          bigserial   PRIMARY KEY,
+  destination text        NOT NULL,
+  kind        text        NOT NULL CHECK (kind IN ('daily', 'weekly', 'notice', 'cleared', 'test')),
+  dedupe      text        NOT NULL UNIQUE,
+  source      text,
+  corp_id     text,
+  what        text        NOT NULL,
+  state       text        NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'lost')),
+  owner       text        NOT NULL,
+  claimed_at  timestamptz NOT NULL,
+  parts       integer     NOT NULL,
+  parts_sent  integer     NOT NULL DEFAULT 0,
+  attempts    integer     NOT NULL DEFAULT 0,
+  outcome     text,
+  finished_at timestamptz
+);
+CREATE INDEX kf_notify_sends_open ON kf_notify_sends (state, claimed_at);
+CREATE INDEX kf_notify_sends_corp ON kf_notify_sends (source, corp_id);
+CREATE TABLE kf_notify_incidents (
+  destination text        NOT NULL,
+  rule        text        NOT NULL,
+  subject     text        NOT NULL,
+  source      text,
+  corp_id     text,
+  day         text        NOT NULL,
+  opened_at   timestamptz NOT NULL,
+  PRIMARY KEY (destination, rule, subject)
+);
+`,
+  },
 ];
 
 /** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */

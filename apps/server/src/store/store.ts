@@ -15,6 +15,7 @@ import { openEmbeddedDriver, openPostgresDriver, type SqlDriver } from './driver
 import { metricsViewSql, MIGRATIONS } from './migrations.js';
 import { seriesQueries } from './series.js';
 import { keyQueries } from './keys.js';
+import { notifyQueries } from './notify.js';
 import { pacingQueries } from './pacing.js';
 import { ticketQueries } from './tickets.js';
 import { tokenQueries } from './tokens.js';
@@ -140,6 +141,7 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
     keys: keyQueries(q),
     ...(driver.kind === 'postgres' ? { pacing: pacingQueries(driver) } : {}),
     authEvents: authEventQueries(q),
+    notify: notifyQueries(driver),
     corpsDue: corps.corpsDue,
     async deleteCorp(corp) {
       try {
@@ -206,6 +208,9 @@ export function createSqlStore(driver: SqlDriver, options: StoreOptions = {}): S
         'kf_auth_events',
         'kf_pacing_slots',
         'kf_pacing_pauses',
+        'kf_notify_destinations',
+        'kf_notify_sends',
+        'kf_notify_incidents',
       ];
       const parts: string[] = [];
       for (const table of tables) {

@@ -4,6 +4,7 @@
  * catalog.ts, tokens.ts, tickets.ts); store.ts opens, migrates and assembles them.
  */
 import type { ChinaDay } from '../china-days.js';
+import type { NotifyReport, NotifyRule } from '@wecom-kf-stats/core/server-api';
 import type { StatisticsEndpoint, StoredToken, TokenStore } from '../kf-core.js';
 
 export interface SeriesKey {
@@ -97,6 +98,47 @@ export interface AuthEventRow {
   /** What happened, for the sources answer (no secret, and no corp id: the row outlives a deleted corp). */
   outcome: string | null;
   finishedAt: number | null;
+}
+
+/** A group robot destination made through the API; its webhook URL sealed with the store key. */
+export interface NotifyDestinationRow {
+  id: string;
+  webhookSealed: string;
+  sources: string[] | null;
+  corps: string[] | null;
+  accounts: string[] | null;
+  language: 'zh-CN' | 'en';
+  report: NotifyReport | null;
+  rules: NotifyRule[];
+}
+
+/** One report or notice, claimed before it is sent; no secret and, unless it is about one corp, no corp. */
+export interface NotifySendRow {
+  id: number;
+  destination: string;
+  kind: 'daily' | 'weekly' | 'notice' | 'cleared' | 'test';
+  /** The corp a notice is about (deleted with the corp's data). */
+  source: string | null;
+  corpId: string | null;
+  what: string;
+  state: 'sending' | 'sent' | 'failed' | 'lost';
+  parts: number;
+  partsSent: number;
+  attempts: number;
+  outcome: string | null;
+  claimedAt: number;
+  finishedAt: number | null;
+}
+
+/** A notice firing now: a rule of a destination, about one subject (an account, a source, a suite). */
+export interface NotifyIncident {
+  destination: string;
+  rule: string;
+  subject: string;
+  source: string | null;
+  corpId: string | null;
+  /** The China day (metric rules) or the time (others) it fired for. */
+  day: string;
 }
 
 export interface SuiteTicketRow {
@@ -216,6 +258,52 @@ export interface Store {
     /** Forget finished events older than this (epoch ms). */
     prune(beforeMs: number): Promise<void>;
   };
+  /** Group robot destinations, reports and notices (notify). */
+  readonly notify: {
+    /** false when a destination of that id exists. */
+    saveDestination(row: NotifyDestinationRow & { createdAt: number }): Promise<boolean>;
+    listDestinations(): Promise<NotifyDestinationRow[]>;
+    /** false when none has that id. */
+    deleteDestination(id: string): Promise<boolean>;
+    /** Claim a send (unique by `dedupe`): its id, or undefined when it is claimed already (by any replica). */
+    claim(claim: NotifyClaim): Promise<number | undefined>;
+    /** Open an incident and claim its notice, together; undefined when it is open already. */
+    openIncident(incident: NotifyIncident, claim: NotifyClaim): Promise<number | undefined>;
+    /** Close an open incident and claim its "cleared" notice, together; undefined when it is not open. */
+    closeIncident(incident: Pick<NotifyIncident, 'destination' | 'rule' | 'subject'>, claim: NotifyClaim): Promise<number | undefined>;
+    incidents(destination: string): Promise<NotifyIncident[]>;
+    /** Forget incidents of rules the destination no longer has. */
+    dropIncidents(destination: string, keepRules: readonly string[]): Promise<void>;
+    finish(
+      id: number,
+      owner: string,
+      result: { state: 'sent' | 'failed'; outcome: string; partsSent: number; attempts: number; at: number },
+    ): Promise<void>;
+    /** Sends claimed before `beforeMs` and never finished (their process died): marked lost, and returned. */
+    markLost(beforeMs: number, at: number): Promise<NotifySendRow[]>;
+    sends(destination?: string): Promise<NotifySendRow[]>;
+    /** Which of these dedupe keys are claimed. */
+    claimedAmong(dedupes: readonly string[]): Promise<Set<string>>;
+    /** The accounts of these sources whose corp statistics or servicer total are collected. */
+    accounts(sources: readonly string[]): Promise<{ source: string; corpId: string; openKfid: string; name: string | null }[]>;
+    /** The archived days of those accounts' corp statistics and servicer totals, in one read. */
+    accountDays(
+      sources: readonly string[],
+      from: ChinaDay,
+      to: ChinaDay,
+    ): Promise<
+      {
+        source: string;
+        endpoint: 'corp' | 'servicer';
+        corpId: string;
+        openKfid: string;
+        day: ChinaDay;
+        statistic: Record<string, unknown> | null;
+      }[]
+    >;
+    /** Forget finished sends claimed before this. */
+    prune(beforeMs: number): Promise<void>;
+  };
   /**
    * Delete what the store keeps of a corp; its archived days and authorization row at once, or,
    * with `archive.at`, keep the days until then (corpsDue names it then). Returns the days deleted.
@@ -266,6 +354,19 @@ export interface Store {
   /** Every table's rows as text (for backups and audits). */
   dump(): Promise<string>;
   close(): Promise<void>;
+}
+
+export interface NotifyClaim {
+  destination: string;
+  kind: NotifySendRow['kind'];
+  /** What makes it unique: the same report or notice claimed twice is one. */
+  dedupe: string;
+  source: string | null;
+  corpId: string | null;
+  what: string;
+  owner: string;
+  at: number;
+  parts: number;
 }
 
 /** One window set a call counts in: a corp and API, or an egress IP group. */
