@@ -14,6 +14,7 @@ import { benchServerApi } from './server-api.js';
 import { benchServerBackfill } from './server-backfill.js';
 import { stopSharedPostgres } from './server-common.js';
 import { benchServerDaily } from './server-daily.js';
+import { benchServerReplicas } from './server-replicas.js';
 
 const suites: [string, () => Promise<Figure[]>][] = [
   ['cold / warm 180-day fetch (100 ms per call)', benchColdWarm],
@@ -22,6 +23,7 @@ const suites: [string, () => Promise<Figure[]>][] = [
   ['server: backfill of 1,000 corps × 180 days under a per-IP limit', benchServerBackfill],
   ['server: daily run of 10,000 corps vs the limit', benchServerDaily],
   ['server: statistics API, 180 days from the archive', benchServerApi],
+  ['server: replicas on PostgreSQL sharing the per-IP limit', benchServerReplicas],
 ];
 
 function show(value: number, unit: Figure['unit']): string {

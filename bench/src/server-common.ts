@@ -114,6 +114,8 @@ export function serverRuntime(
   store: Store,
   now: () => number,
   speedup = 1,
+  /** Who leases work: one per replica. */
+  owner = 'bench',
 ): ServerRuntime {
   const config = parseConfig(json);
   const logger = createLogger(config.logLevel, discard());
@@ -128,14 +130,14 @@ export function serverRuntime(
     credentials: resolveCredentials(config, env),
     providers: resolveProviders(config, env),
     store,
-    owner: 'bench',
+    owner,
     now,
     logger,
     pacerSleep: sleep,
     // Core's wait after a 45009 is one block, on the same compressed clock.
     ...(speedup !== 1 ? { retry: { rateLimitDelayMs: blockMs / speedup } } : {}),
   });
-  return { config, clients, metrics, providers, authEvents, logger, owner: 'bench', close: () => clients.close() };
+  return { config, clients, metrics, providers, authEvents, logger, owner, close: () => clients.close() };
 }
 
 export const silentLog = { info: () => {}, warn: () => {}, error: () => {} };

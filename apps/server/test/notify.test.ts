@@ -348,6 +348,13 @@ describe('a shaped account trips each rule once and clears, and the reports show
       body: JSON.stringify({ id: 'x', webhook: robot.url, rules: [{ metric: 'reply_rate', below: 0.8, above: 0.9 }] }),
     });
     expect(twoKinds.body.error.message).toBe('rules[0].above: one of "below", "above", "dropByPercent" per rule, not "below" and "above"');
+    const elsewhere = await admin('/api/v1/destinations', {
+      method: 'POST',
+      body: JSON.stringify({ id: 'x', webhook: 'http://169.254.169.254/cgi-bin/webhook/send?key=abcdefgh' }),
+    });
+    expect(elsewhere.body.error.message).toBe(
+      `webhook: a group robot's webhook on https://qyapi.weixin.qq.com or ${s.sim.url} (WeCom's API origin)`,
+    );
     const taken = await admin('/api/v1/destinations', { method: 'POST', body: JSON.stringify({ id: 'ops', webhook: robot.url }) });
     expect(taken.body.error.message).toBe('id: "ops" is a destination of the config file; choose another id');
     const read = await fetchAnswer(`${url()}/api/v1/destinations`, { headers: { authorization: `Bearer ${READ_KEY}` } });

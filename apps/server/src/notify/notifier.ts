@@ -53,7 +53,7 @@ export interface Destination {
 export type MessageKind = 'daily' | 'weekly' | 'notice' | 'cleared' | 'test';
 
 export interface NotifierOptions {
-  config: Pick<ServerConfig, 'sources' | 'notify'>;
+  config: Pick<ServerConfig, 'sources' | 'notify' | 'baseUrl'>;
   store: Store;
   /** The config's destinations' webhook URLs, by id (resolveWebhooks). */
   webhooks: ReadonlyMap<string, string>;
@@ -89,6 +89,8 @@ interface Planned {
   /** A notice that opens or closes an incident (claimed together with it). */
   incident?: { action: 'open' | 'close'; incident: NotifyIncident };
 }
+
+const WECOM_ORIGIN = 'https://qyapi.weixin.qq.com';
 
 /** The rule's identity: its fields in a fixed order (a changed threshold is a new rule). */
 export const ruleKey = (rule: NotifyRule) =>
@@ -489,6 +491,11 @@ export function createNotifier(options: NotifierOptions): Notifier {
         );
       if (config.notify.some((d) => d.id === request.id))
         throw new ParameterError('id', `"${request.id}" is a destination of the config file; choose another id`);
+      // The server posts only to WeCom (or to the origin it reaches WeCom through): a webhook elsewhere
+      // would let a key make the server call any host.
+      const allowed = new Set([WECOM_ORIGIN, new URL(options.config.baseUrl).origin]);
+      if (!allowed.has(new URL(request.webhook).origin))
+        throw new ParameterError('webhook', `a group robot's webhook on ${[...allowed].join(' or ')} (WeCom's API origin)`);
       const unknown = request.sources?.find((s) => !sourceIds.includes(s));
       if (unknown !== undefined)
         throw new ParameterError(
