@@ -237,6 +237,12 @@ async function listSeries(
   return series;
 }
 
+/** Whether a source's series are found by asking WeCom (its accounts, or their servicers), or follow from the config alone. */
+function listedThroughWecom(source: ServerConfig['sources'][number]): boolean {
+  const perAccount = source.collect.filter((e) => e !== 'component');
+  return perAccount.length > 0 && (!source.accounts || perAccount.includes('servicer'));
+}
+
 /** What a corp's discovered series depend on: the China day and the source's settings. */
 function discoveryBasis(source: ServerConfig['sources'][number], nowMs: number): string {
   return JSON.stringify({ day: chinaToday(nowMs), collect: source.collect, accounts: source.accounts ?? null });
@@ -343,6 +349,7 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
   const known = new Map<string, Map<string, SeriesKey[]>>();
   for (const source of config.sources) known.set(source.id, await store.readDiscoveries(source.id, discoveryBasis(source, now())));
   const found: SeriesKey[][] = corps.map(() => []);
+  const sourceOf = new Map(config.sources.map((s) => [s.id, s]));
   let nextCorp = 0;
   const discoverer = async () => {
     while (nextCorp < corps.length && !signal?.aborted) {
@@ -351,7 +358,10 @@ export async function collect(options: CollectOptions): Promise<CollectSummary> 
       try {
         found[index] =
           known.get(corp.sourceId)?.get(corp.corpId) ??
-          (await discoverSeries(config, store, corp, now, owner, options.pollMs ?? 500, signal));
+          (listedThroughWecom(sourceOf.get(corp.sourceId)!)
+            ? await discoverSeries(config, store, corp, now, owner, options.pollMs ?? 500, signal)
+            : // Nothing to ask WeCom (component statistics, accounts named in the config): no lease, no store.
+              await listSeries(config, store, corp, now, signal));
         seriesBySource.set(corp.sourceId, (seriesBySource.get(corp.sourceId) ?? 0) + found[index]!.length);
       } catch (error) {
         if (signal?.aborted) break;

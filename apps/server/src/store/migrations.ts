@@ -292,6 +292,18 @@ CREATE TABLE kf_notify_incidents (
 );
 `,
   },
+  {
+    version: 12,
+    name: "the shared pacing's minute window in quarter-second slots",
+    // Quarter seconds ('q') replace seconds ('s'): the minute window is counted closer to its real
+    // length. Replicas of an older version count their minute apart from these until they are
+    // upgraded (the hour window stays shared).
+    sql: `
+ALTER TABLE kf_pacing_slots DROP CONSTRAINT kf_pacing_slots_unit_check;
+DELETE FROM kf_pacing_slots WHERE unit = 's';
+ALTER TABLE kf_pacing_slots ADD CONSTRAINT kf_pacing_slots_unit_check CHECK (unit IN ('q', 'm'));
+`,
+  },
 ];
 
 /** The typed view for SQL panels: one numeric column per catalog metric, the raw JSON beside it. */
