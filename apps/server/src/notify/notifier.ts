@@ -368,7 +368,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   }
 
   /** The notices a destination's rules give now. */
-  async function dueNotices(destination: Destination, force: boolean): Promise<Planned[]> {
+  async function dueNotices(destination: Destination): Promise<Planned[]> {
     if (destination.rules.length === 0) return [];
     await store.notify.dropIncidents(destination.id, destination.rules.map(ruleKey));
     const open = new Map((await store.notify.incidents(destination.id)).map((i) => [`${i.rule}\n${i.subject}`, i]));
@@ -377,10 +377,10 @@ export function createNotifier(options: NotifierOptions): Notifier {
       const yesterday = yesterdayOf(now());
       // Judged again only when the archive (or the day, or the rules) moved since.
       const basis = JSON.stringify([yesterday, destination.rules, await store.sourceStats()]);
-      if (force || judgedOn.get(destination.id) !== basis) {
+      if (judgedOn.get(destination.id) !== basis) {
         const accounts = await accountDays(destination, addDays(yesterday, -7), yesterday);
         out.push(...metricNotices(destination, accounts, yesterday, open));
-        if (!force) judgedOn.set(destination.id, basis);
+        judgedOn.set(destination.id, basis);
       }
     }
     return out;
@@ -524,7 +524,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       const sends: Promise<void>[] = [];
       for (const destination of await destinations()) {
         try {
-          const planned = [...(await dueReports(destination)), ...(await dueNotices(destination, false))];
+          const planned = [...(await dueReports(destination)), ...(await dueNotices(destination))];
           // One destination's messages in order (a robot takes 20 a minute); destinations side by side.
           sends.push(
             track(
