@@ -10,6 +10,8 @@ import { createFixtures, startSimulator, type SimulatorFixtures } from '@wecom-k
 export interface SimProcessOptions {
   extraCorpCount: number;
   ipRateLimitPerMinute?: number;
+  /** Added to every answer, in real ms. */
+  latencyMs?: number;
   /** Simulated epoch ms at `realStartMs`, and how much faster than real time the clock runs. */
   clock: { startMs: number; realStartMs: number; speedup: number };
 }
@@ -45,6 +47,7 @@ async function child(options: SimProcessOptions): Promise<void> {
     now,
     extraCorpCount: options.extraCorpCount,
     ...(options.ipRateLimitPerMinute ? { ipRateLimitPerMinute: options.ipRateLimitPerMinute } : {}),
+    ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}),
   });
   process.on('message', (message: Request) => {
     void (async () => {

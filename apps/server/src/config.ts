@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PACING } from '@wecom-kf-stats/core';
 import { destinationFields, DESTINATION_ID, WEBHOOK_URL } from '@wecom-kf-stats/core/server-api';
 import { aesKeyOf } from './callback/crypto.js';
 
@@ -207,28 +208,21 @@ export const configSchema = z
     /** Call limits (page 90454 defaults). */
     pacing: z
       .strictObject({
-        perCorpPerMinute: posInt('calls per corp and API per minute').default(10_000),
-        perCorpPerHour: posInt('calls per corp and API per hour').default(150_000),
-        perIpPerMinute: posInt('calls per calling IP per minute').default(20_000),
-        perIpPerHour: posInt('calls per calling IP per hour').default(600_000),
+        perCorpPerMinute: posInt('calls per corp and API per minute').default(DEFAULT_PACING.perCorpPerMinute),
+        perCorpPerHour: posInt('calls per corp and API per hour').default(DEFAULT_PACING.perCorpPerHour),
+        perIpPerMinute: posInt('calls per calling IP per minute').default(DEFAULT_PACING.perIpPerMinute),
+        perIpPerHour: posInt('calls per calling IP per hour').default(DEFAULT_PACING.perIpPerHour),
         /** How long a 45009 pauses the corp or IP: a minute-limit block lasts 60 s (page 90454). */
-        blockSeconds: posInt('seconds a 45009 pauses the corp or IP').default(60),
+        blockSeconds: posInt('seconds a 45009 pauses the corp or IP').default(DEFAULT_PACING.blockSeconds),
         /** Counts each window this much longer than WeCom's, against network delay. */
-        marginMs: intIn(0, 60_000, 'milliseconds from 0 to 60000').default(1000),
+        marginMs: intIn(0, 60_000, 'milliseconds from 0 to 60000').default(DEFAULT_PACING.marginMs),
         /**
          * Names the variable holding this replica's egress IP group: replicas with the same value
          * share the per-IP limit (on PostgreSQL). Unset: every replica on the store shares one.
          */
         ipGroupEnv: envName.optional(),
       })
-      .default({
-        perCorpPerMinute: 10_000,
-        perCorpPerHour: 150_000,
-        perIpPerMinute: 20_000,
-        perIpPerHour: 600_000,
-        blockSeconds: 60,
-        marginMs: 1000,
-      }),
+      .default({ ...DEFAULT_PACING }),
     /**
      * The HTTP server's limits against slow or idle clients (a slow body or a silent connection
      * must not hold a socket for ever). Node's and Fastify's defaults leave the request time

@@ -3,6 +3,7 @@ import { chinaClock, startSimulator, type Simulator } from '@wecom-kf-stats/simu
 import { collect } from '../src/collector.js';
 import { createPacer, type PacingLimits } from '../src/pacer.js';
 import { openStore, type Store } from '../src/store/store.js';
+import { maxInWindow, pacerTime } from '@wecom-kf-stats/test-utils';
 import { createRuntime, silentLog, simulatorConfigJson, simulatorEnv, simulatorSeriesCount, tempDir } from './helpers.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
@@ -14,97 +15,6 @@ const limits = (overrides: Partial<PacingLimits> = {}): PacingLimits => ({
   blockSeconds: 60,
   marginMs: 0,
   ...overrides,
-});
-
-/** A clock that only moves when the pacer sleeps. */
-function fakeTime() {
-  let t = Date.UTC(2026, 5, 1, 2);
-  return { now: () => t, sleep: async (ms: number) => void (t += ms) };
-}
-
-/** The fewest calls in any window of `windowMs` among these start times must stay ≤ limit. */
-function maxInWindow(times: number[], windowMs: number): number {
-  let max = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end += 1) {
-    while (times[end]! - times[start]! >= windowMs) start += 1;
-    max = Math.max(max, end - start + 1);
-  }
-  return max;
-}
-
-describe('the pacer', () => {
-  it('counts each window a margin longer than WeCom does', async () => {
-    const time = fakeTime();
-    const pacer = createPacer({ limits: limits({ perCorpPerMinute: 2, marginMs: 1000 }), ...time });
-    const t0 = time.now();
-    for (let i = 0; i < 3; i += 1) await pacer.acquire('wwA', '/p');
-    expect(time.now() - t0).toBe(61_001);
-  });
-
-  it('keeps every 60 s window of one corp and API under the per-minute limit, at full speed otherwise', async () => {
-    const time = fakeTime();
-    const pacer = createPacer({ limits: limits({ perCorpPerMinute: 100 }), ...time });
-    const times: number[] = [];
-    for (let i = 0; i < 450; i += 1) {
-      await pacer.acquire('wwA', '/cgi-bin/kf/get_corp_statistic');
-      times.push(time.now());
-    }
-    expect(maxInWindow(times, 60_000)).toBe(100);
-    // 450 calls at 100 per minute: the last one starts in the fifth minute.
-    expect(times.at(-1)! - times[0]!).toBeLessThan(4 * 60_000 + 1000);
-  });
-
-  it('counts each API of a corp on its own, and every corp against the one IP limit', async () => {
-    const time = fakeTime();
-    const pacer = createPacer({ limits: limits({ perCorpPerMinute: 50, perIpPerMinute: 120 }), ...time });
-    const byCorp: Record<string, number[]> = {};
-    const all: number[] = [];
-    for (let i = 0; i < 300; i += 1) {
-      const corp = `ww${i % 3}`;
-      await pacer.acquire(corp, '/cgi-bin/kf/get_corp_statistic');
-      (byCorp[corp] ??= []).push(time.now());
-      all.push(time.now());
-    }
-    for (const times of Object.values(byCorp)) expect(maxInWindow(times, 60_000)).toBeLessThanOrEqual(50);
-    expect(maxInWindow(all, 60_000)).toBeLessThanOrEqual(120);
-    // Another API of the same corp is not held back by the first one's count.
-    const before = time.now();
-    await pacer.acquire('ww0', '/cgi-bin/kf/account/list');
-    expect(time.now()).toBeLessThan(before + 60_000);
-  });
-
-  it('keeps the hour limit too', async () => {
-    const time = fakeTime();
-    const pacer = createPacer({ limits: limits({ perCorpPerMinute: 1000, perCorpPerHour: 1500 }), ...time });
-    const times: number[] = [];
-    for (let i = 0; i < 3100; i += 1) {
-      await pacer.acquire('wwA', '/p');
-      times.push(time.now());
-    }
-    expect(maxInWindow(times, 3_600_000)).toBe(1500);
-    expect(maxInWindow(times, 60_000)).toBe(1000);
-  });
-
-  it('pauses the whole corp for the block after a 45009, and the IP when the IP is the one near its limit', async () => {
-    const time = fakeTime();
-    const pacer = createPacer({ limits: limits({ blockSeconds: 60, perIpPerMinute: 10 }), ...time });
-    for (let i = 0; i < 6; i += 1) await pacer.acquire(`ww${i}`, '/cgi-bin/kf/get_corp_statistic');
-    expect(pacer.frequencyLimited('wwA', '/cgi-bin/kf/get_corp_statistic')).toBe('ip');
-    const t0 = time.now();
-    await pacer.acquire('wwB', '/cgi-bin/kf/get_corp_statistic');
-    expect(time.now() - t0).toBe(60_000);
-
-    const time2 = fakeTime();
-    const corpPacer = createPacer({ limits: limits({ blockSeconds: 60, perCorpPerMinute: 10 }), ...time2 });
-    await corpPacer.acquire('wwA', '/p');
-    expect(corpPacer.frequencyLimited('wwA', '/p')).toBe('corp');
-    const t1 = time2.now();
-    await corpPacer.acquire('wwOther', '/p');
-    expect(time2.now()).toBe(t1);
-    await corpPacer.acquire('wwA', '/p');
-    expect(time2.now() - t1).toBe(60_000);
-  });
 });
 
 describe('a collection under a per-IP minute limit', () => {
@@ -246,7 +156,7 @@ describe('replicas on PostgreSQL share the limits', () => {
   }, 120_000);
 
   it("a 45009 one replica meets pauses the other's calls for the same scope", async () => {
-    const time = fakeTime();
+    const time = pacerTime();
     const [a, b] = stores.map((store) =>
       createPacer({ limits: limits({ blockSeconds: 60 }), ...time, shared: store.pacing!, ipGroup: 'pause-test' }),
     ) as [ReturnType<typeof createPacer>, ReturnType<typeof createPacer>];

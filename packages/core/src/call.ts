@@ -135,9 +135,22 @@ export function log(ctx: Pick<CallContext, 'logger'>, level: keyof Logger, messa
 }
 
 function buildUrl(baseUrl: string, path: string, query: Record<string, string | undefined>): string {
-  const url = /^https?:\/\//i.test(path) ? new URL(path) : new URL(path.replace(/^\/+/, ''), `${baseUrl.replace(/\/+$/, '')}/`);
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
-  return url.toString();
+  if (/^https?:\/\//i.test(path)) {
+    // A whole URL (a token service's) may carry a query of its own: the URL API merges them.
+    const url = new URL(path);
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
+    return url.toString();
+  }
+  // WeCom's paths carry no query: the parameters are appended as they are (no URL object to
+  // build and serialize again for every request).
+  let url = new URL(path.replace(/^\/+/, ''), `${baseUrl.replace(/\/+$/, '')}/`).href;
+  let separator = url.includes('?') ? '&' : '?';
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    url += `${separator}${encodeURIComponent(key)}=${encodeURIComponent(value)}`;
+    separator = '&';
+  }
+  return url;
 }
 
 function labelOf(path: string): string {

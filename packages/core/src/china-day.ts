@@ -11,22 +11,38 @@ export const CHINA_UTC_OFFSET_SECONDS = 8 * 3600;
 export const SECONDS_PER_DAY = 86_400;
 const MS_PER_DAY = SECONDS_PER_DAY * 1000;
 
-const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** Days since 1970-01-01 of a China day (its ordinal); NaN when the text is not a real date. */
-function ordinalOf(day: string): number {
-  const match = DAY_PATTERN.exec(day);
-  if (!match) return Number.NaN;
-  const [, y, m, d] = match;
-  const year = Number(y);
-  const month = Number(m);
-  const date = Number(d);
-  const ms = Date.UTC(year, month - 1, date);
-  const check = new Date(ms);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== date) {
-    return Number.NaN;
+/** The value of the ASCII digits of `text` from `start` to `end`; NaN at a non-digit. */
+function digits(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i += 1) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
   }
-  return ms / MS_PER_DAY;
+  return value;
+}
+
+const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Days since 1970-01-01 of a China day (its ordinal); NaN when the text is not a real date.
+ * Integer arithmetic (H. Hinnant's days_from_civil), no regex and no Date: every day of every
+ * chunk goes through here.
+ */
+function ordinalOf(day: string): number {
+  if (typeof day !== 'string' || day.length !== 10 || day.charCodeAt(4) !== 45 || day.charCodeAt(7) !== 45) return Number.NaN;
+  const year = digits(day, 0, 4);
+  const month = digits(day, 5, 7);
+  const date = digits(day, 8, 10);
+  if (!(month >= 1 && month <= 12 && date >= 1)) return Number.NaN;
+  if (date > (month === 2 && isLeapYear(year) ? 29 : MONTH_DAYS[month - 1]!)) return Number.NaN;
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + date - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);

@@ -15,6 +15,8 @@ import { DEFAULT_RETRY_POLICY, retryPolicySchema, type RetryPolicy } from './ret
 import { accountListResponseSchema, servicerListResponseSchema, type KfAccount, type Servicer } from './schemas.js';
 import { fetchStatisticsDays, type FetchProgress, type InFlightDays, type StatisticsResult } from './statistics.js';
 import { createMemoryTokenStore, createTokenCache, type TokenStore } from './token-store.js';
+import { ERRCODE_FREQUENCY_LIMIT } from './retry.js';
+import type { Pacer } from './pacer.js';
 import { timerSleep, type Sleep, type Transport } from './transport.js';
 import { parseOrThrow } from './validate.js';
 
@@ -78,6 +80,12 @@ export const clientOptionsSchema = z.strictObject(
      * can count and time WeCom's answers and react to them (a 45009) without reading bodies.
      */
     onResponse: fn<(response: CallResponse) => void>('a function receiving each response').optional(),
+    /**
+     * Paces every request under WeCom's frequency limits (page 90454) and pauses after a 45009:
+     * one `createPacer()` shared by every client that calls from the same IP (one per corp).
+     * @default none: calls go as fast as `concurrency` allows
+     */
+    pacer: objectWith<Pacer>(['acquire', 'frequencyLimited'], 'a pacer from createPacer(), shared by the clients of one IP').optional(),
   },
   { error: 'an object of client options such as { auth, transport, sleep }' },
 );
@@ -159,11 +167,41 @@ export function createCallContext(
   };
 }
 
+/** The corp a pacer counts a client's calls against (WeCom counts per corp and API). */
+function pacedCorp(auth: AuthOptions): string {
+  switch (auth.type) {
+    case 'selfBuilt':
+      return auth.corpId;
+    case 'serviceProvider':
+      return auth.authCorpId;
+    default:
+      return auth.type;
+  }
+}
+
+/** With a pacer: every request waits for its place, and a 45009 pauses the scope that hit its limit. */
+function paced(opts: z.output<typeof clientOptionsSchema>): z.output<typeof clientOptionsSchema> {
+  const { pacer, transport, onResponse } = opts;
+  if (!pacer) return opts;
+  const corp = pacedCorp(opts.auth);
+  return {
+    ...opts,
+    transport: async (request) => {
+      await pacer.acquire(corp, request.label, request.signal);
+      return transport(request);
+    },
+    onResponse: (response) => {
+      if (response.errcode === ERRCODE_FREQUENCY_LIMIT) pacer.frequencyLimited(corp, response.path);
+      onResponse?.(response);
+    },
+  };
+}
+
 export function createKfStatsClient(options: KfStatsClientOptions): KfStatsClient {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError('options', options, 'an object such as { auth, transport, sleep }');
   }
-  const opts = parseOrThrow(clientOptionsSchema, options, 'options');
+  const opts = paced(parseOrThrow(clientOptionsSchema, options, 'options'));
   const now = opts.now ?? Date.now;
   const limit = pLimit(opts.concurrency ?? DEFAULTS.concurrency);
   const ctx = createCallContext(opts, () => {

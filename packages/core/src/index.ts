@@ -60,3 +60,5 @@ export {
 export type { ErrorCode, DayFailure } from './errors.js';
 export type { ErrcodeCategory, ErrcodeHint } from './errcodes.js';
 export { redactText } from './redact.js';
+export { createPacer, DEFAULT_PACING } from './pacer.js';
+export type { Pacer, LocalPacer, PacerOptions, PacerPause, PacingLimits } from './pacer.js';

@@ -18,7 +18,7 @@ import {
   SECONDS_PER_DAY,
   type ChinaDay,
 } from './china-day.js';
-import { dayCacheKey, isFinishedDay, READY_HOUR_CHINA, type DayCacheStore } from './day-cache.js';
+import { dayCacheKey, isFinishedDay, READY_HOUR_CHINA, type CachedDay, type DayCacheStore } from './day-cache.js';
 import { AbortedError, doomsEveryCall, IncompleteFetchError, ResponseFormatError, ValidationError, type DayFailure } from './errors.js';
 import type { StatisticsEndpoint } from './metrics.js';
 import { createOddities, normalizeStatistic, valueWarnings, type Oddities, type StatisticsDay } from './normalize.js';
@@ -178,19 +178,37 @@ function notReadyWarning(days: readonly StatisticsDay[], nowMs: number): Statist
     : [];
 }
 
-/** A store call that throws becomes a ValidationError naming the store, not a bare Error. */
-async function callStore<T>(field: string, call: () => T | Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw new ValidationError(
-      field,
-      call,
-      'a store whose get and set return or resolve without throwing',
-      `it threw: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+/** What a store's failure becomes: a ValidationError naming the store, not a bare Error. */
+function storeError(field: string, call: unknown, error: unknown): ValidationError {
+  return new ValidationError(
+    field,
+    call,
+    'a store whose get and set return or resolve without throwing',
+    `it threw: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }
+
+/**
+ * A store call; a store that answers synchronously (the in-memory cache) is not awaited, so a
+ * fetch does not pay a promise per day. A call that throws or rejects becomes `storeError`.
+ */
+function callStore<T>(field: string, call: () => T | Promise<T>): T | Promise<T> {
+  let value: T | Promise<T>;
+  try {
+    value = call();
+  } catch (error) {
+    throw storeError(field, call, error);
+  }
+  if (isThenable(value)) {
+    return Promise.resolve(value).catch((error: unknown) => {
+      throw storeError(field, call, error);
+    });
+  }
+  return value;
+}
+
+const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
 function settle<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
@@ -206,18 +224,26 @@ export async function fetchStatisticsDays(deps: EngineDeps, request: EngineReque
   const byDate = new Map<ChinaDay, StatisticsDay>();
   const failures: DayFailure[] = [];
   const oddities = createOddities();
-  const keyOf = (day: ChinaDay) =>
-    dayCacheKey({
-      authKey: deps.auth.key,
-      endpoint: request.endpoint,
-      openKfid: request.openKfid,
-      servicerUserid: request.servicerUserid,
+  // Each day's key once: every step below asks for it.
+  const keys = new Map<ChinaDay, string>();
+  for (const day of allDays) {
+    keys.set(
       day,
-    });
+      dayCacheKey({
+        authKey: deps.auth.key,
+        endpoint: request.endpoint,
+        openKfid: request.openKfid,
+        servicerUserid: request.servicerUserid,
+        day,
+      }),
+    );
+  }
+  const keyOf = (day: ChinaDay) => keys.get(day)!;
   const cache = deps.cache;
 
   if (cache && request.useCache !== false) {
-    const cached = await Promise.all(allDays.map((day) => callStore('options.cache.get', () => cache.get(keyOf(day)))));
+    const got = allDays.map((day) => callStore('options.cache.get', () => cache.get(keyOf(day))));
+    const cached = got.some(isThenable) ? await Promise.all(got) : (got as (CachedDay | undefined)[]);
     cached.forEach((entry, i) => {
       if (entry) byDate.set(allDays[i]!, { date: allDays[i]!, stat_time: entry.stat_time, statistic: entry.statistic });
     });
@@ -267,9 +293,10 @@ export async function fetchStatisticsDays(deps: EngineDeps, request: EngineReque
               if (!waiting.has(day.date)) continue;
               record(day);
               if (cache && isFinishedDay(day.date, day.statistic !== null, nowMs)) {
-                await callStore('options.cache.set', () =>
+                const stored = callStore('options.cache.set', () =>
                   cache.set(keyOf(day.date), { stat_time: day.stat_time, statistic: day.statistic }),
                 );
+                if (isThenable(stored)) await stored;
               }
               finish(day.date, { day });
             }

@@ -54,6 +54,7 @@ describe('the public surface', () => {
       [
         'AbortedError',
         'DEFAULTS',
+        'DEFAULT_PACING',
         'FILL_POLICIES',
         'HttpStatusError',
         'IncompleteFetchError',
@@ -74,6 +75,7 @@ describe('the public surface', () => {
         'createKfStatsClient',
         'createMemoryDayCache',
         'createMemoryTokenStore',
+        'createPacer',
         'defaultEndpointFor',
         'formatDuration',
         'getMetric',
@@ -90,7 +92,7 @@ describe('the public surface', () => {
         'validateBaseUrl',
       ].sort(),
     );
-    expect(Object.keys(index).length).toBeLessThanOrEqual(36);
+    expect(Object.keys(index).length).toBeLessThanOrEqual(38);
   });
 
   it('adds only the Node client and transport in the Node entry', async () => {

@@ -119,3 +119,20 @@ export const OFFICIAL_FIELDS = {
     'upgrade_service_groupchat_customer_cnt',
   ],
 } as const;
+
+/** A clock that only moves when a pacer sleeps: `now` and `sleep` for `createPacer`. */
+export function pacerTime(start: number = Date.UTC(2026, 5, 1, 2)) {
+  let t = start;
+  return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+}
+
+/** The most calls among these start times (ascending) in any window of `windowMs`. */
+export function maxInWindow(times: readonly number[], windowMs: number): number {
+  let max = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end += 1) {
+    while (times[end]! - times[start]! >= windowMs) start += 1;
+    max = Math.max(max, end - start + 1);
+  }
+  return max;
+}

@@ -132,4 +132,27 @@ describe('day arithmetic agrees with the calendar', () => {
     }
     expect(mismatches).toEqual([]);
   });
+
+  it('reads every date from 1600 to 2400 back to its place, and refuses every date that does not exist', () => {
+    const epoch = '1970-01-01';
+    const mismatches: string[] = [];
+    for (let ms = Date.UTC(1600, 0, 1); ms <= Date.UTC(2400, 11, 31); ms += 86_400_000) {
+      const day = new Date(ms).toISOString().slice(0, 10);
+      if (!isChinaDay(day) || daysBetween(epoch, day) !== ms / 86_400_000) mismatches.push(day);
+    }
+    for (const year of [1900, 2000, 2023, 2024, 2100]) {
+      for (let month = 1; month <= 12; month += 1) {
+        const mm = String(month).padStart(2, '0');
+        for (let date = 28; date <= 32; date += 1) {
+          const day = `${year}-${mm}-${date}`;
+          const real = new Date(Date.UTC(year, month - 1, date)).getUTCDate() === date;
+          if (isChinaDay(day) !== real) mismatches.push(day);
+        }
+      }
+    }
+    for (const odd of ['2026-0a-01', '2026-01-0 ', '2026/01/01', '+2026-01-1', '2026-01-01 ', ' 2026-01-1']) {
+      if (isChinaDay(odd)) mismatches.push(odd);
+    }
+    expect(mismatches).toEqual([]);
+  });
 });
