@@ -332,15 +332,18 @@ describe('bad callbacks', () => {
     { name: 'POST with a body that is not XML', body: 'this is not xml', status: 400 },
     { name: 'POST with XML without Encrypt', body: '<xml><ToUserName>x</ToUserName></xml>', status: 400 },
     {
+      // Unsigned: refused by its signature before its text is looked at.
       name: 'POST with a DOCTYPE and an entity',
       body: `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "${'a'.repeat(100)}">]><xml><Encrypt>&e;</Encrypt></xml>`,
-      status: 400,
+      status: 403,
     },
     { name: 'POST with a body over 512 KiB', body: envelope('A'.repeat(600 * 1024)), status: 413 },
     { name: 'POST with an empty body', body: '', status: 400 },
     { name: 'POST with two Encrypt elements', body: `<xml><Encrypt>${good()}</Encrypt><Encrypt>${good()}</Encrypt></xml>`, status: 400 },
     // Signed with the right Token, so from WeCom, but not usable: acknowledged (WeCom would only
     // send the same message again), logged, and nothing changes.
+    // Signed, yet no ciphertext: its text is checked once the signature matched.
+    { name: 'POST signed whose Encrypt is not base64', encrypted: 'not*base64!', status: 400 },
     { name: 'POST encrypted for another receive id', encrypted: wecom.encrypt(AES_KEY, inner(), 'wwsomeoneelse'), status: 200 },
     { name: 'POST encrypted with another key', encrypted: wecom.encrypt(otherKey, inner(), suiteId()), status: 200 },
     { name: 'POST with a truncated ciphertext', encrypted: good().slice(0, 30), status: 200 },

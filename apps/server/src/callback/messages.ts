@@ -58,19 +58,46 @@ function single(fields: Fields, name: string, what: string): string {
 /** Base64 of AES blocks: what `<Encrypt>` holds (page 91144). */
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
+/** Whitespace XML allows around the text: space, tab, CR, LF. */
+const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a;
+
 /**
- * The ciphertext of a posted envelope, found without parsing XML: it is all that the signature
- * covers, and it must be checked before anything costly is done with a body anyone can send.
- * The text of the one `<Encrypt>` element, in CDATA or not, base64.
+ * The ciphertext of a posted envelope, found without parsing XML or decoding the body to text: it
+ * is all that the signature covers, and it must be checked before anything costly is done with a
+ * body anyone can send. The bytes of the one `<Encrypt>` element, in CDATA or not (a view of the
+ * body, not a copy); whether they are base64 is asked only once the signature matched
+ * (`checkCiphertext`), so a forged body costs a search and a hash.
  */
-export function envelopeCiphertext(xml: string): string {
+export function envelopeCiphertext(xml: Buffer): Buffer {
   const open = xml.indexOf('<Encrypt>');
   const close = open === -1 ? -1 : xml.indexOf('</Encrypt>', open);
   if (open === -1 || close === -1) throw new CallbackRefusal(400, 'the body has no <Encrypt> element');
   if (xml.indexOf('<Encrypt>', close) !== -1) throw new CallbackRefusal(400, 'the body has a repeated <Encrypt>');
-  let text = xml.slice(open + '<Encrypt>'.length, close).trim();
-  if (text.startsWith('<![CDATA[') && text.endsWith(']]>')) text = text.slice('<![CDATA['.length, -']]>'.length).trim();
-  if (!text) throw new CallbackRefusal(400, 'the body has no <Encrypt>');
+  let text = trimBytes(xml.subarray(open + '<Encrypt>'.length, close));
+  const cdataOpen = '<![CDATA[';
+  const cdataClose = ']]>';
+  if (
+    text.length >= cdataOpen.length + cdataClose.length &&
+    text.subarray(0, cdataOpen.length).toString('latin1') === cdataOpen &&
+    text.subarray(text.length - cdataClose.length).toString('latin1') === cdataClose
+  ) {
+    text = trimBytes(text.subarray(cdataOpen.length, text.length - cdataClose.length));
+  }
+  if (text.length === 0) throw new CallbackRefusal(400, 'the body has no <Encrypt>');
+  return text;
+}
+
+function trimBytes(bytes: Buffer): Buffer {
+  let start = 0;
+  let end = bytes.length;
+  while (start < end && isSpace(bytes[start])) start += 1;
+  while (end > start && isSpace(bytes[end - 1])) end -= 1;
+  return bytes.subarray(start, end);
+}
+
+/** A signed envelope's ciphertext as text, base64 (Node's decoder would skip other characters silently). */
+export function checkCiphertext(bytes: Buffer): string {
+  const text = bytes.toString('latin1');
   if (!BASE64.test(text)) throw new CallbackRefusal(400, "the body's <Encrypt> is not base64");
   return text;
 }

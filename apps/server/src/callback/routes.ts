@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ProviderSource } from '../config.js';
 import { redactText } from '../kf-core.js';
 import { CALLBACK_MAX_SKEW_SECONDS, CallbackRefusal, decrypt, signature, signatureMatches } from './crypto.js';
-import { envelopeCiphertext, parseEvent } from './messages.js';
+import { checkCiphertext, envelopeCiphertext, parseEvent } from './messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import { PUBLIC_ROUTE_LIMIT } from '../public-limit.js';
 import { CALLBACK_SCHEMAS } from '../openapi.js';
@@ -71,7 +71,7 @@ const FORGED = new CallbackRefusal(403, 'the signature does not match (wrong Tok
  * The provider whose Token signed `encrypted`; a source without a callback (or none of that id)
  * is refused exactly like a bad signature, so that the answer does not say which ids exist.
  */
-function signedBy(provider: ProviderSource | undefined, signed: Signed, encrypted: string): ProviderSource {
+function signedBy(provider: ProviderSource | undefined, signed: Signed, encrypted: string | Buffer): ProviderSource {
   const token = provider?.callback?.token ?? NO_TOKEN;
   const matches = signatureMatches(signature(token, signed.timestamp, signed.nonce, encrypted), signed.msg_signature);
   if (!matches || !provider?.callback) throw FORGED;
@@ -99,9 +99,10 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackOp
   };
 
   void app.register(async (scope) => {
-    // Any content type, read as text up to the limit (WeCom's XML); a longer body is a 413.
+    // Any content type, read as bytes up to the limit (WeCom's XML); a longer body is a 413. The
+    // bytes become text only once the signature matched.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: CALLBACK_BODY_LIMIT }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: CALLBACK_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
     scope.get<{ Params: { source: string } }>(
       '/callback/:source',
@@ -141,11 +142,12 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackOp
           // Everything before the signature is cheap (no XML parsing, no decryption): a forged
           // message costs one pass over its body.
           const signed = signedQuery(request.query as Record<string, unknown>);
-          const body = typeof request.body === 'string' ? request.body : '';
-          if (body === '') throw new CallbackRefusal(400, 'the body is empty');
-          encrypted = envelopeCiphertext(body);
           checkTimestamp(signed, now());
-          provider = signedBy(providers.find(sourceId), signed, encrypted);
+          const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+          if (body.length === 0) throw new CallbackRefusal(400, 'the body is empty');
+          const ciphertext = envelopeCiphertext(body);
+          provider = signedBy(providers.find(sourceId), signed, ciphertext);
+          encrypted = checkCiphertext(ciphertext);
         } catch (error) {
           return refuse(reply, sourceId, 'POST', error, eventName);
         }
