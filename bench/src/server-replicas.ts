@@ -108,12 +108,14 @@ export async function benchServerReplicas(): Promise<Figure[]> {
       },
     );
   }
-  // The daily run: 10,000 corps, one new day each, 20,000 × 0.2 = 4,000 calls a minute. Three
-  // replicas in this one process on a 2-core machine (with PostgreSQL and the simulator) are held
-  // back by the CPU at 4× real time: their clock runs at 2× (the limit is then 133 calls a real
-  // second for the three together).
+  // The daily run: 10,000 corps, one new day each, 20,000 × 0.2 = 4,000 calls a minute. The
+  // sliding windows let each minute's 4,000 calls go at once, and the replicas' work for them
+  // (pacing and claims through PostgreSQL, the simulator's answers) comes in one burst: the
+  // clock is slowed until the burst takes at most about a third of its (real) window on the
+  // 2-core machine, so that a busier machine still finishes each burst within its window. One
+  // replica: clock 2× (a window lasts 30 real seconds); three in this one process: 1×.
   for (const replicas of [1, 3]) {
-    const speedup = replicas === 1 ? 4 : 2;
+    const speedup = replicas === 1 ? 2 : 1;
     const daily = await replicaRun({ replicas, corps: 10_000, factor: 0.2, speedup, hour: 6.5, seeded: true, concurrency: 64 });
     const needed = 2 * 10_000 + 1;
     const lowerBound = needed / daily.ipLimit;
