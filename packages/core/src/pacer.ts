@@ -37,12 +37,12 @@ export const DEFAULT_PACING: Readonly<PacingLimits> = Object.freeze({
 });
 
 const positive = (what: string) => {
-  const allowed = `${what}: a whole number of at least 1`;
+  const allowed = `${what}: a whole number of 1 or more`;
   return z.number({ error: allowed }).int({ error: allowed }).min(1, { error: allowed });
 };
 const marginAllowed = 'milliseconds from 0 to 60000';
 
-/** The limits a user may override; every field validated with its bounds named. */
+/** The limits a user may override; every field validated with its bounds named (in the server's `pacing` words). */
 export const pacingLimitsSchema = z.strictObject(
   {
     perCorpPerMinute: positive('calls per corp and API per minute').optional(),
@@ -64,7 +64,7 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
 /** Timestamps of the calls of one scope in the last window, oldest first. */
-export class SlidingWindow {
+class SlidingWindow {
   readonly #times: number[] = [];
   #head = 0;
   constructor(

@@ -97,7 +97,7 @@ describe('the pacer', () => {
   it('turns bad limits into one error naming the field, the value and what is allowed', () => {
     const attempt = () => createPacer({ limits: { perIpPerMinute: 0 } });
     expect(attempt).toThrow(ValidationError);
-    expect(attempt).toThrow(/pacer\.limits\.perIpPerMinute.*0.*a whole number of at least 1/);
+    expect(attempt).toThrow(/pacer\.limits\.perIpPerMinute.*0.*a whole number of 1 or more/);
     expect(() => createPacer({ limits: { marginMs: -5 } })).toThrow(/marginMs.*-5.*from 0 to 60000/);
     expect(() => createPacer({ limits: { perMinute: 5 } as never })).toThrow(/perMinute/);
   });
