@@ -1,7 +1,9 @@
 /**
- * A 180-day fetch with 100 ms per call. Lower bound: one token call, then one parallel wave of
- * 6 statistics calls (180 days = 6 chunks of ≤31 days) = 2 round trips. Baseline: the same fetch
- * one chunk at a time, measured in the same run.
+ * A 180-day fetch with 100 ms per call (each answer leaves the simulator 100 ms after its request
+ * arrived). Lower bound: one token call, then one parallel wave of 6 statistics calls (180 days =
+ * 6 chunks of ≤31 days) = 2 round trips. Baselines: the same two round trips with bare undici
+ * requests, and the same fetch one chunk at a time, measured in the same run. "Cold" is a new
+ * client (no token, no cached day) in a process that has fetched before: unmeasured rounds first.
  */
 import { Agent, request } from 'undici';
 import { chinaDayOfEpochMs, chinaMidnightEpochSeconds } from '@wecom-kf-stats/core';
@@ -12,6 +14,7 @@ import { startSimProcess, type SimProcess } from './sim-process.js';
 
 const LATENCY_MS = 100;
 const RUNS = 5;
+const WARM_UP_ROUNDS = 20;
 
 // 10:00 China time on both sides: yesterday is final, so the warm repeat measures the cache alone.
 const start = chinaClock({ hour: 10 })();
@@ -116,6 +119,11 @@ export async function benchColdWarm(): Promise<Figure[]> {
     const parallel = [];
     const sequential = [];
     const bare = [];
+    // Unmeasured rounds first: both processes' code compiled, as in a host that has served before.
+    for (let i = 0; i < WARM_UP_ROUNDS; i += 1) {
+      await bareFetch(sim);
+      await coldFetch(sim, 6);
+    }
     for (let i = 0; i < RUNS; i += 1) {
       bare.push(await bareFetch(sim));
       parallel.push(await coldFetch(sim, 6));
@@ -131,7 +139,12 @@ export async function benchColdWarm(): Promise<Figure[]> {
     return [
       { name: 'cold 180 days, parallel', value: cold, unit: 'ms', note: `${last.calls} calls (1 token + 6 statistics), ${last.days} days` },
       { name: 'lower bound (2 round trips × 100 ms)', value: lowerBound, unit: 'ms' },
-      { name: 'cold / lower bound', value: cold / lowerBound, unit: 'ratio', note: `target ≤ 1.05 (median of ${RUNS})` },
+      {
+        name: 'cold / lower bound',
+        value: cold / lowerBound,
+        unit: 'ratio',
+        note: `target ≤ 1.05 (median of ${RUNS}, after ${WARM_UP_ROUNDS} unmeasured rounds)`,
+      },
       {
         name: 'bare HTTP, same 2 round trips',
         value: bareMs,

@@ -100,9 +100,12 @@ export function valueWarnings(days: readonly StatisticsDay[]): StatisticsWarning
     else map.set(key, [day]);
   };
   for (const day of days) {
-    if (!day.statistic) continue;
-    for (const [key, value] of Object.entries(day.statistic)) {
-      if (typeof value !== 'number') continue;
+    const statistic = day.statistic as Record<string, unknown> | null;
+    if (!statistic) continue;
+    // Read per field without an entries array: this runs over every day of every answer.
+    for (const key in statistic) {
+      const value = statistic[key];
+      if (typeof value !== 'number' || (value >= 0 && value <= 1)) continue;
       const metric = getMetric(key);
       if (!metric) continue;
       if (value < 0) push(negative, key, day.date);

@@ -232,8 +232,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       at: now(),
     };
     calls.push(call);
+    const arrived = performance.now();
     const body = await readBody(req);
-    if (latencyMs > 0) await sleep(latencyMs);
+    // WeCom's time to answer includes its own work: with no fault queued, the answer is worked out
+    // on arrival and leaves `latencyMs` after the request arrived, not `latencyMs` plus that work.
+    let early: ApiAnswer | undefined;
+    if (latencyMs > 0) {
+      // Requests that arrive together are all stamped before any of them is worked out.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (body !== null && faults.size === 0 && !closing) early = normalAnswer(req, call, url.searchParams, body);
+      await sleep(Math.max(0, arrived + latencyMs - performance.now()));
+    }
     if (closing) return;
     if (body === null) {
       send(res, call, { status: 413, contentType: 'text/plain; charset=utf-8', body: 'Payload Too Large\n' });
@@ -264,7 +273,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       case undefined:
         break;
     }
-    send(res, call, normalAnswer(req, call, url.searchParams, body));
+    send(res, call, early ?? normalAnswer(req, call, url.searchParams, body));
   }
 
   const server = createServer((req, res) => {

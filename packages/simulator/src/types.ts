@@ -10,7 +10,10 @@ export interface SimulatorOptions {
   host?: string;
   /** The simulator's clock (epoch ms) for "today", token expiry and rate-limit minutes; default Date.now. */
   now?: () => number;
-  /** Milliseconds added before every answer; default 0. */
+  /**
+   * Milliseconds from a request's arrival to its answer (the simulated WeCom's work included, as a
+   * client measures it); default 0.
+   */
   latencyMs?: number;
   /** `expires_in` of every token and suite token, in seconds; default 7200. */
   tokenTtlSec?: number;

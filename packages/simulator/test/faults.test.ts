@@ -141,6 +141,40 @@ describe('faults', () => {
     expect(performance.now() - started_).toBeGreaterThanOrEqual(110);
   });
 
+  it('with a latency, an answer is worked out when its request arrives and leaves latencyMs later', async () => {
+    const { sim, token } = await started();
+    const openKfid = sim.fixtures.accounts[0]!.open_kfid;
+    // A day with figures: extra fields ride on a day's statistic.
+    const date = ['2024-06-01', '2024-06-02', '2024-06-03', '2024-06-04'].find((d) =>
+      sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid, date: d }),
+    )!;
+    const ask = async () => {
+      const response = await fetch(`${sim.url}/cgi-bin/kf/get_corp_statistic?access_token=${token}`, {
+        method: 'POST',
+        body: JSON.stringify({ open_kfid: openKfid, start_time: midnight(date), end_time: midnight(date) }),
+      });
+      return ((await response.json()) as { statistic_list: { statistic: Record<string, unknown> }[] }).statistic_list[0]!.statistic;
+    };
+    sim.setLatency(300);
+    const waiting = ask();
+    await new Promise((r) => setTimeout(r, 100));
+    // Set while the first request waits: only a request that arrives afterwards carries it.
+    sim.setExtraFields({ added_later: 1 });
+    const [first, second] = await Promise.all([waiting, ask()]);
+    expect(first).not.toHaveProperty('added_later');
+    expect(second).toHaveProperty('added_later', 1);
+  });
+
+  it('a fault injected while a request waits out the latency still hits that request', async () => {
+    const { sim, corpStats } = await started();
+    sim.setLatency(300);
+    const waiting = corpStats();
+    await new Promise((r) => setTimeout(r, 100));
+    sim.inject({ kind: 'errcode', errcode: -1 });
+    expect(await errcodeOf(waiting)).toBe(-1);
+    expect(await errcodeOf(corpStats())).toBe(0);
+  });
+
   it('inject refuses a fault with times 0', async () => {
     const sim = await pool.start();
     expect(() => sim.inject({ kind: 'drop', times: 0 })).toThrow(RangeError);
