@@ -18,6 +18,12 @@ async function started(): Promise<{ sim: Simulator; token: string; corpStats: ()
   return { sim, token, corpStats };
 }
 
+/** Resolves once the simulator took a request for `path`, and the next turns of its event loop ran (its answer worked out). */
+async function arrived(sim: Simulator, path: string): Promise<void> {
+  while (sim.callCount(path) === 0) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 50));
+}
+
 async function errcodeOf(response: Promise<Response>): Promise<unknown> {
   return ((await (await response).json()) as { errcode?: unknown }).errcode;
 }
@@ -157,7 +163,7 @@ describe('faults', () => {
     };
     sim.setLatency(300);
     const waiting = ask();
-    await new Promise((r) => setTimeout(r, 100));
+    await arrived(sim, '/cgi-bin/kf/get_corp_statistic');
     // Set while the first request waits: only a request that arrives afterwards carries it.
     sim.setExtraFields({ added_later: 1 });
     const [first, second] = await Promise.all([waiting, ask()]);
@@ -169,7 +175,7 @@ describe('faults', () => {
     const { sim, corpStats } = await started();
     sim.setLatency(300);
     const waiting = corpStats();
-    await new Promise((r) => setTimeout(r, 100));
+    await arrived(sim, '/cgi-bin/kf/get_corp_statistic');
     sim.inject({ kind: 'errcode', errcode: -1 });
     expect(await errcodeOf(waiting)).toBe(-1);
     expect(await errcodeOf(corpStats())).toBe(0);
