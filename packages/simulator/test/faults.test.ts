@@ -7,13 +7,13 @@ afterEach(() => pool.closeAll());
 
 const DAY = { start_time: midnight('2024-06-01'), end_time: midnight('2024-06-01') };
 
-async function started(): Promise<{ sim: Simulator; token: string; corpStats: () => Promise<Response> }> {
+async function started(): Promise<{ sim: Simulator; token: string; corpStats: (days?: typeof DAY) => Promise<Response> }> {
   const sim = await pool.start({ now: testClock().now });
   const token = await selfBuiltToken(sim);
-  const corpStats = () =>
+  const corpStats = (days = DAY) =>
     fetch(`${sim.url}/cgi-bin/kf/get_corp_statistic?access_token=${token}`, {
       method: 'POST',
-      body: JSON.stringify({ open_kfid: sim.fixtures.accounts[0]?.open_kfid, ...DAY }),
+      body: JSON.stringify({ open_kfid: sim.fixtures.accounts[0]?.open_kfid, ...days }),
     });
   return { sim, token, corpStats };
 }
@@ -148,17 +148,14 @@ describe('faults', () => {
   });
 
   it('with a latency, an answer is worked out when its request arrives and leaves latencyMs later', async () => {
-    const { sim, token } = await started();
+    const { sim, corpStats } = await started();
     const openKfid = sim.fixtures.accounts[0]!.open_kfid;
     // A day with figures: extra fields ride on a day's statistic.
     const date = ['2024-06-01', '2024-06-02', '2024-06-03', '2024-06-04'].find((d) =>
       sim.expectedStatistic({ endpoint: 'corp', corpId: sim.fixtures.selfBuilt.corpId, openKfid, date: d }),
     )!;
     const ask = async () => {
-      const response = await fetch(`${sim.url}/cgi-bin/kf/get_corp_statistic?access_token=${token}`, {
-        method: 'POST',
-        body: JSON.stringify({ open_kfid: openKfid, start_time: midnight(date), end_time: midnight(date) }),
-      });
+      const response = await corpStats({ start_time: midnight(date), end_time: midnight(date) });
       return ((await response.json()) as { statistic_list: { statistic: Record<string, unknown> }[] }).statistic_list[0]!.statistic;
     };
     sim.setLatency(300);
